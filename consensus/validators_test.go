@@ -1,0 +1,137 @@
+package consensus
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"testing"
+
+	cmtypes "github.com/cometbft/cometbft/types"
+	"github.com/cometbft/cometbft/crypto/ed25519"
+)
+
+// randomSets builds the same validator set twice: ours and CometBFT's.
+func randomSets(t *testing.T, rng *rand.Rand) (*ValidatorSet, *cmtypes.ValidatorSet) {
+	t.Helper()
+	n := 1 + rng.Intn(12)
+	var ours []Validator
+	var theirs []*cmtypes.Validator
+	for i := 0; i < n; i++ {
+		pk := ed25519.GenPrivKeyFromSecret([]byte(fmt.Sprintf("v%d-%d", i, rng.Int()))).PubKey()
+		power := int64(1 + rng.Intn(100))
+		if rng.Intn(4) == 0 {
+			power = 10 // ties exercise the address tie-break
+		}
+		ours = append(ours, Validator{Address: pk.Address(), PubKey: pk.Bytes(), Power: power})
+		theirs = append(theirs, cmtypes.NewValidator(pk, power))
+	}
+	vs, err := NewValidatorSet(ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vs, cmtypes.NewValidatorSet(theirs)
+}
+
+func TestProposerSelectionMatchesCometBFT(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for trial := 0; trial < 200; trial++ {
+		ours, theirs := randomSets(t, rng)
+		for i, v := range theirs.Validators {
+			if !bytes.Equal(ours.Validators[i].Address, v.Address) {
+				t.Fatalf("trial %d: order differs at %d", trial, i)
+			}
+		}
+		for height := 1; height <= 30; height++ {
+			for round := int32(0); round < 5; round++ {
+				want := theirs.CopyIncrementProposerPriority(max(round, 1)).GetProposer().Address
+				if round == 0 {
+					want = theirs.GetProposer().Address
+				}
+				got := ours.Validators[ours.ProposerOf(round)].Address
+				if !bytes.Equal(got, want) {
+					t.Fatalf("trial %d height %d round %d: proposer %X, CometBFT %X", trial, height, round, got, want)
+				}
+			}
+			for i, v := range theirs.Validators {
+				if ours.Validators[i].ProposerPriority != v.ProposerPriority {
+					t.Fatalf("trial %d height %d: priority of %d is %d, CometBFT %d", trial, height, i, ours.Validators[i].ProposerPriority, v.ProposerPriority)
+				}
+			}
+			ours = ours.Next()
+			theirs.IncrementProposerPriority(1)
+		}
+	}
+}
+
+func TestQuorumArithmeticIsStrict(t *testing.T) {
+	vs, err := NewValidatorSet([]Validator{
+		{Address: []byte{1}, Power: 1}, {Address: []byte{2}, Power: 1},
+		{Address: []byte{3}, Power: 1}, {Address: []byte{4}, Power: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		power            int64
+		quorum, oneThird bool
+	}{{1, false, false}, {2, false, true}, {3, true, true}, {4, true, true}}
+	for _, c := range cases {
+		if vs.IsQuorum(c.power) != c.quorum || vs.IsOneThird(c.power) != c.oneThird {
+			t.Errorf("power %d of 4: quorum=%v oneThird=%v, want %v %v", c.power, vs.IsQuorum(c.power), vs.IsOneThird(c.power), c.quorum, c.oneThird)
+		}
+	}
+	// Weighted: 100 of 300 is exactly a third, not more.
+	w, _ := NewValidatorSet([]Validator{{Address: []byte{1}, Power: 100}, {Address: []byte{2}, Power: 200}})
+	if w.IsOneThird(100) || !w.IsOneThird(101) || w.IsQuorum(200) || !w.IsQuorum(201) {
+		t.Error("weighted thresholds must be strict")
+	}
+}
+
+func TestNewValidatorSetRejectsBadSets(t *testing.T) {
+	bad := map[string][]Validator{
+		"empty":          nil,
+		"zero power":     {{Address: []byte{1}, Power: 0}},
+		"duplicate":      {{Address: []byte{1}, Power: 1}, {Address: []byte{1}, Power: 2}},
+		"overflow power": {{Address: []byte{1}, Power: MaxTotalPower}, {Address: []byte{2}, Power: 1}},
+	}
+	for name, vals := range bad {
+		if _, err := NewValidatorSet(vals); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestTallyCountsOnceAndReportsEquivocationOnce(t *testing.T) {
+	vs, _ := NewValidatorSet([]Validator{
+		{Address: []byte{1}, Power: 1}, {Address: []byte{2}, Power: 1},
+		{Address: []byte{3}, Power: 1}, {Address: []byte{4}, Power: 1},
+	})
+	tl := NewTally[string](vs)
+	if ok, _, _ := tl.Add(0, "a", "m1"); !ok {
+		t.Fatal("first vote not counted")
+	}
+	if ok, _, conflict := tl.Add(0, "a", "m1-again"); ok || conflict {
+		t.Fatal("duplicate vote counted or called a conflict")
+	}
+	ok, prior, conflict := tl.Add(0, "b", "m2")
+	if ok || !conflict || prior != "m1" {
+		t.Fatalf("equivocation: counted=%v conflict=%v prior=%q", ok, conflict, prior)
+	}
+	if _, _, conflict := tl.Add(0, "c", "m3"); conflict {
+		t.Fatal("equivocation reported twice")
+	}
+	if tl.Power("a") != 1 || tl.Power("b") != 0 || tl.AnyPower() != 1 {
+		t.Fatalf("powers a=%d b=%d any=%d", tl.Power("a"), tl.Power("b"), tl.AnyPower())
+	}
+	if ok, _, _ := tl.Add(9, "a", "x"); ok {
+		t.Fatal("non-validator counted")
+	}
+	tl.Add(1, "a", "m4")
+	tl.Add(2, "a", "m5")
+	if v, ok := tl.QuorumValue(); !ok || v != "a" {
+		t.Fatal("quorum of 3/4 not found")
+	}
+	if got := tl.Messages("a"); len(got) != 3 || got[0] != "m1" {
+		t.Fatalf("messages %v", got)
+	}
+}
