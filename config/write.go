@@ -1,0 +1,122 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+const fileHeader = `# This is a TOML config file for bftnode.
+# For more information, see https://github.com/toml-lang/toml
+#
+# Relative paths are relative to the home directory (--home, BFTNODE_HOME or
+# ~/.bftnode). Every key can also be set by a flag of "bftnode start"
+# (--section.key, e.g. --rpc.laddr) or by an environment variable
+# (BFTNODE_SECTION_KEY, e.g. BFTNODE_RPC_LADDR); a flag wins over the
+# environment, which wins over this file.
+`
+
+// Render returns cfg as a config.toml: every key of every section with its
+// one-line comment above it.
+func Render(cfg *Config) []byte {
+	var b bytes.Buffer
+	b.WriteString(fileHeader)
+	keys := Keys()
+	for _, s := range Sections() {
+		b.WriteString("\n")
+		if s.Name != "" {
+			b.WriteString("#######################################################\n")
+			fmt.Fprintf(&b, "###  %s\n", s.Doc)
+			b.WriteString("#######################################################\n")
+			fmt.Fprintf(&b, "[%s]\n\n", s.Name)
+		}
+		first := true
+		for _, k := range keys {
+			if k.Section != s.Name {
+				continue
+			}
+			if !first {
+				b.WriteString("\n")
+			}
+			first = false
+			fmt.Fprintf(&b, "# %s\n", k.Doc)
+			fmt.Fprintf(&b, "%s = %s\n", k.Name, formatTOML(k, k.field(cfg)))
+		}
+	}
+	return b.Bytes()
+}
+
+// WriteConfigFile writes cfg to path as a commented config.toml, creating
+// the directory if needed. The file is replaced atomically so a crash never
+// leaves half a config behind.
+func WriteConfigFile(path string, cfg *Config) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create config directory %s: %w", dir, err)
+	}
+	return writeFileAtomic(path, Render(cfg), 0o644)
+}
+
+// writeFileAtomic writes data to a temporary file next to path, syncs it and
+// renames it over path.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op once renamed
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// sectionTitle is how a section is named in messages.
+func sectionTitle(section string) string {
+	if section == "" {
+		return "the top of the file"
+	}
+	return "[" + section + "]"
+}
+
+// keyNames lists the names of the keys of one section.
+func keyNames(section string) []string {
+	var names []string
+	for _, k := range registry.keys {
+		if k.Section == section {
+			names = append(names, k.Name)
+		}
+	}
+	return names
+}
+
+func sectionNames() []string {
+	var names []string
+	for _, s := range registry.sections {
+		if s.Name != "" {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+func quoteList(items []string) string {
+	return strings.Join(items, ", ")
+}
