@@ -274,3 +274,12 @@ func (c *Config) rootify(path string) string {
 	}
 	return filepath.Join(c.RootDir, path)
 }
+
+// Clone returns a deep copy of c.
+func (c *Config) Clone() *Config {
+	out := *c
+	out.RPC.CORSAllowedOrigins = append([]string{}, c.RPC.CORSAllowedOrigins...)
+	out.RPC.CORSAllowedMethods = append([]string{}, c.RPC.CORSAllowedMethods...)
+	out.RPC.CORSAllowedHeaders = append([]string{}, c.RPC.CORSAllowedHeaders...)
+	return &out
+}

@@ -106,3 +106,25 @@ func TestWriteConfigFileReportsFailure(t *testing.T) {
 		t.Errorf("writing under a file: %v", err)
 	}
 }
+
+func TestCloneIsDeep(t *testing.T) {
+	a := DefaultConfig()
+	for _, k := range Keys() {
+		if k.Kind == KindStringList {
+			k.field(a).Set(reflect.ValueOf([]string{"original"}))
+		}
+	}
+	b := a.Clone()
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("clone differs")
+	}
+	for _, k := range Keys() {
+		if k.Kind != KindStringList {
+			continue
+		}
+		k.field(b).Index(0).SetString("changed")
+		if k.field(a).Index(0).String() != "original" {
+			t.Errorf("%s shares its items between clones", k)
+		}
+	}
+}
