@@ -217,3 +217,15 @@ func TestPathHelpers(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultHome(t *testing.T) {
+	t.Setenv(HomeEnv, "/srv/node")
+	if got := DefaultHome(); got != "/srv/node" {
+		t.Errorf("with %s set: %s", HomeEnv, got)
+	}
+	t.Setenv(HomeEnv, "")
+	t.Setenv("HOME", "/home/op")
+	if got := DefaultHome(); got != "/home/op/.bftnode" {
+		t.Errorf("without %s: %s", HomeEnv, got)
+	}
+}
