@@ -22,6 +22,7 @@ func newInitCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			fileProtocol := cfg.Consensus.Protocol
 			if protocol != "" {
 				cfg.Consensus.Protocol = protocol
 			}
@@ -34,6 +35,10 @@ func newInitCmd() *cobra.Command {
 					logger.Info("Generated "+s.What, "path", s.Path)
 				} else {
 					logger.Info("Found "+s.What, "path", s.Path)
+				}
+				if s.What == home.StepConfig && !s.Created && protocol != "" && protocol != fileProtocol {
+					logger.Warn("existing config kept: --protocol not written; edit [consensus] protocol in it",
+						"path", s.Path, "protocol", fileProtocol)
 				}
 			}
 			return err

@@ -81,6 +81,9 @@ func TestInitIsIdempotent(t *testing.T) {
 	if strings.Contains(out, "Generated") {
 		t.Errorf("second init generated something: %s", out)
 	}
+	if !strings.Contains(out, "--protocol not written") {
+		t.Errorf("second init did not warn that --protocol was not applied: %s", out)
+	}
 	if after := readTree(t, home); !sameTree(before, after) {
 		t.Error("second init changed files")
 	}

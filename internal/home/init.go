@@ -27,9 +27,17 @@ type InitOptions struct {
 	GenesisTime time.Time // zero means now
 }
 
+// What Init looks at, as Step.What names it.
+const (
+	StepConfig       = "config"
+	StepValidatorKey = "validator key"
+	StepNodeKey      = "node key"
+	StepGenesis      = "genesis"
+)
+
 // Step is one file Init looked at: created, or found and kept.
 type Step struct {
-	What    string // "config", "validator key", "node key", "genesis"
+	What    string // one of the Step* constants
 	Path    string
 	Created bool
 }
@@ -81,7 +89,7 @@ func makeDirs(cfg *config.Config) error {
 }
 
 func initConfigFile(cfg *config.Config) (Step, error) {
-	step := Step{What: "config", Path: cfg.ConfigFile()}
+	step := Step{What: StepConfig, Path: cfg.ConfigFile()}
 	found, err := exists(step.Path)
 	if err != nil || found {
 		return step, err
@@ -92,7 +100,7 @@ func initConfigFile(cfg *config.Config) (Step, error) {
 
 func initPrivValidator(cfg *config.Config) (*privval.FilePV, Step, error) {
 	keyFile, stateFile := cfg.PrivValidatorKeyFile(), cfg.PrivValidatorStateFile()
-	step := Step{What: "validator key", Path: keyFile}
+	step := Step{What: StepValidatorKey, Path: keyFile}
 	found, err := exists(keyFile)
 	if err != nil {
 		return nil, step, err
@@ -117,7 +125,7 @@ func initPrivValidator(cfg *config.Config) (*privval.FilePV, Step, error) {
 }
 
 func initNodeKey(cfg *config.Config) (Step, error) {
-	step := Step{What: "node key", Path: cfg.NodeKeyFile()}
+	step := Step{What: StepNodeKey, Path: cfg.NodeKeyFile()}
 	found, err := exists(step.Path)
 	if err != nil {
 		return step, err
@@ -132,7 +140,7 @@ func initNodeKey(cfg *config.Config) (Step, error) {
 }
 
 func initGenesis(cfg *config.Config, pv *privval.FilePV, opts InitOptions) (Step, error) {
-	step := Step{What: "genesis", Path: cfg.GenesisFile()}
+	step := Step{What: StepGenesis, Path: cfg.GenesisFile()}
 	found, err := exists(step.Path)
 	if err != nil {
 		return step, err
