@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/bftnode/bftnode/internal/atomicfile"
 )
@@ -59,37 +58,4 @@ func WriteConfigFile(path string, cfg *Config) error {
 		return fmt.Errorf("create config directory %s: %w", dir, err)
 	}
 	return atomicfile.Write(path, Render(cfg), 0o644)
-}
-
-// sectionTitle is how a section is named in messages.
-func sectionTitle(section string) string {
-	if section == "" {
-		return "the top of the file"
-	}
-	return "[" + section + "]"
-}
-
-// keyNames lists the names of the keys of one section.
-func keyNames(section string) []string {
-	var names []string
-	for _, k := range registry.keys {
-		if k.Section == section {
-			names = append(names, k.Name)
-		}
-	}
-	return names
-}
-
-func sectionNames() []string {
-	var names []string
-	for _, s := range registry.sections {
-		if s.Name != "" {
-			names = append(names, s.Name)
-		}
-	}
-	return names
-}
-
-func quoteList(items []string) string {
-	return strings.Join(items, ", ")
 }
