@@ -1,4 +1,4 @@
-package state
+package state_test
 
 import (
 	"bytes"
@@ -12,12 +12,15 @@ import (
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	"github.com/cometbft/cometbft/types"
 	"github.com/cometbft/cometbft/version"
+
+	"github.com/bftnode/bftnode/state"
+	"github.com/bftnode/bftnode/state/statetest"
 )
 
 func TestFromGenesis(t *testing.T) {
 	gen, _ := testGenesis(t, 10, 20, 30)
 	gen.AppHash = []byte{1, 2, 3}
-	s, err := FromGenesis(gen)
+	s, err := state.FromGenesis(gen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,19 +50,19 @@ func TestFromGenesis(t *testing.T) {
 }
 
 func TestFromGenesisRejectsBadDocuments(t *testing.T) {
-	if _, err := FromGenesis(nil); err == nil {
+	if _, err := state.FromGenesis(nil); err == nil {
 		t.Error("nil genesis accepted")
 	}
 	gen, _ := testGenesis(t, 10)
 	gen.ChainID = ""
-	if _, err := FromGenesis(gen); err == nil {
+	if _, err := state.FromGenesis(gen); err == nil {
 		t.Error("genesis without chain ID accepted")
 	}
 	// The same key twice must be an error, not a panic.
 	gen, _ = testGenesis(t, 10, 20)
 	gen.Validators[1].PubKey = gen.Validators[0].PubKey
 	gen.Validators[1].Address = gen.Validators[0].Address
-	if _, err := FromGenesis(gen); err == nil {
+	if _, err := state.FromGenesis(gen); err == nil {
 		t.Error("genesis with a duplicate validator accepted")
 	}
 }
@@ -69,14 +72,14 @@ func TestFromGenesisRejectsBadDocuments(t *testing.T) {
 func TestMakeBlockHeader(t *testing.T) {
 	s, keys := genesisState(t, 10, 10, 10, 10)
 	first := nextBlock(t, s, keys, nil, []types.Tx{types.Tx("a=1")}, nil)
-	s = first.after
+	s = first.After
 	txs := []types.Tx{types.Tx("k=v"), types.Tx("x=y")}
-	bt, err := BlockTime(s, first.commit)
+	bt, err := state.BlockTime(s, first.Commit)
 	if err != nil {
 		t.Fatal(err)
 	}
 	proposer := s.Validators.GetProposer().Address
-	block, parts, id, err := MakeBlock(s, 2, txs, first.commit, nil, proposer, bt)
+	block, parts, id, err := state.MakeBlock(s, 2, txs, first.Commit, nil, proposer, bt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +95,8 @@ func TestMakeBlockHeader(t *testing.T) {
 		{"chain id", h.ChainID, testChainID},
 		{"height", h.Height, int64(2)},
 		{"time", h.Time, bt},
-		{"last block id", h.LastBlockID.String(), first.id.String()},
-		{"last commit hash", h.LastCommitHash.String(), first.commit.Hash().String()},
+		{"last block id", h.LastBlockID.String(), first.ID.String()},
+		{"last commit hash", h.LastCommitHash.String(), first.Commit.Hash().String()},
 		{"data hash", h.DataHash.String(), merkleOfTxs(txs)},
 		{"validators hash", h.ValidatorsHash.String(), fmt.Sprintf("%X", s.Validators.Hash())},
 		{"next validators hash", h.NextValidatorsHash.String(), fmt.Sprintf("%X", s.NextValidators.Hash())},
@@ -135,11 +138,11 @@ func hashedParams(p types.ConsensusParams) string {
 
 func TestMakeBlockRejectsWrongHeightOrMissingCommit(t *testing.T) {
 	s, keys := genesisState(t, 10)
-	if _, _, _, err := MakeBlock(s, 2, nil, nil, nil, s.Validators.Proposer.Address, genesisTime); err == nil {
+	if _, _, _, err := state.MakeBlock(s, 2, nil, nil, nil, s.Validators.Proposer.Address, genesisTime); err == nil {
 		t.Error("block 2 made from the genesis state")
 	}
-	s = nextBlock(t, s, keys, nil, nil, nil).after
-	if _, _, _, err := MakeBlock(s, 2, nil, nil, nil, s.Validators.Proposer.Address, genesisTime); err == nil {
+	s = nextBlock(t, s, keys, nil, nil, nil).After
+	if _, _, _, err := state.MakeBlock(s, 2, nil, nil, nil, s.Validators.Proposer.Address, genesisTime); err == nil {
 		t.Error("block 2 made without a last commit")
 	}
 }
@@ -150,35 +153,35 @@ func TestMakeBlockRejectsWrongHeightOrMissingCommit(t *testing.T) {
 // the set named by the header's ValidatorsHash.
 func TestChainVerifiesWithCometBFT(t *testing.T) {
 	s, keys := genesisState(t, 5, 10, 15, 20)
-	var steps []chainStep
+	var steps []statetest.Step
 	var lastCommit *types.Commit
 	for h := 1; h <= 12; h++ {
 		valsBefore := s.Validators
 		step := nextBlock(t, s, keys, lastCommit, []types.Tx{types.Tx(fmt.Sprintf("tx-%d", h))}, nil)
-		if !bytes.Equal(step.block.ValidatorsHash, valsBefore.Hash()) {
+		if !bytes.Equal(step.Block.ValidatorsHash, valsBefore.Hash()) {
 			t.Fatalf("block %d: validators hash does not name the signing set", h)
 		}
-		if err := valsBefore.VerifyCommit(testChainID, step.id, int64(h), step.commit); err != nil {
+		if err := valsBefore.VerifyCommit(testChainID, step.ID, int64(h), step.Commit); err != nil {
 			t.Fatalf("commit of block %d: %v", h, err)
 		}
-		if err := valsBefore.VerifyCommitLight(testChainID, step.id, int64(h), step.commit); err != nil {
+		if err := valsBefore.VerifyCommitLight(testChainID, step.ID, int64(h), step.Commit); err != nil {
 			t.Fatalf("light commit of block %d: %v", h, err)
 		}
 		steps = append(steps, step)
-		s, lastCommit = step.after, step.commit
+		s, lastCommit = step.After, step.Commit
 	}
 	for i := 1; i < len(steps); i++ {
 		prev, cur := steps[i-1], steps[i]
-		if !cur.block.LastBlockID.Equals(prev.id) {
+		if !cur.Block.LastBlockID.Equals(prev.ID) {
 			t.Errorf("block %d does not link to block %d", i+1, i)
 		}
-		if !bytes.Equal(cur.block.LastCommitHash, prev.commit.Hash()) {
+		if !bytes.Equal(cur.Block.LastCommitHash, prev.Commit.Hash()) {
 			t.Errorf("block %d does not carry the commit of %d", i+1, i)
 		}
-		if !bytes.Equal(cur.block.AppHash, []byte(fmt.Sprintf("app-hash-%d", i))) {
-			t.Errorf("block %d carries app hash %q, want the one after block %d", i+1, cur.block.AppHash, i)
+		if !bytes.Equal(cur.Block.AppHash, []byte(fmt.Sprintf("app-hash-%d", i))) {
+			t.Errorf("block %d carries app hash %q, want the one after block %d", i+1, cur.Block.AppHash, i)
 		}
-		if !cur.block.Time.After(prev.block.Time) {
+		if !cur.Block.Time.After(prev.Block.Time) {
 			t.Errorf("block %d time does not advance", i+1)
 		}
 	}
@@ -188,7 +191,7 @@ func TestChainVerifiesWithCometBFT(t *testing.T) {
 // rule), and removing a validator takes equally long.
 func TestValidatorUpdatesTakeEffectAtHeightPlusTwo(t *testing.T) {
 	s, keys := genesisState(t, 10, 10, 10)
-	newcomer := keys.add(7).PubKey()
+	newcomer := keys.Add(7).PubKey()
 	var lastCommit *types.Commit
 	changeAt := int64(3)
 	removeAt := int64(6)
@@ -206,10 +209,10 @@ func TestValidatorUpdatesTakeEffectAtHeightPlusTwo(t *testing.T) {
 		if signing != wantSigning {
 			t.Errorf("height %d: newcomer in signing set = %v, want %v", h, signing, wantSigning)
 		}
-		if h == changeAt && step.after.LastHeightValidatorsChanged != changeAt+2 {
-			t.Errorf("LastHeightValidatorsChanged = %d, want %d", step.after.LastHeightValidatorsChanged, changeAt+2)
+		if h == changeAt && step.After.LastHeightValidatorsChanged != changeAt+2 {
+			t.Errorf("LastHeightValidatorsChanged = %d, want %d", step.After.LastHeightValidatorsChanged, changeAt+2)
 		}
-		s, lastCommit = step.after, step.commit
+		s, lastCommit = step.After, step.Commit
 	}
 	if s.LastHeightValidatorsChanged != removeAt+2 {
 		t.Errorf("LastHeightValidatorsChanged = %d after removal, want %d", s.LastHeightValidatorsChanged, removeAt+2)
@@ -225,7 +228,7 @@ func TestProposerRotatesByVotingPower(t *testing.T) {
 	for h := 1; h <= 40; h++ {
 		counts[string(s.Validators.GetProposer().Address)]++
 		step := nextBlock(t, s, keys, lastCommit, nil, nil)
-		s, lastCommit = step.after, step.commit
+		s, lastCommit = step.After, step.Commit
 	}
 	for addr, n := range counts {
 		_, v := s.Validators.GetByAddress([]byte(addr))
@@ -245,7 +248,7 @@ func TestLastResultsHashUsesDeterministicFields(t *testing.T) {
 		{Code: 7, Data: nil, GasWanted: 1, GasUsed: 1, Codespace: "app", Events: []abci.Event{{Type: "t"}}},
 	}
 	txs := []types.Tx{types.Tx("a"), types.Tx("b")}
-	got := nextBlock(t, s, keys, nil, txs, &abci.ResponseFinalizeBlock{TxResults: results}).after.LastResultsHash
+	got := nextBlock(t, s, keys, nil, txs, &abci.ResponseFinalizeBlock{TxResults: results}).After.LastResultsHash
 
 	var leaves [][]byte
 	for _, r := range results {
@@ -262,11 +265,11 @@ func TestLastResultsHashUsesDeterministicFields(t *testing.T) {
 		{Code: 0, Data: []byte("ok"), GasWanted: 5, GasUsed: 3, Log: "node B log"},
 		{Code: 7, GasWanted: 1, GasUsed: 1},
 	}
-	again := nextBlock(t, s, keys, nil, txs, &abci.ResponseFinalizeBlock{TxResults: other}).after.LastResultsHash
+	again := nextBlock(t, s, keys, nil, txs, &abci.ResponseFinalizeBlock{TxResults: other}).After.LastResultsHash
 	if !bytes.Equal(got, again) {
 		t.Error("non-deterministic fields changed LastResultsHash")
 	}
-	empty := nextBlock(t, s, keys, nil, nil, nil).after.LastResultsHash
+	empty := nextBlock(t, s, keys, nil, nil, nil).After.LastResultsHash
 	if !bytes.Equal(empty, merkle.HashFromByteSlices(nil)) {
 		t.Errorf("empty block's results hash %X is not the empty tree's", empty)
 	}
@@ -279,7 +282,7 @@ func TestConsensusParamUpdatesApplyFromNextHeight(t *testing.T) {
 		Version: &cmtproto.VersionParams{App: 3},
 	}
 	step := nextBlock(t, s, keys, nil, nil, &abci.ResponseFinalizeBlock{ConsensusParamUpdates: update})
-	after := step.after
+	after := step.After
 	if after.ConsensusParams.Block.MaxGas != 1000 || after.ConsensusParams.Block.MaxBytes != 1<<20 {
 		t.Errorf("params not updated: %+v", after.ConsensusParams.Block)
 	}
@@ -290,19 +293,19 @@ func TestConsensusParamUpdatesApplyFromNextHeight(t *testing.T) {
 		t.Error("Update changed its input state")
 	}
 	// Block 2 carries the new params' hash and the new app version.
-	next := nextBlock(t, after, keys, step.commit, nil, nil)
-	if !bytes.Equal(next.block.ConsensusHash, after.ConsensusParams.Hash()) || next.block.Version.App != 3 {
+	next := nextBlock(t, after, keys, step.Commit, nil, nil)
+	if !bytes.Equal(next.Block.ConsensusHash, after.ConsensusParams.Hash()) || next.Block.Version.App != 3 {
 		t.Error("block 2 does not carry the updated params")
 	}
 }
 
 func TestUpdateRejectsBadAppAnswers(t *testing.T) {
 	s, keys := genesisState(t, 10, 10)
-	block, _, id, err := MakeBlock(s, 1, nil, nil, nil, s.Validators.Proposer.Address, genesisTime)
+	block, _, id, err := state.MakeBlock(s, 1, nil, nil, nil, s.Validators.Proposer.Address, genesisTime)
 	if err != nil {
 		t.Fatal(err)
 	}
-	secp := validatorUpdate(t, keys.add(5).PubKey(), 10)
+	secp := validatorUpdate(t, keys.Add(5).PubKey(), 10)
 	secp.PubKey.Sum = nil
 	stranger := validatorUpdate(t, testKey(9).PubKey(), 0)
 	both := []abci.ValidatorUpdate{}
@@ -320,38 +323,38 @@ func TestUpdateRejectsBadAppAnswers(t *testing.T) {
 	}
 	before, _ := s.Bytes()
 	for name, resp := range bad {
-		if _, err := Update(s, id, &block.Header, resp); err == nil {
+		if _, err := state.Update(s, id, &block.Header, resp); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
 	if after, _ := s.Bytes(); !bytes.Equal(before, after) {
 		t.Error("a rejected update changed the state")
 	}
-	if err := CheckFinalizeBlockResponse(block, &abci.ResponseFinalizeBlock{TxResults: []*abci.ExecTxResult{{}}}); err == nil {
+	if err := state.CheckFinalizeBlockResponse(block, &abci.ResponseFinalizeBlock{TxResults: []*abci.ExecTxResult{{}}}); err == nil {
 		t.Error("a result for a tx the block does not have was accepted")
 	}
 	other := block.Header
 	other.Height = 2
-	if _, err := Update(s, id, &other, &abci.ResponseFinalizeBlock{}); err == nil {
+	if _, err := state.Update(s, id, &other, &abci.ResponseFinalizeBlock{}); err == nil {
 		t.Error("update with a header of the wrong height accepted")
 	}
 }
 
 func TestWithInitChain(t *testing.T) {
 	gen, keys := testGenesis(t)
-	s, err := FromGenesis(gen)
+	s, err := state.FromGenesis(gen)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := WithInitChain(s, &abci.ResponseInitChain{}); err == nil {
+	if _, err := state.WithInitChain(s, &abci.ResponseInitChain{}); err == nil {
 		t.Error("a chain without validators was accepted")
 	}
 	resp := &abci.ResponseInitChain{
 		AppHash:         []byte("init"),
-		Validators:      []abci.ValidatorUpdate{validatorUpdate(t, keys.add(1).PubKey(), 10), validatorUpdate(t, keys.add(2).PubKey(), 10)},
+		Validators:      []abci.ValidatorUpdate{validatorUpdate(t, keys.Add(1).PubKey(), 10), validatorUpdate(t, keys.Add(2).PubKey(), 10)},
 		ConsensusParams: &cmtproto.ConsensusParams{Version: &cmtproto.VersionParams{App: 2}},
 	}
-	got, err := WithInitChain(s, resp)
+	got, err := state.WithInitChain(s, resp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,13 +366,13 @@ func TestWithInitChain(t *testing.T) {
 	}
 	// The chain it starts verifies.
 	step := nextBlock(t, got, keys, nil, nil, nil)
-	nextBlock(t, step.after, keys, step.commit, nil, nil)
+	nextBlock(t, step.After, keys, step.Commit, nil, nil)
 
 	dup := &abci.ResponseInitChain{Validators: []abci.ValidatorUpdate{resp.Validators[0], resp.Validators[0]}}
-	if _, err := WithInitChain(s, dup); err == nil {
+	if _, err := state.WithInitChain(s, dup); err == nil {
 		t.Error("duplicate validators from InitChain accepted")
 	}
-	if _, err := WithInitChain(step.after, resp); err == nil {
+	if _, err := state.WithInitChain(step.After, resp); err == nil {
 		t.Error("InitChain applied after the first block")
 	}
 }
@@ -377,7 +380,7 @@ func TestWithInitChain(t *testing.T) {
 func TestMedianTimeIsWeightedByPower(t *testing.T) {
 	s, keys := genesisState(t, 10, 10, 10, 70)
 	step := nextBlock(t, s, keys, nil, nil, nil)
-	commit := step.commit
+	commit := step.Commit
 	heavy, _ := s.Validators.GetByAddress(s.Validators.Validators[0].Address)
 	for i, v := range s.Validators.Validators {
 		if v.VotingPower == 70 {
@@ -385,7 +388,7 @@ func TestMedianTimeIsWeightedByPower(t *testing.T) {
 		}
 		commit.Signatures[i].Timestamp = genesisTime.Add(time.Duration(i+1) * time.Minute)
 	}
-	got, err := MedianTime(commit, s.Validators)
+	got, err := state.MedianTime(commit, s.Validators)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +397,7 @@ func TestMedianTimeIsWeightedByPower(t *testing.T) {
 	}
 	// Absent signatures do not count.
 	commit.Signatures[heavy] = types.NewCommitSigAbsent()
-	got, err = MedianTime(commit, s.Validators)
+	got, err = state.MedianTime(commit, s.Validators)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,8 +405,8 @@ func TestMedianTimeIsWeightedByPower(t *testing.T) {
 		t.Errorf("median %v not among the present signatures", got)
 	}
 	stranger := keyring{}
-	stranger.add(99)
-	if _, err := MedianTime(signCommit(t, stranger, mustSet(t, stranger), 1, step.id, genesisTime), s.Validators); err == nil {
+	stranger.Add(99)
+	if _, err := state.MedianTime(signCommit(t, stranger, mustSet(t, stranger), 1, step.ID, genesisTime), s.Validators); err == nil {
 		t.Error("commit signed by a non-validator accepted")
 	}
 }

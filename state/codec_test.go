@@ -1,4 +1,4 @@
-package state
+package state_test
 
 import (
 	"bytes"
@@ -6,30 +6,32 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/types"
+
+	"github.com/bftnode/bftnode/state"
 )
 
-func advancedState(tt testing.TB) State {
+func advancedState(tt testing.TB) state.State {
 	s, keys := genesisState(tt, 10, 20, 30)
 	var lastCommit *types.Commit
 	for h := 0; h < 3; h++ {
 		resp := &abci.ResponseFinalizeBlock{}
 		if h == 1 {
-			resp.ValidatorUpdates = []abci.ValidatorUpdate{validatorUpdate(tt, keys.add(4).PubKey(), 5)}
+			resp.ValidatorUpdates = []abci.ValidatorUpdate{validatorUpdate(tt, keys.Add(4).PubKey(), 5)}
 		}
 		step := nextBlock(tt, s, keys, lastCommit, nil, resp)
-		s, lastCommit = step.after, step.commit
+		s, lastCommit = step.After, step.Commit
 	}
 	return s
 }
 
 func TestBytesRoundTrip(t *testing.T) {
 	genesis, _ := genesisState(t, 10)
-	for name, s := range map[string]State{"genesis": genesis, "after blocks": advancedState(t)} {
+	for name, s := range map[string]state.State{"genesis": genesis, "after blocks": advancedState(t)} {
 		bz, err := s.Bytes()
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := FromBytes(bz)
+		got, err := state.FromBytes(bz)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -58,11 +60,11 @@ func TestFromBytesRejectsBadBytes(t *testing.T) {
 		"empty":          nil,
 		"unknown format": append([]byte{9}, good[1:]...),
 		"truncated":      good[:len(good)/2],
-		"garbage":        {formatV1, 0xff, 0xff, 0xff},
-		"empty message":  {formatV1},
+		"garbage":        {1, 0xff, 0xff, 0xff},
+		"empty message":  {1},
 	}
 	for name, bz := range cases {
-		if _, err := FromBytes(bz); err == nil {
+		if _, err := state.FromBytes(bz); err == nil {
 			t.Errorf("%s: decoded without error", name)
 		}
 	}
@@ -81,7 +83,7 @@ func TestCopyIsDeep(t *testing.T) {
 	if after, _ := s.Bytes(); !bytes.Equal(before, after) {
 		t.Error("changing a copy changed the original")
 	}
-	var zero State
+	var zero state.State
 	if !zero.Copy().IsEmpty() {
 		t.Error("copy of the zero state is not empty")
 	}
@@ -95,10 +97,10 @@ func FuzzFromBytes(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(good)
-	f.Add([]byte{formatV1})
+	f.Add([]byte{1})
 	f.Add(good[:len(good)-3])
 	f.Fuzz(func(t *testing.T, bz []byte) {
-		s, err := FromBytes(bz)
+		s, err := state.FromBytes(bz)
 		if err != nil {
 			return
 		}
@@ -106,7 +108,7 @@ func FuzzFromBytes(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decoded state does not encode: %v", err)
 		}
-		if _, err := FromBytes(again); err != nil {
+		if _, err := state.FromBytes(again); err != nil {
 			t.Fatalf("re-encoded state does not decode: %v", err)
 		}
 	})

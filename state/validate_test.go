@@ -1,4 +1,4 @@
-package state
+package state_test
 
 import (
 	"testing"
@@ -6,6 +6,8 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/tmhash"
 	"github.com/cometbft/cometbft/types"
+
+	"github.com/bftnode/bftnode/state"
 )
 
 // Every header field the state determines is checked: a block changed in
@@ -13,19 +15,19 @@ import (
 func TestValidateBlockRejectsEachWrongField(t *testing.T) {
 	s, keys := genesisState(t, 10, 10, 10, 10)
 	first := nextBlock(t, s, keys, nil, nil, nil)
-	s = first.after
-	bt, err := BlockTime(s, first.commit)
+	s = first.After
+	bt, err := state.BlockTime(s, first.Commit)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fresh := func() *types.Block {
-		b, _, _, err := MakeBlock(s, 2, []types.Tx{types.Tx("t")}, first.commit, nil, s.Validators.GetProposer().Address, bt)
+		b, _, _, err := state.MakeBlock(s, 2, []types.Tx{types.Tx("t")}, first.Commit, nil, s.Validators.GetProposer().Address, bt)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}
-	if err := ValidateBlock(s, fresh()); err != nil {
+	if err := state.ValidateBlock(s, fresh()); err != nil {
 		t.Fatalf("unchanged block rejected: %v", err)
 	}
 	otherHash := tmhash.Sum([]byte("other"))
@@ -71,11 +73,11 @@ func TestValidateBlockRejectsEachWrongField(t *testing.T) {
 	for name, mutate := range mutations {
 		b := fresh()
 		mutate(b)
-		if err := ValidateBlock(s, b); err == nil {
+		if err := state.ValidateBlock(s, b); err == nil {
 			t.Errorf("%s: block accepted", name)
 		}
 	}
-	if err := ValidateBlock(s, nil); err == nil {
+	if err := state.ValidateBlock(s, nil); err == nil {
 		t.Error("nil block accepted")
 	}
 }
@@ -85,47 +87,47 @@ func TestValidateBlockRejectsEachWrongField(t *testing.T) {
 func TestValidateBlockAcceptsQuorumCommit(t *testing.T) {
 	s, keys := genesisState(t, 10, 10, 10, 10)
 	first := nextBlock(t, s, keys, nil, nil, nil)
-	first.commit.Signatures[2] = types.NewCommitSigAbsent()
-	s = first.after
-	bt, err := BlockTime(s, first.commit)
+	first.Commit.Signatures[2] = types.NewCommitSigAbsent()
+	s = first.After
+	bt, err := state.BlockTime(s, first.Commit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _, _, err := MakeBlock(s, 2, nil, first.commit, nil, s.Validators.GetProposer().Address, bt)
+	b, _, _, err := state.MakeBlock(s, 2, nil, first.Commit, nil, s.Validators.GetProposer().Address, bt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ValidateBlock(s, b); err != nil {
+	if err := state.ValidateBlock(s, b); err != nil {
 		t.Errorf("block with a 3/4 commit rejected: %v", err)
 	}
-	first.commit.Signatures[1] = types.NewCommitSigAbsent()
-	b, _, _, err = MakeBlock(s, 2, nil, first.commit, nil, s.Validators.GetProposer().Address, bt)
+	first.Commit.Signatures[1] = types.NewCommitSigAbsent()
+	b, _, _, err = state.MakeBlock(s, 2, nil, first.Commit, nil, s.Validators.GetProposer().Address, bt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ValidateBlock(s, b); err == nil {
+	if err := state.ValidateBlock(s, b); err == nil {
 		t.Error("block with a 1/2 commit accepted")
 	}
 }
 
 func TestFirstBlockRules(t *testing.T) {
 	s, keys := genesisState(t, 10)
-	b, _, _, err := MakeBlock(s, 1, nil, nil, nil, s.Validators.Proposer.Address, genesisTime.Add(-time.Second))
+	b, _, _, err := state.MakeBlock(s, 1, nil, nil, nil, s.Validators.Proposer.Address, genesisTime.Add(-time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ValidateBlock(s, b); err == nil {
+	if err := state.ValidateBlock(s, b); err == nil {
 		t.Error("first block before genesis time accepted")
 	}
 	later := nextBlock(t, s, keys, nil, nil, nil)
-	withSigs, _, _, err := MakeBlock(s, 1, nil, later.commit, nil, s.Validators.Proposer.Address, genesisTime)
+	withSigs, _, _, err := state.MakeBlock(s, 1, nil, later.Commit, nil, s.Validators.Proposer.Address, genesisTime)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ValidateBlock(s, withSigs); err == nil {
+	if err := state.ValidateBlock(s, withSigs); err == nil {
 		t.Error("first block with last commit signatures accepted")
 	}
-	if err := CheckMedianTime(s, b); err == nil {
+	if err := state.CheckMedianTime(s, b); err == nil {
 		t.Error("first block not at genesis time passes the median-time rule")
 	}
 }
