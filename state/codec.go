@@ -36,9 +36,11 @@ func (s State) toProto() (*cmtstate.State, error) {
 	if err != nil {
 		return nil, err
 	}
-	last, err := setToProto("last validators", s.LastValidators)
-	if err != nil {
-		return nil, err
+	var last *cmtproto.ValidatorSet
+	if !s.LastValidators.IsNilOrEmpty() { // absent before the first block, as in CometBFT
+		if last, err = setToProto("last validators", s.LastValidators); err != nil {
+			return nil, err
+		}
 	}
 	return &cmtstate.State{
 		Version:                          s.Version,
