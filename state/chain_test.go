@@ -419,3 +419,28 @@ func mustSet(t *testing.T, keys keyring) *types.ValidatorSet {
 	}
 	return types.NewValidatorSet(vals)
 }
+
+// A chain may start above height 1 (genesis initial_height): its first
+// block is the initial height, carries no last commit and the genesis time.
+func TestChainStartingAboveHeightOne(t *testing.T) {
+	gen, keys := testGenesis(t, 10, 20)
+	gen.InitialHeight = 5
+	s, err := state.FromGenesis(gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.NextHeight() != 5 {
+		t.Fatalf("next height %d, want 5", s.NextHeight())
+	}
+	first := nextBlock(t, s, keys, nil, nil, nil)
+	if first.Block.Height != 5 || !first.Block.Time.Equal(genesisTime) || len(first.Block.LastCommit.Signatures) != 0 {
+		t.Errorf("first block: height %d, time %v, %d last commit signatures", first.Block.Height, first.Block.Time, len(first.Block.LastCommit.Signatures))
+	}
+	second := nextBlock(t, first.After, keys, first.Commit, nil, nil)
+	if second.Block.Height != 6 || second.After.LastBlockHeight != 6 {
+		t.Errorf("second block at height %d", second.Block.Height)
+	}
+	if _, _, _, err := state.MakeBlock(s, 1, nil, nil, nil, s.Validators.Proposer.Address, genesisTime); err == nil {
+		t.Error("block 1 made for a chain starting at 5")
+	}
+}

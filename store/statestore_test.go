@@ -229,3 +229,36 @@ func paramsEqual(t *testing.T, a, b types.ConsensusParams) bool {
 	pa, pb := a.ToProto(), b.ToProto()
 	return pa.Equal(&pb)
 }
+
+func TestHistoryOfChainStartingAboveHeightOne(t *testing.T) {
+	ss := openStates(t, t.TempDir())
+	defer ss.Close()
+	gen, keys := statetest.Genesis(10, 20, 30)
+	gen.InitialHeight = 5
+	s, err := state.FromGenesis(gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.Save(s); err != nil {
+		t.Fatal(err)
+	}
+	steps := statetest.Chain(t, s, keys, 3, nil)
+	for _, st := range steps {
+		if err := ss.Save(st.After); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ss.LoadValidators(st.Block.Height)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(setBytes(t, got), setBytes(t, st.Before.Validators)) {
+			t.Errorf("validators of %d differ", st.Block.Height)
+		}
+		if _, err := ss.LoadConsensusParams(st.Block.Height); err != nil {
+			t.Errorf("params of %d: %v", st.Block.Height, err)
+		}
+	}
+	if _, err := ss.LoadValidators(4); !errors.Is(err, ErrNotFound) {
+		t.Errorf("validators before the initial height: %v, want ErrNotFound", err)
+	}
+}
