@@ -153,20 +153,31 @@ func TestValidationRejectsEachBadField(t *testing.T) {
 		"stable proof duplicate":    vc(func(v *consensus.ViewChange) { v.Stable.Proof[1].Validator = 0 }),
 		"stable proof unsigned":     vc(func(v *consensus.ViewChange) { v.Stable.Proof[0].Signature = nil }),
 		"stable without proof":      vc(func(v *consensus.ViewChange) { v.Stable.Proof = nil }),
-		"genesis with proof":        vc(func(v *consensus.ViewChange) { v.Stable.Height = 0; v.Stable.Proof = v.Stable.Proof[:1]; v.Stable.Proof[0].Height = 0 }),
-		"prepare is a commit":       vc(func(v *consensus.ViewChange) { v.Prepared[0].Prepares[0].Type = consensus.Precommit }),
-		"prepare other view":        vc(func(v *consensus.ViewChange) { v.Prepared[0].Prepares[0].Round++ }),
-		"prepare other value":       vc(func(v *consensus.ViewChange) { v.Prepared[0].Prepares[0].Value = otherID(g, v.Prepared[0].Prepares[0].Value) }),
-		"prepare duplicate":         vc(func(v *consensus.ViewChange) { v.Prepared[0].Prepares = append(v.Prepared[0].Prepares, v.Prepared[0].Prepares[0]) }),
-		"pre-prepare with POL":      vc(func(v *consensus.ViewChange) { v.Prepared[0].PrePrepare.POLRound = 0; v.Prepared[0].PrePrepare.Round = 1 }),
-		"pre-prepare unsigned":      vc(func(v *consensus.ViewChange) { v.Prepared[0].PrePrepare.Signature = nil }),
-		"too many prepared":         vc(func(v *consensus.ViewChange) { v.Prepared = make([]consensus.PreparedCert, MaxPreparedCerts+1) }),
-		"new view no view changes":  nv(func(n *consensus.NewView) { n.ViewChanges = nil }),
-		"new view other view":       nv(func(n *consensus.NewView) { n.ViewChanges[0].View++ }),
-		"new view duplicate":        nv(func(n *consensus.NewView) { n.ViewChanges = append(n.ViewChanges, n.ViewChanges[0]) }),
-		"new view O in other view":  nv(func(n *consensus.NewView) { n.PrePrepares = append(n.PrePrepares, g.proposal(3, n.View+1, g.id())) }),
-		"new view unsigned":         nv(func(n *consensus.NewView) { n.Signature = nil }),
-		"new view bad index":        nv(func(n *consensus.NewView) { n.Validator = MaxValidators + 1 }),
+		"genesis with proof": vc(func(v *consensus.ViewChange) {
+			v.Stable.Height = 0
+			v.Stable.Proof = v.Stable.Proof[:1]
+			v.Stable.Proof[0].Height = 0
+		}),
+		"prepare is a commit": vc(func(v *consensus.ViewChange) { v.Prepared[0].Prepares[0].Type = consensus.Precommit }),
+		"prepare other view":  vc(func(v *consensus.ViewChange) { v.Prepared[0].Prepares[0].Round++ }),
+		"prepare other value": vc(func(v *consensus.ViewChange) {
+			v.Prepared[0].Prepares[0].Value = otherID(g, v.Prepared[0].Prepares[0].Value)
+		}),
+		"prepare duplicate": vc(func(v *consensus.ViewChange) {
+			v.Prepared[0].Prepares = append(v.Prepared[0].Prepares, v.Prepared[0].Prepares[0])
+		}),
+		"pre-prepare with POL": vc(func(v *consensus.ViewChange) {
+			v.Prepared[0].PrePrepare.POLRound = 0
+			v.Prepared[0].PrePrepare.Round = 1
+		}),
+		"pre-prepare unsigned":     vc(func(v *consensus.ViewChange) { v.Prepared[0].PrePrepare.Signature = nil }),
+		"too many prepared":        vc(func(v *consensus.ViewChange) { v.Prepared = make([]consensus.PreparedCert, MaxPreparedCerts+1) }),
+		"new view no view changes": nv(func(n *consensus.NewView) { n.ViewChanges = nil }),
+		"new view other view":      nv(func(n *consensus.NewView) { n.ViewChanges[0].View++ }),
+		"new view duplicate":       nv(func(n *consensus.NewView) { n.ViewChanges = append(n.ViewChanges, n.ViewChanges[0]) }),
+		"new view O in other view": nv(func(n *consensus.NewView) { n.PrePrepares = append(n.PrePrepares, g.proposal(3, n.View+1, g.id())) }),
+		"new view unsigned":        nv(func(n *consensus.NewView) { n.Signature = nil }),
+		"new view bad index":       nv(func(n *consensus.NewView) { n.Validator = MaxValidators + 1 }),
 	}
 	for name, m := range cases {
 		if _, err := EncodeConsensus(ConsensusMessage{Msg: m}); !errors.Is(err, ErrInvalid) {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 
 	"github.com/bftnode/bftnode/consensus"
-	"github.com/cosmos/gogoproto/proto"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	"github.com/cometbft/cometbft/types"
+	"github.com/cosmos/gogoproto/proto"
 )
 
 // Domain prefixes of the sign bytes of PBFT's own messages. Each names the
