@@ -4,7 +4,7 @@ SEEDS     ?= 200
 FUZZTIME  ?= 30s
 PKGS      := ./...
 
-.PHONY: all build test vet race sim fuzz clean
+.PHONY: all build test vet race sim fuzz clean proto
 
 all: build
 
@@ -26,3 +26,23 @@ race:
 
 clean:
 	rm -rf bin
+
+# Regenerates the Go code of the wire messages (proto/bftnode/wire/*.proto)
+# into wire/wirepb. Needs protoc (Debian: apt-get install -y
+# protobuf-compiler); installs the gogoproto plugin at the version go.mod
+# pins. CometBFT's .proto files come from the module cache.
+PROTO_OUT := wire/wirepb
+proto:
+	@command -v protoc >/dev/null || { echo "protoc not found: install it (Debian: apt-get install -y protobuf-compiler)"; exit 1; }
+	$(GO) mod download github.com/cosmos/gogoproto github.com/cometbft/cometbft
+	$(GO) install github.com/cosmos/gogoproto/protoc-gen-gocosmos@$$($(GO) list -m -f '{{.Version}}' github.com/cosmos/gogoproto)
+	@set -e; \
+	gogo=$$($(GO) list -m -f '{{.Dir}}' github.com/cosmos/gogoproto); \
+	cmt=$$($(GO) list -m -f '{{.Dir}}' github.com/cometbft/cometbft); \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	PATH="$$($(GO) env GOPATH)/bin:$$PATH" protoc \
+		-I proto -I "$$cmt/proto" -I "$$gogo" -I "$$gogo/protobuf" \
+		--gocosmos_out=Mgoogle/protobuf/timestamp.proto=github.com/cosmos/gogoproto/types,paths=source_relative:"$$tmp" \
+		proto/bftnode/wire/*.proto; \
+	mkdir -p $(PROTO_OUT); rm -f $(PROTO_OUT)/*.pb.go; \
+	cp "$$tmp"/bftnode/wire/*.pb.go $(PROTO_OUT)/

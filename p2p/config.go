@@ -1,0 +1,164 @@
+package p2p
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+)
+
+// Channel IDs, as CometBFT numbers its reactors' channels. Channel 0 is the
+// connection's own (hello and keepalives).
+const (
+	ChannelConsensus byte = 0x20
+	ChannelMempool   byte = 0x30
+	ChannelBlocksync byte = 0x40
+
+	controlChannel byte = 0x00
+)
+
+// ChannelSpec describes one channel. The order of Config.Channels is the
+// sending priority: a queued message on an earlier channel always goes out
+// before one on a later channel.
+type ChannelSpec struct {
+	ID   byte
+	Name string
+	// MaxMessageBytes is the largest message accepted on the channel. A peer
+	// sending more is disconnected and penalized; Send refuses more.
+	MaxMessageBytes int
+	// QueueSize is how many messages may wait to be sent to one peer on this
+	// channel; Send returns false when the queue is full.
+	QueueSize int
+}
+
+// DefaultChannels returns the consensus, blocksync and mempool channels in
+// that priority order. The consensus and blocksync channels carry whole
+// blocks, so their limit is the largest block plus 1 MiB (2 MiB for
+// blocksync, whose responses also carry a commit); a mempool batch is at
+// most one 1 MiB beyond the largest transaction.
+func DefaultChannels(maxBlockBytes, maxTxBytes int) []ChannelSpec {
+	const mib = 1 << 20
+	return []ChannelSpec{
+		{ID: ChannelConsensus, Name: "consensus", MaxMessageBytes: maxBlockBytes + mib, QueueSize: 1000},
+		{ID: ChannelBlocksync, Name: "blocksync", MaxMessageBytes: maxBlockBytes + 2*mib, QueueSize: 100},
+		{ID: ChannelMempool, Name: "mempool", MaxMessageBytes: maxTxBytes + mib, QueueSize: 1000},
+	}
+}
+
+// Config configures a Host. Zero durations and counts take the defaults
+// listed on each field.
+type Config struct {
+	// ListenAddr is where to accept connections, "host:port" or
+	// "tcp://host:port"; empty for a node that only dials.
+	ListenAddr string
+	// ExternalAddr is the address peers should dial, told to them in the
+	// hello; empty means the listener's address.
+	ExternalAddr string
+	// PersistentPeers are "id@host:port" addresses dialed at start and
+	// redialed whenever the connection drops.
+	PersistentPeers []string
+	// ChainID must match a peer's for the connection to be kept.
+	ChainID string
+	// Version is the software version told to peers.
+	Version string
+	// Validator tells peers whether this node is a validator.
+	Validator bool
+
+	// Channels lists the channels in priority order (DefaultChannels).
+	Channels []ChannelSpec
+
+	MaxPeers         int           // inbound connections are accepted up to this many peers (default 50)
+	DialTimeout      time.Duration // TCP connect (default 3s)
+	HandshakeTimeout time.Duration // secret connection and hello (default 20s)
+	PingInterval     time.Duration // keepalive when idle (default 10s)
+	IdleTimeout      time.Duration // disconnect after hearing nothing this long (default 3 * PingInterval)
+	WriteTimeout     time.Duration // disconnect when a write stalls this long (default 20s)
+
+	RedialMin time.Duration // first delay before redialing a persistent peer (default 500ms)
+	RedialMax time.Duration // delay cap (default 1m)
+	// Jitter returns a random duration in [0, n); nil uses math/rand/v2.
+	// Tests inject a deterministic one.
+	Jitter func(n time.Duration) time.Duration
+
+	BanAfter    int           // offences within BanDuration that ban a peer (default 3)
+	BanDuration time.Duration // how long a ban lasts (default 10m)
+}
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.MaxPeers <= 0 {
+		c.MaxPeers = 50
+	}
+	def(&c.DialTimeout, 3*time.Second)
+	def(&c.HandshakeTimeout, 20*time.Second)
+	def(&c.PingInterval, 10*time.Second)
+	def(&c.IdleTimeout, 3*c.PingInterval)
+	def(&c.WriteTimeout, 20*time.Second)
+	def(&c.RedialMin, 500*time.Millisecond)
+	def(&c.RedialMax, time.Minute)
+	def(&c.BanDuration, 10*time.Minute)
+	if c.BanAfter <= 0 {
+		c.BanAfter = 3
+	}
+	if c.Jitter == nil {
+		c.Jitter = func(n time.Duration) time.Duration {
+			if n <= 0 {
+				return 0
+			}
+			return rand.N(n)
+		}
+	}
+	c.ListenAddr = strings.TrimPrefix(c.ListenAddr, "tcp://")
+	c.ExternalAddr = strings.TrimPrefix(c.ExternalAddr, "tcp://")
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.ChainID == "" {
+		errs = append(errs, errors.New("p2p: chain ID is empty; set it from genesis.json"))
+	}
+	if len(c.Channels) == 0 {
+		errs = append(errs, errors.New("p2p: no channels configured; use DefaultChannels"))
+	}
+	seen := map[byte]bool{controlChannel: true}
+	for _, ch := range c.Channels {
+		if seen[ch.ID] {
+			errs = append(errs, fmt.Errorf("p2p: channel %#x is reserved or listed twice", ch.ID))
+		}
+		seen[ch.ID] = true
+		if ch.MaxMessageBytes <= 0 || ch.QueueSize <= 0 {
+			errs = append(errs, fmt.Errorf("p2p: channel %#x (%s) needs a positive MaxMessageBytes and QueueSize", ch.ID, ch.Name))
+		}
+	}
+	if c.IdleTimeout <= c.PingInterval {
+		errs = append(errs, fmt.Errorf("p2p: idle timeout %v must exceed the ping interval %v, or idle peers are dropped", c.IdleTimeout, c.PingInterval))
+	}
+	if c.RedialMax < c.RedialMin {
+		errs = append(errs, fmt.Errorf("p2p: redial max %v is below redial min %v", c.RedialMax, c.RedialMin))
+	}
+	for _, a := range c.PersistentPeers {
+		if _, err := ParseAddress(a); err != nil {
+			errs = append(errs, fmt.Errorf("p2p: persistent peer: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// redialDelay is how long to wait before the attempt-th redial (from 0):
+// RedialMin doubled per failed attempt up to RedialMax, of which the second
+// half is random ("equal jitter"), so peers that lost each other at the same
+// moment do not redial in lockstep.
+func redialDelay(attempt int, lo, hi time.Duration, jitter func(time.Duration) time.Duration) time.Duration {
+	d := lo
+	for i := 0; i < attempt && d < hi; i++ {
+		d *= 2
+	}
+	d = min(d, hi)
+	half := d / 2
+	return d - half + jitter(half+1)
+}
