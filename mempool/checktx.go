@@ -30,20 +30,32 @@ func (m *Mempool) CheckTx(ctx context.Context, tx []byte, from PeerID) (*abcityp
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	result := make(chan checkResult, 1)
-	e, err := m.reserve(tx, from, 0)
+	result, err := m.startCheck(tx, from)
 	if err != nil {
 		return nil, err
 	}
-	m.send(e, abcitypes.CheckTxType_New, func(res *abcitypes.ResponseCheckTx, err error) {
-		m.onChecked(e, res, err, false, result)
-	})
 	select {
 	case r := <-result:
 		return r.res, r.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// startCheck sends tx to the app and returns where its outcome will
+// arrive. Checks started one after another reach the app in that order,
+// which keeps a peer's batch (say, one account's consecutive nonces) in
+// order while all of it is in flight at once.
+func (m *Mempool) startCheck(tx []byte, from PeerID) (<-chan checkResult, error) {
+	e, err := m.reserve(tx, from, 0)
+	if err != nil {
+		return nil, err
+	}
+	result := make(chan checkResult, 1)
+	m.send(e, abcitypes.CheckTxType_New, func(res *abcitypes.ResponseCheckTx, err error) {
+		m.onChecked(e, res, err, false, result)
+	})
+	return result, nil
 }
 
 // reserve applies the admission rules that need no app and holds tx's place

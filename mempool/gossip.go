@@ -88,9 +88,10 @@ func (g *Gossip) peer(p PeerID) *peerState {
 }
 
 // Receive admits a batch from peer from through CheckTx, like local
-// submissions, all in flight at once, and returns how many were admitted.
-// Duplicates, oversized and rejected transactions are skipped; the error is
-// only for a failed mempool or app connection.
+// submissions: all in flight at once but reaching the app in batch order.
+// It returns how many were admitted. Duplicates, oversized and rejected
+// transactions are skipped; the error is only for a failed mempool or app
+// connection, or ctx ending.
 func (g *Gossip) Receive(ctx context.Context, from PeerID, batch [][]byte) (int, error) {
 	g.mu.Lock()
 	ps := g.peer(from)
@@ -99,31 +100,40 @@ func (g *Gossip) Receive(ctx context.Context, from PeerID, batch [][]byte) (int,
 	}
 	g.mu.Unlock()
 
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		admitted int
-		failure  error
-	)
+	var failure error
+	results := make([]<-chan checkResult, 0, len(batch))
 	for _, tx := range batch {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, err := g.mp.CheckTx(ctx, tx, from)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil && res.IsOK():
-				admitted++
-			case err == nil, errors.Is(err, ErrTxInCache), errors.As(err, new(ErrTxTooLarge)),
-				errors.As(err, new(ErrMempoolIsFull)):
-			default:
+		result, err := g.mp.startCheck(tx, from)
+		if err != nil {
+			if !refusal(err) {
 				failure = errors.Join(failure, err)
 			}
-		}()
+			continue
+		}
+		results = append(results, result)
 	}
-	wg.Wait()
+	admitted := 0
+	for _, result := range results {
+		select {
+		case r := <-result:
+			switch {
+			case r.err != nil:
+				failure = errors.Join(failure, r.err)
+			case r.res.IsOK():
+				admitted++
+			}
+		case <-ctx.Done():
+			return admitted, ctx.Err()
+		}
+	}
 	return admitted, failure
+}
+
+// refusal reports an admission refused by the mempool's own rules, which
+// is the peer's problem, not ours.
+func refusal(err error) bool {
+	return errors.Is(err, ErrTxInCache) || errors.As(err, new(ErrTxTooLarge)) ||
+		errors.As(err, new(ErrMempoolIsFull))
 }
 
 // SendPending hands every peer the batches of admitted transactions it
