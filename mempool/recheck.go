@@ -43,7 +43,7 @@ func (m *Mempool) recheckStale() {
 	}
 }
 
-// recheck sends one batch and waits for its answers.
+// recheck sends one batch and waits for its answers (or Close).
 func (m *Mempool) recheck(batch []*entry) {
 	var wg sync.WaitGroup
 	m.updateMtx.RLock()
@@ -60,7 +60,12 @@ func (m *Mempool) recheck(batch []*entry) {
 	}
 	m.updateMtx.RUnlock()
 	kick(m.flushKick)
-	wg.Wait()
+	answered := make(chan struct{})
+	go func() { wg.Wait(); close(answered) }()
+	select {
+	case <-answered:
+	case <-m.lifetime.Done(): // closing: do not wait for a slow app
+	}
 }
 
 // onRechecked applies the app's new verdict on an admitted tx.
