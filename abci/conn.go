@@ -40,6 +40,9 @@ func (c *appConn) fail(method string, cause error) error {
 //
 // An error that is not the caller's ctx ending is a failure of the
 // connection: it is reported once to the Conns and wraps ErrConnFailed.
+// (A request the dead client queued after draining its queue is never
+// answered; its goroutine then stays parked, a cost paid once, on the way
+// to halting.)
 func call[T any](ctx context.Context, c *appConn, method string,
 	fn func(context.Context) (*T, error),
 ) (*T, error) {

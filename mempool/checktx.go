@@ -1,6 +1,7 @@
 package mempool
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -88,7 +89,8 @@ func (m *Mempool) reserve(tx []byte, from PeerID, seq uint64) (*entry, error) {
 	m.cache.push(key)
 	m.reservedTxs++
 	m.reservedBytes += int64(len(tx))
-	e := &entry{tx: tx, key: key, seq: seq}
+	// A copy: the caller's buffer (a network read, say) may be reused.
+	e := &entry{tx: bytes.Clone(tx), key: key, seq: seq}
 	e.addSender(from)
 	m.entries[key] = e
 	return e, nil

@@ -166,7 +166,8 @@ func (m *Mempool) Height() int64 {
 func (m *Mempool) TxsAvailable() <-chan struct{} { return m.txsAvailable }
 
 // Txs returns up to limit admitted transactions in arrival order (all of
-// them if limit <= 0), for the unconfirmed_txs RPC.
+// them if limit <= 0), for the unconfirmed_txs RPC. Like every slice the
+// mempool hands out, the transactions are shared: do not modify them.
 func (m *Mempool) Txs(limit int) [][]byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
