@@ -299,3 +299,27 @@ func newNonProposer(t testing.TB, powers []int64, rounds int32) *harness {
 	t.Fatalf("every validator proposes one of the first %d rounds", rounds)
 	return nil
 }
+
+// decideHeight runs round 0 of the current height to a decision for value
+// (the core must have started round 0) and returns the actions.
+func (h *harness) decideHeight(value consensus.ID) []consensus.Action {
+	h.t.Helper()
+	var acts []consensus.Action
+	if h.proposer(0) == h.self {
+		acts = h.step(consensus.ProposalReady{Height: h.height(), Round: 0, Value: value})
+	} else {
+		acts = h.receive(h.proposal(0, -1, value))
+	}
+	acts = append(acts, h.votesFrom(consensus.Prevote, 0, value, h.others()...)...)
+	acts = append(acts, h.votesFrom(consensus.Precommit, 0, value, h.others()...)...)
+	if ds := actionsOf[consensus.Decide](acts); len(ds) != 1 || ds[0].Value != value {
+		h.t.Fatalf("height %d: want a decision for %q, got %v", h.height(), value, ds)
+	}
+	return acts
+}
+
+// execute answers the decision of the current height.
+func (h *harness) execute(appHash string) []consensus.Action {
+	h.t.Helper()
+	return h.step(consensus.Executed{Height: h.height(), AppHash: []byte(appHash), Next: h.core.h.vals.Next()})
+}
