@@ -285,10 +285,23 @@ func isInvalid(err error) bool { return errors.Is(err, consensus.ErrInvalidInput
 // 0..rounds-1 of the first height.
 func newNonProposer(t testing.TB, powers []int64, rounds int32) *harness {
 	t.Helper()
+	return newQuietValidator(t, powers, rounds, 1)
+}
+
+// newQuietValidator builds a harness whose node proposes none of the rounds
+// 0..rounds-1 of the first height nor round 0 of the heights up to heights
+// (when no validator changes).
+func newQuietValidator(t testing.TB, powers []int64, rounds int32, heights int) *harness {
+	t.Helper()
 	h := newHarness(t, powers, -1)
 	busy := map[int32]bool{}
 	for r := int32(0); r < rounds; r++ {
 		busy[h.vals.ProposerOf(r)] = true
+	}
+	vs := h.vals
+	for i := 1; i < heights; i++ {
+		vs = vs.Next()
+		busy[vs.ProposerOf(0)] = true
 	}
 	for i := int32(0); int(i) < h.vals.Size(); i++ {
 		if !busy[i] {

@@ -48,7 +48,7 @@ func TestHeight_ExecutedWithBadNextSetIsRejected(t *testing.T) {
 }
 
 func TestHeight_NextHeightMessagesWaitForIt(t *testing.T) {
-	h := newNonProposer(t, equalPowers(4), 1)
+	h := newQuietValidator(t, equalPowers(4), 1, 2)
 	h.start()
 	h.decideHeight(valueA)
 	next := h.core.h.vals.Next()
@@ -63,9 +63,6 @@ func TestHeight_NextHeightMessagesWaitForIt(t *testing.T) {
 		t.Fatalf("messages of the next height acted early: %v", acts)
 	}
 	acts := h.execute("app-1")
-	if proposer == h.self {
-		t.Skip("this node proposes height 2")
-	}
 	// The buffered proposal and polka: prevote B, then lock and precommit.
 	onlyVote(t, acts, consensus.Prevote, 0, valueB)
 	onlyVote(t, acts, consensus.Precommit, 0, valueB)
@@ -95,7 +92,7 @@ func TestHeight_BufferIsBoundedPerSigner(t *testing.T) {
 // that height 3 has no reason of its own to start (not the first height,
 // the application hash unchanged).
 func toQuietHeight(t *testing.T, cfg func(*Config)) *harness {
-	h := newNonProposer(t, equalPowers(4), 1)
+	h := newQuietValidator(t, equalPowers(4), 1, 3)
 	cfg(&h.cfg)
 	acts := h.start()
 	if len(timeouts(acts, consensus.TimeoutPropose)) != 1 {
@@ -169,15 +166,12 @@ func TestHeightStart_EmptyBlockInterval(t *testing.T) {
 func TestHeightStart_JoinsWhenAnotherValidatorStarted(t *testing.T) {
 	h := toQuietHeight(t, func(c *Config) { c.CreateEmptyBlocks = false })
 	h.execute("same")
-	if h.proposer(0) == h.self {
-		t.Skip("this node proposes height 3")
-	}
 	acts := h.receive(h.proposal(0, -1, valueA))
 	onlyVote(t, acts, consensus.Prevote, 0, valueA)
 }
 
 func TestHeightStart_TimeoutCommitDelaysTheHeight(t *testing.T) {
-	h := newNonProposer(t, equalPowers(4), 1)
+	h := newQuietValidator(t, equalPowers(4), 1, 2)
 	h.cfg.TimeoutCommit = 2 * time.Second
 	acts := h.start()
 	if len(timeouts(acts, consensus.TimeoutCommit)) != 0 {
@@ -191,9 +185,6 @@ func TestHeightStart_TimeoutCommitDelaysTheHeight(t *testing.T) {
 	}
 	if st := h.core.Status(); st.Height != 2 || st.Step != "commit-wait" {
 		t.Fatalf("status %+v", st)
-	}
-	if h.proposer(0) == h.self {
-		t.Skip("this node proposes height 2")
 	}
 	if acts := h.receive(h.proposal(0, -1, valueB)); len(acts) != 0 {
 		t.Fatalf("acted during the commit delay: %v", acts)

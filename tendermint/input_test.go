@@ -7,7 +7,7 @@ import (
 	"github.com/bftnode/bftnode/consensus"
 )
 
-func TestEquivocation_VoteReportedOnceAndNeverCounted(t *testing.T) {
+func TestEquivocation_ReportedOnceAndCountedOncePerValue(t *testing.T) {
 	h := newNonProposer(t, equalPowers(4), 1)
 	h.start()
 	h.receive(h.proposal(0, -1, valueA)) // own prevote for A
@@ -26,14 +26,50 @@ func TestEquivocation_VoteReportedOnceAndNeverCounted(t *testing.T) {
 	if dup := h.receive(first); len(dup) != 0 {
 		t.Fatalf("a duplicate of the counted vote produced %v", dup)
 	}
-	// Own A + o[0]'s A: 2 of 4. The equivocating B and nil were not counted.
+	// Own A + o[0]'s A: 2 of 4 voted. o[0] counts once for "any" (line
+	// 34) and once for each value it signed (the paper's per-value count).
 	rs := h.core.RoundState()
-	if rs.Prevotes.Power != 2 || rs.Prevotes.NilPower != 0 {
-		t.Fatalf("prevote power %d (nil %d), want 2 (0)", rs.Prevotes.Power, rs.Prevotes.NilPower)
+	if rs.Prevotes.Power != 2 || rs.Prevotes.NilPower != 1 {
+		t.Fatalf("prevote power %d (nil %d), want 2 (1)", rs.Prevotes.Power, rs.Prevotes.NilPower)
 	}
-	// A third prevote for A completes the polka: the counted one stands.
+	if n := len(h.core.h.rounds[0].prevotes.messages(valueA)); n != 2 {
+		t.Fatalf("%d prevotes for A, want 2: o[0] counts once for A", n)
+	}
+	// A third prevote for A completes the polka.
 	acts = h.receive(h.vote(consensus.Prevote, 0, valueA, o[1]))
 	onlyVote(t, acts, consensus.Precommit, 0, valueA)
+}
+
+// An equivocator showed this node nil and the others v; the proposer that
+// proposes v with that POL round relays the polka, and this node must count
+// the equivocator's vote for v, or it could never prevote v (line 28).
+func TestEquivocation_RelayedPolkaCountsTheOtherValue(t *testing.T) {
+	h := newNonProposer(t, equalPowers(4), 2)
+	h.start()
+	o := h.others()
+	byz := o[0]
+	h.receive(h.vote(consensus.Prevote, 0, consensus.Nil, byz))
+	h.nextRound()
+	h.receive(h.proposal(1, 0, valueA))
+	acts := h.receive(h.vote(consensus.Prevote, 0, valueA, o[1]), h.vote(consensus.Prevote, 0, valueA, o[2]))
+	noVote(t, acts, consensus.Prevote)
+	acts = h.receive(h.vote(consensus.Prevote, 0, valueA, byz))
+	if len(actionsOf[consensus.Evidence](acts)) != 1 {
+		t.Fatal("equivocation not reported")
+	}
+	onlyVote(t, acts, consensus.Prevote, 1, valueA)
+}
+
+func TestEquivocation_ExtraValuesAreBounded(t *testing.T) {
+	h := newNonProposer(t, equalPowers(4), 1)
+	h.start()
+	byz := h.others()[0]
+	for i := 0; i < 50; i++ {
+		h.receive(h.vote(consensus.Prevote, 0, consensus.ID(rune('a'+i)), byz))
+	}
+	if n := len(h.core.h.rounds[0].prevotes.values()); n != 1+maxExtraValues {
+		t.Fatalf("kept %d values of one equivocator, want %d", n, 1+maxExtraValues)
+	}
 }
 
 func TestEquivocation_ConflictingProposals(t *testing.T) {

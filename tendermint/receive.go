@@ -155,9 +155,9 @@ func (c *Core) recordProposal(l *roundLog, m *consensus.Proposal) {
 
 func (c *Core) recordVote(l *roundLog, m *consensus.Vote) {
 	cp := copyVote(m)
-	counted, prior, conflict := l.votes(m.Type).Add(m.Validator, m.Value, cp)
-	if conflict {
-		c.emit(consensus.Evidence{First: copyVote(prior), Second: cp})
+	counted, prior := l.votes(m.Type).add(cp)
+	if prior != nil {
+		c.emit(consensus.Evidence{First: copyVote(prior), Second: copyVote(cp)})
 	}
 	if !counted || m.Validator != c.h.self {
 		return

@@ -16,8 +16,8 @@ type roundLog struct {
 	proposal         *consensus.Proposal
 	proposalConflict bool
 
-	prevotes   *consensus.Tally[*consensus.Vote]
-	precommits *consensus.Tally[*consensus.Vote]
+	prevotes   *voteSet
+	precommits *voteSet
 
 	// senders are the validators with any message in this round and
 	// senderPower their power: line 55's "f+1 <*, h_p, round, *, *>".
@@ -41,13 +41,13 @@ type roundLog struct {
 
 func newRoundLog(vals *consensus.ValidatorSet) *roundLog {
 	return &roundLog{
-		prevotes:   consensus.NewTally[*consensus.Vote](vals),
-		precommits: consensus.NewTally[*consensus.Vote](vals),
+		prevotes:   newVoteSet(vals),
+		precommits: newVoteSet(vals),
 		senders:    map[int32]bool{},
 	}
 }
 
-func (l *roundLog) votes(t consensus.VoteType) *consensus.Tally[*consensus.Vote] {
+func (l *roundLog) votes(t consensus.VoteType) *voteSet {
 	if t == consensus.Prevote {
 		return l.prevotes
 	}

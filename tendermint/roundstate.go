@@ -74,11 +74,11 @@ func (c *Core) RoundState() RoundState {
 	return rs
 }
 
-func summarize(vals *consensus.ValidatorSet, t *consensus.Tally[*consensus.Vote]) VoteSummary {
-	s := VoteSummary{Voted: make([]bool, vals.Size()), Power: t.AnyPower(), NilPower: t.Power(consensus.Nil)}
+func summarize(vals *consensus.ValidatorSet, t *voteSet) VoteSummary {
+	s := VoteSummary{Voted: make([]bool, vals.Size()), Power: t.anyPower(), NilPower: t.power(consensus.Nil)}
 	for i := range s.Voted {
-		_, s.Voted[i] = t.Voted(int32(i))
+		s.Voted[i] = t.voted(int32(i))
 	}
-	s.QuorumValue, s.Quorum = t.QuorumValue()
+	s.QuorumValue, s.Quorum = t.quorumValue()
 	return s
 }

@@ -36,6 +36,23 @@ func (c *Core) broadcastProposal(l *roundLog, value consensus.ID) {
 	c.emit(consensus.Broadcast{Msg: &consensus.Proposal{
 		Height: h.number, Round: h.round, POLRound: h.validRound, Value: value, Proposer: h.self,
 	}})
+	c.relayPOL(h.validRound, value)
+}
+
+// relayPOL sends the 2f+1 prevotes for value in round vr that justify a
+// proposal with POL round vr. Line 28 needs them at every correct process;
+// the paper's gossip delivers them, and a node that missed them while vr
+// was current gets them here, with the proposal (the proof of lock of the
+// original Tendermint). Without this, a locked node could wait forever.
+func (c *Core) relayPOL(vr int32, value consensus.ID) {
+	if vr < 0 {
+		return
+	}
+	if l := c.h.rounds[vr]; l != nil {
+		for _, v := range l.prevotes.messages(value) {
+			c.emit(consensus.Send{To: consensus.All, Msg: copyVote(v)})
+		}
+	}
 }
 
 // broadcastVote sends this node's vote for the current round; a node that
@@ -89,7 +106,7 @@ func (c *Core) onProposal() bool {
 		// Line 28: also 2f+1 <PREVOTE, h_p, vr, id(v)>, with vr < round_p
 		// (checked when the proposal was received).
 		pol := h.rounds[p.POLRound]
-		if pol == nil || !pol.prevotes.HasQuorum(p.Value) {
+		if pol == nil || !pol.prevotes.hasQuorum(p.Value) {
 			return false
 		}
 		// Line 29: valid(v) and (lockedRound_p <= vr or lockedValue_p = v).
@@ -107,7 +124,7 @@ func (c *Core) onProposal() bool {
 func (c *Core) onAnyPrevotes() bool {
 	h := c.h
 	l := h.rounds[h.round]
-	if h.step != stepPrevote || l == nil || l.prevoteTimeoutScheduled || !l.prevotes.HasQuorumAny() {
+	if h.step != stepPrevote || l == nil || l.prevoteTimeoutScheduled || !l.prevotes.hasQuorumAny() {
 		return false
 	}
 	l.prevoteTimeoutScheduled = true
@@ -128,7 +145,7 @@ func (c *Core) onPolka() bool {
 		return false
 	}
 	v := l.proposal.Value
-	if h.verdicts[v] != verdictValid || !l.prevotes.HasQuorum(v) {
+	if h.verdicts[v] != verdictValid || !l.prevotes.hasQuorum(v) {
 		return false
 	}
 	l.polkaHandled = true
@@ -147,7 +164,7 @@ func (c *Core) onPolka() bool {
 func (c *Core) onNilPolka() bool {
 	h := c.h
 	l := h.rounds[h.round]
-	if h.step != stepPrevote || l == nil || !l.prevotes.HasQuorum(consensus.Nil) {
+	if h.step != stepPrevote || l == nil || !l.prevotes.hasQuorum(consensus.Nil) {
 		return false
 	}
 	if c.bug.unlockOnNilPolka {
@@ -164,7 +181,7 @@ func (c *Core) onNilPolka() bool {
 func (c *Core) onAnyPrecommits() bool {
 	h := c.h
 	l := h.rounds[h.round]
-	if l == nil || l.precommitTimeoutScheduled || !l.precommits.HasQuorumAny() {
+	if l == nil || l.precommitTimeoutScheduled || !l.precommits.hasQuorumAny() {
 		return false
 	}
 	l.precommitTimeoutScheduled = true
@@ -188,13 +205,13 @@ func (c *Core) tryDecide(r int32) error {
 		return nil
 	}
 	v := l.proposal.Value
-	if !l.precommits.HasQuorum(v) {
+	if !l.precommits.hasQuorum(v) {
 		return nil
 	}
 	if h.verdicts[v] == verdictInvalid {
 		return brokenf("height %d round %d: more than 2/3 of the voting power precommitted %X, which this node's application rejected", h.number, r, []byte(v))
 	}
-	c.decide(v, l.precommits.Messages(v)) // lines 51-52
+	c.decide(v, l.precommits.messages(v)) // lines 51-52
 	return nil
 }
 

@@ -75,8 +75,9 @@ func (c *Core) retransmit() {
 		return
 	}
 	if l := h.rounds[h.round]; l != nil {
-		if l.ownProposal != nil {
-			c.emit(consensus.Send{To: consensus.All, Msg: copyProposal(l.ownProposal)})
+		if p := l.ownProposal; p != nil {
+			c.emit(consensus.Send{To: consensus.All, Msg: copyProposal(p)})
+			c.relayPOL(p.POLRound, p.Value)
 		}
 		for _, v := range []*consensus.Vote{l.ownPrevote, l.ownPrecommit} {
 			if v != nil {
