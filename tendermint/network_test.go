@@ -3,6 +3,7 @@ package tendermint
 import (
 	"container/heap"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand"
 	"reflect"
@@ -372,6 +373,10 @@ func (net *simNet) restart(n *simNode) {
 	net.execute(n, replayed)
 }
 
+// simSeeds sets how many seeds each network case runs; raise it for a long
+// hunt: go test ./tendermint -run Network -args -seeds=1000
+var simSeeds = flag.Int64("seeds", 15, "seeds per network test case")
+
 func TestNetwork_AgreementAndLiveness(t *testing.T) {
 	cases := map[string]simOptions{
 		"4 equal, lossy":                  {nodes: 4, heights: 5, dropRate: 0.3},
@@ -382,7 +387,7 @@ func TestNetwork_AgreementAndLiveness(t *testing.T) {
 		"4 with crashes and restarts":     {nodes: 4, heights: 6, dropRate: 0.2, crashRate: 0.3},
 		"weighted, crashes, equivocation": {nodes: 5, powers: []int64{4, 3, 3, 2, 1}, heights: 4, dropRate: 0.1, crashRate: 0.2, equivocators: 1},
 	}
-	seeds := int64(15)
+	seeds := *simSeeds
 	if testing.Short() {
 		seeds = 3
 	}
