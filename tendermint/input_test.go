@@ -147,16 +147,20 @@ func TestInvalidInputLeavesCoreUnchanged(t *testing.T) {
 		return consensus.Receive{Msg: p}
 	}
 	cases := map[string]func(h *harness) consensus.Input{
-		"vote type 0":          func(h *harness) consensus.Input { return vote(h, func(v *consensus.Vote) { v.Type = 0 }) },
-		"vote type 3":          func(h *harness) consensus.Input { return vote(h, func(v *consensus.Vote) { v.Type = 3 }) },
-		"negative round":       func(h *harness) consensus.Input { return vote(h, func(v *consensus.Vote) { v.Round = -1 }) },
-		"negative height":      func(h *harness) consensus.Input { return vote(h, func(v *consensus.Vote) { v.Height = -5 }) },
-		"signer out of set":    func(h *harness) consensus.Input { return vote(h, func(v *consensus.Vote) { v.Validator = 4 }) },
-		"negative signer":      func(h *harness) consensus.Input { return vote(h, func(v *consensus.Vote) { v.Validator = -2 }) },
-		"POL round = round":    func(h *harness) consensus.Input { return prop(h, func(p *consensus.Proposal) { p.POLRound = 0 }) },
-		"POL round below -1":   func(h *harness) consensus.Input { return prop(h, func(p *consensus.Proposal) { p.POLRound = -2 }) },
-		"proposal of nil":      func(h *harness) consensus.Input { return prop(h, func(p *consensus.Proposal) { p.Value = consensus.Nil }) },
-		"wrong proposer":       func(h *harness) consensus.Input { return prop(h, func(p *consensus.Proposal) { p.Proposer = h.otherThan(p.Proposer)[0] }) },
+		"vote type 0":        func(h *harness) consensus.Input { return vote(h, func(v *consensus.Vote) { v.Type = 0 }) },
+		"vote type 3":        func(h *harness) consensus.Input { return vote(h, func(v *consensus.Vote) { v.Type = 3 }) },
+		"negative round":     func(h *harness) consensus.Input { return vote(h, func(v *consensus.Vote) { v.Round = -1 }) },
+		"negative height":    func(h *harness) consensus.Input { return vote(h, func(v *consensus.Vote) { v.Height = -5 }) },
+		"signer out of set":  func(h *harness) consensus.Input { return vote(h, func(v *consensus.Vote) { v.Validator = 4 }) },
+		"negative signer":    func(h *harness) consensus.Input { return vote(h, func(v *consensus.Vote) { v.Validator = -2 }) },
+		"POL round = round":  func(h *harness) consensus.Input { return prop(h, func(p *consensus.Proposal) { p.POLRound = 0 }) },
+		"POL round below -1": func(h *harness) consensus.Input { return prop(h, func(p *consensus.Proposal) { p.POLRound = -2 }) },
+		"proposal of nil": func(h *harness) consensus.Input {
+			return prop(h, func(p *consensus.Proposal) { p.Value = consensus.Nil })
+		},
+		"wrong proposer": func(h *harness) consensus.Input {
+			return prop(h, func(p *consensus.Proposal) { p.Proposer = h.otherThan(p.Proposer)[0] })
+		},
 		"nil proposal pointer": func(h *harness) consensus.Input { return consensus.Receive{Msg: (*consensus.Proposal)(nil)} },
 		"nil vote pointer":     func(h *harness) consensus.Input { return consensus.Receive{Msg: (*consensus.Vote)(nil)} },
 		"no message":           func(h *harness) consensus.Input { return consensus.Receive{} },
@@ -166,7 +170,9 @@ func TestInvalidInputLeavesCoreUnchanged(t *testing.T) {
 		"view-change timeout": func(h *harness) consensus.Input {
 			return consensus.TimeoutFired{Timeout: consensus.Timeout{Kind: consensus.TimeoutViewChange, Height: 1}}
 		},
-		"unknown timeout":         func(h *harness) consensus.Input { return consensus.TimeoutFired{Timeout: consensus.Timeout{Kind: 99, Height: 1}} },
+		"unknown timeout": func(h *harness) consensus.Input {
+			return consensus.TimeoutFired{Timeout: consensus.Timeout{Kind: 99, Height: 1}}
+		},
 		"unrequested proposal":    func(h *harness) consensus.Input { return consensus.ProposalReady{Height: 1, Round: 0, Value: valueB} },
 		"future proposal ready":   func(h *harness) consensus.Input { return consensus.ProposalReady{Height: 2, Round: 0, Value: valueB} },
 		"unrequested verdict":     func(h *harness) consensus.Input { return consensus.Verdict{Height: 1, Value: valueB, Valid: true} },
