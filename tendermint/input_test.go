@@ -76,21 +76,30 @@ func TestEquivocation_ConflictingProposals(t *testing.T) {
 	h := newNonProposer(t, equalPowers(4), 1)
 	h.start()
 	p1 := h.proposal(0, -1, valueA)
-	h.receive(p1)
+	acts := h.receive(p1)
+	onlyVote(t, acts, consensus.Prevote, 0, valueA)
 	p2 := h.proposal(0, -1, valueB)
-	acts := h.receive(p2)
+	acts = h.receive(p2)
 	ev := actionsOf[consensus.Evidence](acts)
 	if len(ev) != 1 || ev[0].First.(*consensus.Proposal).Value != valueA || ev[0].Second.(*consensus.Proposal).Value != valueB {
 		t.Fatalf("want evidence A then B, got %+v", ev)
 	}
-	if n := len(actionsOf[consensus.RequestVerdict](acts)); n != 0 {
-		t.Fatal("the conflicting proposal was treated as the round's proposal")
-	}
+	noVote(t, acts, consensus.Prevote)
 	if h.core.RoundState().Proposal != valueA {
 		t.Fatal("the first proposal was replaced")
 	}
-	if again := h.receive(h.proposal(0, -1, "block-C")); len(again) != 0 {
-		t.Fatalf("second conflict produced %v", again)
+	if again := h.receive(h.proposal(0, -1, "block-C")); len(actionsOf[consensus.Evidence](again)) != 0 {
+		t.Fatalf("second conflict reported again: %v", again)
+	}
+	h.receive(h.proposal(0, -1, "block-D"))
+	if n := len(h.core.h.rounds[0].proposals()); n != 1+maxExtraValues {
+		t.Fatalf("kept %d proposals of an equivocating proposer, want %d", n, 1+maxExtraValues)
+	}
+	// The others saw B: its precommits decide B (line 49 holds for any
+	// proposal of the round).
+	acts = h.votesFrom(consensus.Precommit, 0, valueB, h.others()...)
+	if ds := actionsOf[consensus.Decide](acts); len(ds) != 1 || ds[0].Value != valueB {
+		t.Fatalf("want a decision for B, got %v", acts)
 	}
 }
 

@@ -117,8 +117,9 @@ func (c *Core) receiveAhead(m consensus.Message, height int64, round int32) erro
 	return nil
 }
 
-// record logs a message of the current height: one per validator and slot,
-// with equivocation reported as evidence and never counted.
+// record logs a message of the current height. A validator's second,
+// different message for a slot is reported as evidence (once); see voteSet
+// and roundLog for how such messages count.
 func (c *Core) record(m consensus.Message, round int32) {
 	h := c.h
 	l := h.log(round)
@@ -141,15 +142,19 @@ func (c *Core) recordProposal(l *roundLog, m *consensus.Proposal) {
 		c.requestVerdict(m.Value)
 		return
 	}
-	if !sameProposal(l.proposal, m) {
-		if !l.proposalConflict {
-			l.proposalConflict = true
-			c.emit(consensus.Evidence{First: copyProposal(l.proposal), Second: copyProposal(m)})
+	if l.known(m) {
+		if m.Proposer == h.self && l.ownProposal == nil {
+			l.ownProposal = copyProposal(m)
 		}
 		return
 	}
-	if m.Proposer == h.self && l.ownProposal == nil {
-		l.ownProposal = copyProposal(m)
+	if !l.conflict {
+		l.conflict = true
+		c.emit(consensus.Evidence{First: copyProposal(l.proposal), Second: copyProposal(m)})
+	}
+	if len(l.otherProposals) < maxExtraValues {
+		l.otherProposals = append(l.otherProposals, copyProposal(m))
+		c.requestVerdict(m.Value)
 	}
 }
 

@@ -11,10 +11,14 @@ import (
 // rules of Algorithm 1 count, and the latches of the rules that fire "for
 // the first time" only.
 type roundLog struct {
-	// proposal is the first proposal from proposer(h_p, round);
-	// proposalConflict records that a different one was reported.
-	proposal         *consensus.Proposal
-	proposalConflict bool
+	// proposal is the first proposal from proposer(h_p, round): the one
+	// lines 22 and 28 prevote on. An equivocating proposer's other
+	// proposals (a few) are kept in otherProposals for lines 36 and 49,
+	// which the paper fires for any proposal of the round; conflict
+	// records that the equivocation was reported.
+	proposal       *consensus.Proposal
+	otherProposals []*consensus.Proposal
+	conflict       bool
 
 	prevotes   *voteSet
 	precommits *voteSet
@@ -86,4 +90,22 @@ func copyVote(v *consensus.Vote) *consensus.Vote {
 
 func sameProposal(a, b *consensus.Proposal) bool {
 	return a.Value == b.Value && a.POLRound == b.POLRound
+}
+
+// proposals lists the round's proposals, the first one first.
+func (l *roundLog) proposals() []*consensus.Proposal {
+	if l.proposal == nil {
+		return nil
+	}
+	return append([]*consensus.Proposal{l.proposal}, l.otherProposals...)
+}
+
+// known reports whether the round holds a proposal equal to p.
+func (l *roundLog) known(p *consensus.Proposal) bool {
+	for _, q := range l.proposals() {
+		if sameProposal(p, q) {
+			return true
+		}
+	}
+	return false
 }

@@ -135,29 +135,32 @@ func (c *Core) onAnyPrevotes() bool {
 	return true
 }
 
-// onPolka is lines 36-43: the proposal and 2f+1 prevotes for it, with
+// onPolka is lines 36-43: a proposal and 2f+1 prevotes for it, with
 // valid(v) and step >= prevote, for the first time. Locking happens only in
 // step prevote; validValue/validRound are updated either way.
 func (c *Core) onPolka() bool {
 	h := c.h
 	l := h.rounds[h.round]
-	if h.step < stepPrevote || l == nil || l.polkaHandled || l.proposal == nil {
+	if h.step < stepPrevote || l == nil || l.polkaHandled {
 		return false
 	}
-	v := l.proposal.Value
-	if h.verdicts[v] != verdictValid || !l.prevotes.hasQuorum(v) {
-		return false
+	for _, p := range l.proposals() {
+		v := p.Value
+		if h.verdicts[v] != verdictValid || !l.prevotes.hasQuorum(v) {
+			continue
+		}
+		l.polkaHandled = true
+		if h.step == stepPrevote { // line 37
+			h.lockedValue = v                       // line 38
+			h.lockedRound = h.round                 // line 39
+			c.broadcastVote(consensus.Precommit, v) // line 40
+			h.step = stepPrecommit                  // line 41
+		}
+		h.validValue = v       // line 42
+		h.validRound = h.round // line 43
+		return true
 	}
-	l.polkaHandled = true
-	if h.step == stepPrevote { // line 37
-		h.lockedValue = v                       // line 38
-		h.lockedRound = h.round                 // line 39
-		c.broadcastVote(consensus.Precommit, v) // line 40
-		h.step = stepPrecommit                  // line 41
-	}
-	h.validValue = v       // line 42
-	h.validRound = h.round // line 43
-	return true
+	return false
 }
 
 // onNilPolka is lines 44-46: 2f+1 prevotes for nil in step prevote.
@@ -192,7 +195,7 @@ func (c *Core) onAnyPrecommits() bool {
 	return true
 }
 
-// tryDecide is line 49 for round r: the proposal of round r and 2f+1
+// tryDecide is line 49 for round r: a proposal of round r and 2f+1
 // precommits for it decide, in any round. valid(v) (line 50) is not awaited:
 // more than 2/3 of the power precommitted v, so an honest validator found it
 // valid. If this node's application rejected v, the network and this node
@@ -201,17 +204,20 @@ func (c *Core) onAnyPrecommits() bool {
 func (c *Core) tryDecide(r int32) error {
 	h := c.h
 	l := h.rounds[r]
-	if h.phase != phaseRunning || l == nil || l.proposal == nil {
+	if h.phase != phaseRunning || l == nil {
 		return nil
 	}
-	v := l.proposal.Value
-	if !l.precommits.hasQuorum(v) {
+	for _, p := range l.proposals() {
+		v := p.Value
+		if !l.precommits.hasQuorum(v) {
+			continue
+		}
+		if h.verdicts[v] == verdictInvalid {
+			return brokenf("height %d round %d: more than 2/3 of the voting power precommitted %X, which this node's application rejected", h.number, r, []byte(v))
+		}
+		c.decide(v, l.precommits.messages(v)) // lines 51-52
 		return nil
 	}
-	if h.verdicts[v] == verdictInvalid {
-		return brokenf("height %d round %d: more than 2/3 of the voting power precommitted %X, which this node's application rejected", h.number, r, []byte(v))
-	}
-	c.decide(v, l.precommits.messages(v)) // lines 51-52
 	return nil
 }
 
