@@ -67,6 +67,17 @@ func TestStartRound_ProposerReproposesValidValue(t *testing.T) {
 	if p.Value != valueA || p.POLRound != 0 || p.Round != 1 {
 		t.Fatalf("want re-proposal of %q with POL round 0 in round 1, got %+v", valueA, p)
 	}
+	// The prevotes of round 0 go with it, so that nodes that missed them
+	// can apply line 28.
+	relayed := 0
+	for _, s := range actionsOf[consensus.Send](acts) {
+		if v, ok := s.Msg.(*consensus.Vote); ok && v.Round == 0 && v.Type == consensus.Prevote && v.Value == valueA && v.Signature != nil {
+			relayed++
+		}
+	}
+	if relayed != 4 {
+		t.Fatalf("relayed %d signed prevotes of the POL round, want all 4", relayed)
+	}
 	// Line 28 then prevotes it: the polka of round 0 is in the log.
 	onlyVote(t, acts, consensus.Prevote, 1, valueA)
 }
