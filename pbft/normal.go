@@ -242,11 +242,13 @@ func (c *Core) checkPrepared(n int64) []consensus.Action {
 	return []consensus.Action{consensus.Broadcast{Msg: commit}}
 }
 
-// replyWithCommit helps a replica that is still working on a sequence number
+// replyWithCommit helps a replica that is still preparing a sequence number
 // this replica decided a while ago: it sends that replica its own COMMIT,
-// so that the laggard can assemble a commit certificate.
+// so that the laggard can assemble a commit certificate. Only PREPAREs get
+// this answer; answering COMMITs with COMMITs would make two replicas
+// bounce them forever.
 func (c *Core) replyWithCommit(v *consensus.Vote) []consensus.Action {
-	if !c.isValidator() || v.Validator == c.self || v.Height >= c.lastDecided {
+	if !c.isValidator() || v.Type != consensus.Prevote || v.Validator == c.self || v.Height >= c.lastDecided {
 		return nil
 	}
 	s := c.slots[v.Height]
