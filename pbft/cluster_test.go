@@ -28,7 +28,9 @@ type cluster struct {
 	// verdict, if set, decides the application's verdicts.
 	verdict func(node int, height int64, value consensus.ID) bool
 	// txs makes the mempool never empty: TxsAvailable after every block.
-	txs       bool
+	txs bool
+	// dup delivers every input twice.
+	dup       bool
 	chain     map[int64]consensus.Decide
 	conflicts []string
 	steps     int
@@ -109,6 +111,14 @@ func (cl *cluster) run(maxSteps int, done func() bool) {
 	}
 }
 
+// runFor delivers inputs until the virtual clock passed d more.
+func (cl *cluster) runFor(d time.Duration, maxSteps int) {
+	cl.t.Helper()
+	end := cl.now + d
+	for cl.now < end && cl.steps < maxSteps && cl.stepOnce() {
+	}
+}
+
 func (cl *cluster) stepOnce() bool {
 	if len(cl.queue) == 0 {
 		if cl.timers.Len() == 0 {
@@ -121,6 +131,9 @@ func (cl *cluster) stepOnce() bool {
 	d := cl.queue[0]
 	cl.queue = cl.queue[1:]
 	cl.deliver(d.to, d.in)
+	if cl.dup {
+		cl.deliver(d.to, d.in)
+	}
 	return true
 }
 
