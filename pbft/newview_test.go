@@ -138,12 +138,14 @@ func TestNewView_BackupRejectsWrongO(t *testing.T) {
 		"extra pre-prepare": mutate(func(nv *consensus.NewView) {
 			nv.PrePrepares = append(nv.PrePrepares, *prePrepare(3, 2, "w", 2))
 		}),
-		"pre-prepare of another view":   mutate(func(nv *consensus.NewView) { nv.PrePrepares[0].Round = 1 }),
-		"view changes below 2/3":        mutate(func(nv *consensus.NewView) { nv.ViewChanges = nv.ViewChanges[:2] }),
-		"a view change counted twice":   mutate(func(nv *consensus.NewView) { nv.ViewChanges[1] = nv.ViewChanges[0] }),
-		"view change for another view":  mutate(func(nv *consensus.NewView) { nv.ViewChanges[0].View = 3 }),
-		"not from the primary":          mutate(func(nv *consensus.NewView) { nv.Validator = 1 }),
-		"invalid certificate inside V":  mutate(func(nv *consensus.NewView) { nv.ViewChanges[0].Prepared = []consensus.PreparedCert{{PrePrepare: *prePrepare(1, 0, "x", 0)}} }),
+		"pre-prepare of another view":  mutate(func(nv *consensus.NewView) { nv.PrePrepares[0].Round = 1 }),
+		"view changes below 2/3":       mutate(func(nv *consensus.NewView) { nv.ViewChanges = nv.ViewChanges[:2] }),
+		"a view change counted twice":  mutate(func(nv *consensus.NewView) { nv.ViewChanges[1] = nv.ViewChanges[0] }),
+		"view change for another view": mutate(func(nv *consensus.NewView) { nv.ViewChanges[0].View = 3 }),
+		"not from the primary":         mutate(func(nv *consensus.NewView) { nv.Validator = 1 }),
+		"invalid certificate inside V": mutate(func(nv *consensus.NewView) {
+			nv.ViewChanges[0].Prepared = []consensus.PreparedCert{{PrePrepare: *prePrepare(1, 0, "x", 0)}}
+		}),
 		"P sets ignored (unsafe O set)": newViewFor(t, viewChangeMsg(2, 0, cert(1, 0, "x"), cert(2, 0, "z")), viewChangeMsg(2, 1, cert(1, 1, "y")), "ignore-p-set"),
 	}
 	for name, nv := range cases {
