@@ -64,8 +64,8 @@ func (c *Core) computeO(view int32, vcs []consensus.ViewChange) (consensus.Stabl
 		}
 	}
 	primary := c.primaryOf(view)
-	o := make([]consensus.Proposal, 0, maxS-minS.Height)
-	for n := minS.Height + 1; n <= maxS; n++ {
+	var o []consensus.Proposal
+	for n := minS.Height + 1; n > minS.Height && n <= maxS; n++ {
 		value := consensus.Nil
 		if b, ok := best[n]; ok {
 			value = b.PrePrepare.Value
