@@ -48,8 +48,8 @@ func (r *fuzzReader) view() int32 {
 	}
 }
 
-func (r *fuzzReader) value() consensus.ID    { return []consensus.ID{"", "a", "b", "c"}[r.byte()%4] }
-func (r *fuzzReader) validator() int32       { return int32(r.byte()%6) - 1 }
+func (r *fuzzReader) value() consensus.ID { return []consensus.ID{"", "a", "b", "c"}[r.byte()%4] }
+func (r *fuzzReader) validator() int32    { return int32(r.byte()%6) - 1 }
 func (r *fuzzReader) voteType() consensus.VoteType {
 	return []consensus.VoteType{consensus.Prevote, consensus.Precommit, 9}[r.byte()%3]
 }
