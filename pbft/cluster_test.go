@@ -30,7 +30,9 @@ type cluster struct {
 	// txs makes the mempool never empty: TxsAvailable after every block.
 	txs bool
 	// dup delivers every input twice.
-	dup       bool
+	dup bool
+	// stepHook, if set, wraps every call of Step (for timing).
+	stepHook  func(step func())
 	chain     map[int64]consensus.Decide
 	conflicts []string
 	steps     int
@@ -143,7 +145,13 @@ func (cl *cluster) deliver(i int, in consensus.Input) {
 		return // halted
 	}
 	cl.steps++
-	acts, err := n.core.Step(in)
+	var acts []consensus.Action
+	var err error
+	if cl.stepHook != nil {
+		cl.stepHook(func() { acts, err = n.core.Step(in) })
+	} else {
+		acts, err = n.core.Step(in)
+	}
 	if n.record {
 		n.inputs = append(n.inputs, in)
 		n.actions = append(n.actions, acts)
