@@ -40,7 +40,6 @@ func (c *Core) tryDecide() ([]consensus.Action, error) {
 	var commit []consensus.Vote
 	if s, ok := c.synced[n]; ok {
 		value, commit = s.Value, s.Commit
-		delete(c.synced, n)
 	} else if s := c.slots[n]; s != nil {
 		for _, w := range sortedKeys(s.views) {
 			if vs := s.views[w]; vs.committed {
@@ -63,7 +62,8 @@ func (c *Core) tryDecide() ([]consensus.Action, error) {
 		}
 	}
 	c.lastDecided = n
-	if n > c.low() {
+	delete(c.synced, n)
+	if c.inWindow(n) {
 		c.decided[n] = value
 	}
 	d := consensus.Decide{Height: n, Value: value, Commit: commit}
@@ -110,7 +110,7 @@ func (c *Core) onExecuted(e consensus.Executed) ([]consensus.Action, error) {
 	var acts []consensus.Action
 	if n%c.cfg.CheckpointInterval == 0 {
 		c.executedHashes[n] = c.lastAppHash
-		if c.isValidator() {
+		if c.isValidator() && n > c.low() {
 			acts = append(acts, consensus.Broadcast{Msg: &consensus.Checkpoint{Height: n, AppHash: c.lastAppHash, Validator: c.self}})
 		}
 	}

@@ -19,4 +19,17 @@
 // once it has executed n-1 (which also keeps the NEW-VIEW's O set free of
 // gaps), and decisions are handed to the driver strictly in order, one at a
 // time, each after the previous block was executed.
+//
+// A replica decides a block on COMMITs of more than 2/3 of the power for it
+// in one view even if it did not collect the PREPAREs itself: such a commit
+// certificate proves that more than 1/3 of the power, so at least one
+// correct replica, prepared the block, which is committed(m, v, n) of
+// [§4.5.1] and the same proof a block fetched from peers carries. It lets a
+// replica that missed messages, a replica still changing view, or a node
+// that is not a validator follow the chain.
+//
+// The driver persists the SaveSnapshot actions and, after a crash, rebuilds
+// the replica with New from the latest one and replays the inputs it logged
+// after it. A snapshot holds the replica's whole state, including every
+// message it signed, so replay can never make it sign something different.
 package pbft
