@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"math/rand"
 	"testing"
 	"time"
 
@@ -32,10 +33,14 @@ type cluster struct {
 	// dup delivers every input twice.
 	dup bool
 	// stepHook, if set, wraps every call of Step (for timing).
-	stepHook  func(step func())
-	chain     map[int64]consensus.Decide
-	conflicts []string
-	steps     int
+	stepHook func(step func())
+	// rng, if set, makes the network lose loss of the messages, duplicate
+	// dup of them and deliver queued inputs in random order.
+	rng           *rand.Rand
+	loss, dupRate float64
+	chain         map[int64]consensus.Decide
+	conflicts     []string
+	steps         int
 }
 
 type clusterNode struct {
@@ -45,8 +50,11 @@ type clusterNode struct {
 	decided  []consensus.Decide
 	evidence []consensus.Evidence
 	snapshot []byte
-	err      error
-	record   bool
+	// replay holds the inputs stepped since snapshot: what a driver's
+	// write-ahead log holds.
+	replay []consensus.Input
+	err    error
+	record bool
 }
 
 type delivery struct {
@@ -130,8 +138,12 @@ func (cl *cluster) stepOnce() bool {
 		cl.now = e.at
 		cl.queue = append(cl.queue, delivery{e.to, consensus.TimeoutFired{Timeout: e.t}})
 	}
-	d := cl.queue[0]
-	cl.queue = cl.queue[1:]
+	k := 0
+	if cl.rng != nil {
+		k = cl.rng.Intn(len(cl.queue))
+	}
+	d := cl.queue[k]
+	cl.queue = append(cl.queue[:k], cl.queue[k+1:]...)
 	cl.deliver(d.to, d.in)
 	if cl.dup {
 		cl.deliver(d.to, d.in)
@@ -155,6 +167,9 @@ func (cl *cluster) deliver(i int, in consensus.Input) {
 	if n.record {
 		n.inputs = append(n.inputs, in)
 		n.actions = append(n.actions, acts)
+	}
+	if err == nil || errors.Is(err, consensus.ErrInvalidInput) {
+		n.replay = append(n.replay, in)
 	}
 	if err != nil {
 		if errors.Is(err, consensus.ErrInvalidInput) {
@@ -196,16 +211,40 @@ func (cl *cluster) apply(i int, a consensus.Action) {
 			}
 		}
 	case consensus.SaveSnapshot:
-		n.snapshot = a.State
+		n.snapshot, n.replay = a.State, nil
 	default:
 		cl.t.Fatalf("node %d: unknown action %T", i, a)
 	}
 }
 
+// restart crashes node i and rebuilds it as a driver would: from its latest
+// snapshot, replaying the inputs logged after it, then Start.
+func (cl *cluster) restart(i int) {
+	cl.t.Helper()
+	n := cl.nodes[i]
+	c, err := New(cl.cfg, cl.vals.Validators[i].Address, cl.vals, n.snapshot)
+	if err != nil {
+		cl.t.Fatalf("node %d restart: %v", i, err)
+	}
+	for _, in := range n.replay {
+		if _, err := c.Step(in); err != nil && !errors.Is(err, consensus.ErrInvalidInput) {
+			cl.t.Fatalf("node %d replay: %v", i, err)
+		}
+	}
+	n.core = c
+	cl.queue = append(cl.queue, delivery{i, consensus.Start{}})
+}
+
 func (cl *cluster) decided(i int, d consensus.Decide) {
 	n := cl.nodes[i]
-	if len(n.decided) > 0 && n.decided[len(n.decided)-1].Height+1 != d.Height {
-		cl.t.Fatalf("node %d decided height %d after %d", i, d.Height, n.decided[len(n.decided)-1].Height)
+	if len(n.decided) > 0 {
+		last := n.decided[len(n.decided)-1]
+		if last.Height == d.Height && last.Value == d.Value {
+			return // repeated after a restart; the driver executes it once
+		}
+		if last.Height+1 != d.Height {
+			cl.t.Fatalf("node %d decided height %d after %d", i, d.Height, last.Height)
+		}
 	}
 	n.decided = append(n.decided, d)
 	if prev, ok := cl.chain[d.Height]; ok && prev.Value != d.Value {
@@ -227,7 +266,13 @@ func (cl *cluster) send(from int, to int32, m consensus.Message) {
 		if cl.drop != nil && cl.drop(from, j, m) {
 			continue
 		}
+		if cl.rng != nil && cl.rng.Float64() < cl.loss {
+			continue
+		}
 		cl.queue = append(cl.queue, delivery{j, consensus.Receive{Msg: m}})
+		if cl.rng != nil && cl.rng.Float64() < cl.dupRate {
+			cl.queue = append(cl.queue, delivery{j, consensus.Receive{Msg: m}})
+		}
 	}
 }
 
