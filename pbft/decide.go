@@ -20,8 +20,9 @@ func (c *Core) checkCommittedConsistent(n int64, view int32, value consensus.ID)
 	if d, ok := c.decided[n]; ok && d != value {
 		return broken("sequence %d was decided as %X but view %d committed %X", n, d, view, value)
 	}
-	for w, vs := range c.slots[n].views {
-		if vs.committed && vs.commitValue != value {
+	views := c.slots[n].views
+	for _, w := range sortedKeys(views) {
+		if vs := views[w]; vs.committed && vs.commitValue != value {
 			return broken("sequence %d committed as %X in view %d and as %X in view %d", n, vs.commitValue, w, value, view)
 		}
 	}
@@ -55,16 +56,20 @@ func (c *Core) tryDecide() ([]consensus.Action, error) {
 		return nil, broken("a null request would be decided at height %d, leaving a hole in the chain", n)
 	}
 	if s := c.slots[n]; s != nil {
-		for w, vs := range s.views {
-			if vs.committed && vs.commitValue != value {
+		for _, w := range sortedKeys(s.views) {
+			if vs := s.views[w]; vs.committed && vs.commitValue != value {
 				return nil, broken("height %d fetched as %X but view %d committed %X", n, value, w, vs.commitValue)
 			}
 		}
 	}
 	c.lastDecided = n
 	delete(c.synced, n)
-	if c.inWindow(n) {
+	// Decided values above the stable checkpoint answer NEW-VIEW
+	// re-proposals; a replica that runs far ahead of its stable checkpoint
+	// (fetching blocks) keeps only the latest 2L of them.
+	if n > c.low() {
 		c.decided[n] = value
+		delete(c.decided, n-2*c.cfg.WatermarkWindow)
 	}
 	d := consensus.Decide{Height: n, Value: value, Commit: commit}
 	c.pendingDecide = &d

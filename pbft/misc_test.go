@@ -172,3 +172,24 @@ func TestNewRejectsBadArguments(t *testing.T) {
 		t.Errorf("default config: %v", err)
 	}
 }
+
+func TestValidatorSetChange_CountsAgainstTheSetOfTheHeight(t *testing.T) {
+	vals := testVals(t, 1, 1, 1, 1)
+	grown := testVals(t, 1, 1, 1, 1, 1)
+	c := newCore(t, testConfig(), vals, 3)
+	for i := int32(0); i < 3; i++ {
+		recv(t, c, commitVote(1, 0, "b1", i))
+		recv(t, c, commitVote(2, 0, "b2", i)) // a quorum of the old set only
+	}
+	acts := mustStep(t, c, consensus.Executed{Height: 1, AppHash: []byte("h1"), Next: grown})
+	if d := ofType[consensus.Decide](acts); len(d) != 0 {
+		t.Fatalf("decided height 2 with 3 of 5 validators: %v", d)
+	}
+	acts = recv(t, c, commitVote(2, 0, "b2", 4))
+	if d := ofType[consensus.Decide](acts); len(d) != 1 || d[0].Height != 2 || len(d[0].Commit) != 4 {
+		t.Fatalf("4 of 5: %v, want height 2 decided", acts)
+	}
+	if st := c.State(); st.ViewChange.TotalPower != 5 {
+		t.Fatalf("current set has power %d, want 5", st.ViewChange.TotalPower)
+	}
+}

@@ -95,11 +95,15 @@ func (c *Core) onViewChange(vc *consensus.ViewChange) ([]consensus.Action, error
 	if vc.View < c.view || (vc.View == c.view && c.active) {
 		return c.replyToLaggard(vc.Validator), nil
 	}
+	old := c.viewChanges[vc.Validator]
+	if old != nil && (old.View > vc.View || old.View == vc.View && digestViewChange(old) == digestViewChange(vc)) {
+		return nil, nil // stale or a retransmission: nothing to validate
+	}
 	if err := c.checkViewChange(vc); err != nil {
 		return nil, err
 	}
-	if old := c.viewChanges[vc.Validator]; old != nil && old.View >= vc.View {
-		if old.View > vc.View || digestViewChange(old) == digestViewChange(vc) || c.vcEvident[vc.Validator] == vc.View {
+	if old != nil && old.View == vc.View {
+		if c.vcEvident[vc.Validator] == vc.View {
 			return nil, nil
 		}
 		c.vcEvident[vc.Validator] = vc.View
