@@ -50,6 +50,11 @@ type Core struct {
 	vcTimer    timerMark
 	emptyTimer timerMark
 	retransmit int64 // epoch of the live retransmission timer chain
+	ticks      int64 // retransmission ticks so far
+	// nvReplied is the tick at which a validator was last sent the
+	// NEW-VIEW, so that a flood of old-view messages cannot make the
+	// replica send it more than once per tick.
+	nvReplied map[int32]int64
 
 	snapshotDue bool
 	bug         struct{ ignorePSet bool }
@@ -117,6 +122,7 @@ func newEmpty(cfg Config, self []byte) *Core {
 		checkpoints:    map[int64]*checkpointSlot{},
 		ahead:          map[int32]*consensus.Checkpoint{},
 		aheadEvident:   map[int32]int64{},
+		nvReplied:      map[int32]int64{},
 	}
 }
 

@@ -264,11 +264,17 @@ func (c *Core) replyWithCommit(v *consensus.Vote) []consensus.Action {
 }
 
 // replyToLaggard sends a replica that is still in an older view the
-// NEW-VIEW of the current one, so that it can join [§4.4].
+// NEW-VIEW of the current one, so that it can join [§4.4]; at most once per
+// retransmission tick, since a NEW-VIEW is large and old-view messages are
+// cheap to send.
 func (c *Core) replyToLaggard(to int32) []consensus.Action {
 	if !c.isValidator() || !c.active || c.newView == nil || to == c.self {
 		return nil
 	}
+	if last, ok := c.nvReplied[to]; ok && last == c.ticks {
+		return nil
+	}
+	c.nvReplied[to] = c.ticks
 	return []consensus.Action{consensus.Send{To: to, Msg: c.newView}}
 }
 

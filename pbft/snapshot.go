@@ -54,6 +54,8 @@ type snapshotV1 struct {
 	VCTimer       timerMark
 	EmptyTimer    timerMark
 	Retransmit    int64
+	Ticks         int64
+	NVReplied     []evidentMark
 }
 
 type snapSet struct {
@@ -125,6 +127,7 @@ func (c *Core) toSnapshot() *snapshotV1 {
 		PendingDecide: c.pendingDecide, FetchTo: c.fetchTo, FetchMark: c.fetchMark,
 		OwnCheckpoint: c.ownCheckpoint, TxsSeen: c.txsSeen, EmptyDue: c.emptyDue,
 		Proposal: c.proposal, VCTimer: c.vcTimer, EmptyTimer: c.emptyTimer, Retransmit: c.retransmit,
+		Ticks: c.ticks,
 	}
 	for _, set := range c.sets.sets {
 		s.Sets = append(s.Sets, snapSet{From: set.From, Validators: set.Vals.Validators, Proposer: set.Vals.Proposer})
@@ -158,6 +161,9 @@ func (c *Core) toSnapshot() *snapshotV1 {
 	}
 	for _, v := range sortedKeys(c.aheadEvident) {
 		s.AheadEvident = append(s.AheadEvident, evidentMark{v, c.aheadEvident[v]})
+	}
+	for _, v := range sortedKeys(c.nvReplied) {
+		s.NVReplied = append(s.NVReplied, evidentMark{v, c.nvReplied[v]})
 	}
 	return s
 }
@@ -216,6 +222,7 @@ func (c *Core) fromSnapshot(s *snapshotV1) error {
 	c.pendingDecide, c.fetchTo, c.fetchMark = s.PendingDecide, s.FetchTo, s.FetchMark
 	c.ownCheckpoint, c.txsSeen, c.emptyDue = s.OwnCheckpoint, s.TxsSeen, s.EmptyDue
 	c.proposal, c.vcTimer, c.emptyTimer, c.retransmit = s.Proposal, s.VCTimer, s.EmptyTimer, s.Retransmit
+	c.ticks = s.Ticks
 	c.self = indexOf(c.current(), c.selfAddr)
 	for i := range s.ViewChanges {
 		c.viewChanges[s.ViewChanges[i].Validator] = &s.ViewChanges[i]
@@ -252,6 +259,9 @@ func (c *Core) fromSnapshot(s *snapshotV1) error {
 	}
 	for _, e := range s.AheadEvident {
 		c.aheadEvident[e.Validator] = e.At
+	}
+	for _, e := range s.NVReplied {
+		c.nvReplied[e.Validator] = e.At
 	}
 	return nil
 }

@@ -111,6 +111,7 @@ func (c *Core) onRetransmit(t consensus.Timeout) []consensus.Action {
 		return nil
 	}
 	acts := []consensus.Action{consensus.SetTimeout{Timeout: t, After: c.cfg.RetransmitInterval}}
+	c.ticks++
 	if c.lastDecided < c.fetchTo {
 		if c.lastDecided == c.fetchMark {
 			acts = append(acts, consensus.FetchBlocks{From: c.lastDecided + 1, To: c.fetchTo})

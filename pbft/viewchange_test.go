@@ -250,3 +250,25 @@ func TestViewChange_OldViewMessageGetsNewView(t *testing.T) {
 		t.Fatalf("message of view 0 from 3: %v, want the NEW-VIEW sent to 3", acts)
 	}
 }
+
+func TestViewChange_NewViewRepliesAreRateLimited(t *testing.T) {
+	vals := testVals(t, 1, 1, 1, 1)
+	c := newCore(t, testConfig(), vals, 2)
+	nv := &consensus.NewView{View: 1, Validator: 1, Signature: []byte("signed")}
+	for _, i := range []int32{0, 1, 3} {
+		nv.ViewChanges = append(nv.ViewChanges, *viewChangeMsg(1, i))
+	}
+	recv(t, c, nv)
+	sends := 0
+	for n := int64(1); n <= 5; n++ {
+		sends += len(ofType[consensus.Send](recv(t, c, commitVote(n, 0, "x", 3))))
+	}
+	if sends != 1 {
+		t.Fatalf("sent the NEW-VIEW %d times within one tick, want 1", sends)
+	}
+	start := ofType[consensus.SetTimeout](mustStep(t, c, consensus.Start{}))
+	mustStep(t, c, consensus.TimeoutFired{Timeout: start[0].Timeout})
+	if s := ofType[consensus.Send](recv(t, c, commitVote(6, 0, "x", 3))); len(s) != 1 {
+		t.Fatalf("no NEW-VIEW after the next tick: %v", s)
+	}
+}
