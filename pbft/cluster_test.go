@@ -26,6 +26,8 @@ type cluster struct {
 	seq    int
 	// drop, if set, loses the messages it returns true for.
 	drop func(from, to int, m consensus.Message) bool
+	// tamper, if set, replaces what from sends to: a Byzantine sender.
+	tamper func(from, to int, m consensus.Message) consensus.Message
 	// verdict, if set, decides the application's verdicts.
 	verdict func(node int, height int64, value consensus.ID) bool
 	// txs makes the mempool never empty: TxsAvailable after every block.
@@ -269,9 +271,13 @@ func (cl *cluster) send(from int, to int32, m consensus.Message) {
 		if cl.rng != nil && cl.rng.Float64() < cl.loss {
 			continue
 		}
-		cl.queue = append(cl.queue, delivery{j, consensus.Receive{Msg: m}})
+		msg := m
+		if cl.tamper != nil {
+			msg = cl.tamper(from, j, m)
+		}
+		cl.queue = append(cl.queue, delivery{j, consensus.Receive{Msg: msg}})
 		if cl.rng != nil && cl.rng.Float64() < cl.dupRate {
-			cl.queue = append(cl.queue, delivery{j, consensus.Receive{Msg: m}})
+			cl.queue = append(cl.queue, delivery{j, consensus.Receive{Msg: msg}})
 		}
 	}
 }

@@ -66,3 +66,35 @@ func TestRandomized_LossyNetworkCrashesAndASilentValidator(t *testing.T) {
 		})
 	}
 }
+
+// TestByzantinePrimary_EquivocationForcesViewChange: the primary of view 0
+// sends every backup a different block for every height. No block can be
+// prepared, the backups change view, and the chain goes on under an honest
+// primary with every replica agreeing.
+func TestByzantinePrimary_EquivocationForcesViewChange(t *testing.T) {
+	cl := newCluster(t, testConfig(), 1, 1, 1, 1)
+	cl.txs = true
+	cl.tamper = func(from, to int, m consensus.Message) consensus.Message {
+		pp, ok := m.(*consensus.Proposal)
+		if !ok || from != 0 {
+			return m
+		}
+		forged := *pp
+		forged.Value = consensus.ID(fmt.Sprintf("%s-for-%d", pp.Value, to))
+		return &forged
+	}
+	cl.start()
+	cl.run(500_000, cl.allExecuted(20, 1, 2, 3))
+	if len(cl.conflicts) != 0 {
+		t.Fatal(cl.conflicts)
+	}
+	for i := 1; i < 4; i++ {
+		c := cl.nodes[i].core
+		if c.view == 0 || c.lookup(1, 0) != nil && c.lookup(1, 0).certified {
+			t.Fatalf("node %d: view %d; a forged block was prepared in view 0", i, c.view)
+		}
+	}
+	if d := cl.chain[1].Value; d == blockID(1, 0) || len(d) == 0 {
+		t.Fatalf("height 1 decided as %q", d)
+	}
+}
