@@ -136,7 +136,6 @@ func TestViewChange_TimeoutDoubles(t *testing.T) {
 	if timer := viewChangeTimer(t, acts); timer.After != 8*base {
 		t.Fatalf("timer in the new view before progress %v, want %v", timer.After, 8*base)
 	}
-	decideThrough(t, c, vals, 0)
 	for _, i := range []int32{0, 2, 3} {
 		recv(t, c, commitVote(1, 4, "b1", i))
 	}

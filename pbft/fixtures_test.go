@@ -113,8 +113,7 @@ func decideThrough(t testing.TB, c *Core, vals *consensus.ValidatorSet, h int64)
 				recv(t, c, commitVote(n, 0, value, i))
 			}
 		}
-		acts := recv(t, c, commitVote(n, 0, value, c.self))
-		_ = acts
+		recv(t, c, commitVote(n, 0, value, c.self))
 		if c.lastDecided != n {
 			t.Fatalf("height %d not decided", n)
 		}
