@@ -181,6 +181,8 @@ func TestValidatorSetChange_CountsAgainstTheSetOfTheHeight(t *testing.T) {
 		recv(t, c, commitVote(1, 0, "b1", i))
 		recv(t, c, commitVote(2, 0, "b2", i)) // a quorum of the old set only
 	}
+	recv(t, c, checkpointMsg(10, "h10", 0))
+	recv(t, c, checkpointMsg(10, "h10", 1))
 	acts := mustStep(t, c, consensus.Executed{Height: 1, AppHash: []byte("h1"), Next: grown})
 	if d := ofType[consensus.Decide](acts); len(d) != 0 {
 		t.Fatalf("decided height 2 with 3 of 5 validators: %v", d)
@@ -188,6 +190,14 @@ func TestValidatorSetChange_CountsAgainstTheSetOfTheHeight(t *testing.T) {
 	acts = recv(t, c, commitVote(2, 0, "b2", 4))
 	if d := ofType[consensus.Decide](acts); len(d) != 1 || d[0].Height != 2 || len(d[0].Commit) != 4 {
 		t.Fatalf("4 of 5: %v, want height 2 decided", acts)
+	}
+	recv(t, c, checkpointMsg(10, "h10", 2))
+	if c.low() != 0 {
+		t.Fatal("checkpoint stable with 3 of 5 validators")
+	}
+	recv(t, c, checkpointMsg(10, "h10", 4))
+	if c.low() != 10 {
+		t.Fatal("checkpoint not stable with 4 of 5 validators")
 	}
 	if st := c.State(); st.ViewChange.TotalPower != 5 {
 		t.Fatalf("current set has power %d, want 5", st.ViewChange.TotalPower)
