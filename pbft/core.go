@@ -149,7 +149,9 @@ func (c *Core) Step(in consensus.Input) ([]consensus.Action, error) {
 		if err != nil {
 			return nil, broken("encoding the snapshot: %v", err)
 		}
-		acts = append(acts, consensus.SaveSnapshot{State: snap})
+		// Below a stable checkpoint a replica never prepares or commits
+		// again: every correct replica can fetch those blocks instead.
+		acts = append(acts, consensus.SaveSnapshot{State: snap, SignFloor: c.stable.Height + 1})
 	}
 	return acts, nil
 }

@@ -121,7 +121,8 @@ func (c *Core) enterHeight() error {
 	if err != nil {
 		return err
 	}
-	c.emit(consensus.SaveSnapshot{State: state})
+	// Nothing below the height entered will ever be signed again.
+	c.emit(consensus.SaveSnapshot{State: state, SignFloor: c.h.number})
 	if c.carry.afterCommit && c.cfg.TimeoutCommit > 0 {
 		c.h.phase = phaseCommitWait
 		c.emit(consensus.SetTimeout{
