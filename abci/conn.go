@@ -49,12 +49,16 @@ func call[T any](ctx context.Context, c *appConn, method string,
 	if err := c.usable(method); err != nil {
 		return nil, err
 	}
+	if !c.conns.enter() {
+		return nil, fmt.Errorf("%s connection: %s: %w", c.name, method, ErrClosed)
+	}
 	type result struct {
 		res *T
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
+		defer c.conns.exit()
 		defer func() {
 			if r := recover(); r != nil {
 				done <- result{err: fmt.Errorf("application panicked: %v", r)}

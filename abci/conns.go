@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	abcicli "github.com/cometbft/cometbft/abci/client"
 )
@@ -44,6 +45,8 @@ type Conns struct {
 	onStop  []func(error)
 	clients []abcicli.Client
 	closers []func() error
+	active  int           // requests in progress (see enter)
+	idle    chan struct{} // set by Close, closed when active reaches 0
 }
 
 func newConns(addr string, logger *slog.Logger) *Conns {
@@ -126,17 +129,28 @@ func (c *Conns) runStopHooks(cause error) {
 	}
 }
 
-// Close stops the clients and closes a built-in application's database.
-// Calls still running return ErrClosed; Close does not report a failure.
+// Close waits (a few seconds at most) for the requests in progress, stops
+// the clients and closes a built-in application's database. Later calls
+// return ErrClosed; Close does not report a failure. Close the mempool
+// before its connection.
 func (c *Conns) Close() error {
+	c.mu.Lock()
 	if c.closing.Swap(true) {
+		c.mu.Unlock()
 		return nil
 	}
-	c.cancel()
-	c.mu.Lock()
+	idle := make(chan struct{})
+	if c.active == 0 {
+		close(idle)
+	} else {
+		c.idle = idle
+	}
 	clients, closers := c.clients, c.closers
 	c.clients, c.closers = nil, nil
 	c.mu.Unlock()
+
+	c.quiesce(idle, clients)
+	c.cancel()
 	var errs []error
 	for _, cl := range clients {
 		if cl.IsRunning() {
@@ -152,6 +166,68 @@ func (c *Conns) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// closeDrainTimeout bounds how long Close waits for the app to answer what
+// is in flight.
+const closeDrainTimeout = 5 * time.Second
+
+// quiesce lets the connections go quiet before Close stops them. CometBFT's
+// socket client panics ("negative WaitGroup counter") when an answer
+// arrives while Stop is releasing the requests in flight, so Close first
+// waits for our requests, then flushes every running client twice: its own
+// timer queues Flush requests too, and a Flush returns only once everything
+// queued before it is answered, so the second covers a timer flush queued
+// behind the first.
+func (c *Conns) quiesce(idle <-chan struct{}, clients []abcicli.Client) {
+	ctx, cancel := context.WithTimeout(c.lifetime, closeDrainTimeout)
+	defer cancel()
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		c.logger.Warn("closing the application connections with requests unanswered",
+			"app", c.addr, "waited", closeDrainTimeout)
+		return
+	}
+	for _, cl := range clients {
+		if !cl.IsRunning() {
+			continue
+		}
+		flushed := make(chan struct{})
+		go func() {
+			defer close(flushed)
+			for range 2 {
+				_ = cl.Flush(ctx) // an error means the client died: nothing to wait for
+			}
+		}()
+		select {
+		case <-flushed:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// enter counts a request in progress so that Close can wait for it; it
+// refuses once Close has begun. Every successful enter is paired with exit.
+func (c *Conns) enter() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing.Load() {
+		return false
+	}
+	c.active++
+	return true
+}
+
+func (c *Conns) exit() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.active--
+	if c.active == 0 && c.idle != nil {
+		close(c.idle)
+		c.idle = nil
+	}
 }
 
 // watch reports a failure when a socket client stops on its own: CometBFT's

@@ -183,3 +183,32 @@ func TestConnectErrorsSayWhatToCheck(t *testing.T) {
 		})
 	}
 }
+
+// Closing while checks are in flight must answer every caller and must not
+// trip CometBFT's socket client, which panics when an answer arrives while
+// Stop releases its requests.
+func TestCloseWithChecksInFlight(t *testing.T) {
+	srv := startSocketApp(t, newKVStore(), "unix")
+	for round := range 20 {
+		conns := connectTest(t, srv.addr)
+		const n = 300
+		answered := make(chan error, n)
+		for i := range n {
+			conns.Mempool.CheckTxAsync(&abcitypes.RequestCheckTx{Tx: []byte(fmt.Sprintf("k%d=v", i))},
+				func(_ *abcitypes.ResponseCheckTx, err error) { answered <- err })
+		}
+		if err := conns.Close(); err != nil {
+			t.Fatalf("round %d: Close: %v", round, err)
+		}
+		for range n {
+			select {
+			case err := <-answered:
+				if err != nil && !errors.Is(err, ErrClosed) {
+					t.Fatalf("round %d: a check in flight at Close got %v", round, err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("round %d: a check in flight at Close was never answered", round)
+			}
+		}
+	}
+}

@@ -85,10 +85,15 @@ func (c *MempoolConn) send(req *abcitypes.RequestCheckTx) (reqRes *abcicli.ReqRe
 	return reqRes, err
 }
 
+// track registers a request until finish or failPending answers it.
 func (c *MempoolConn) track(done CheckTxDone) (uint64, bool) {
+	if !c.conns.enter() {
+		return 0, false
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopped != nil {
+		c.conns.exit()
 		return 0, false
 	}
 	c.nextID++
@@ -103,6 +108,7 @@ func (c *MempoolConn) finish(id uint64, res *abcitypes.ResponseCheckTx, err erro
 	delete(c.pending, id)
 	c.mu.Unlock()
 	if ok {
+		c.conns.exit()
 		done(res, err)
 	}
 }
@@ -110,7 +116,10 @@ func (c *MempoolConn) finish(id uint64, res *abcitypes.ResponseCheckTx, err erro
 func (c *MempoolConn) stoppedErr() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.stopped
+	if c.stopped != nil {
+		return c.stopped
+	}
+	return fmt.Errorf("mempool connection: CheckTx: %w", ErrClosed) // Close has begun
 }
 
 // failPending answers every request still waiting when the connection
@@ -122,6 +131,7 @@ func (c *MempoolConn) failPending(cause error) {
 	c.pending = make(map[uint64]CheckTxDone)
 	c.mu.Unlock()
 	for _, done := range pending {
+		c.conns.exit()
 		done(nil, c.stopped)
 	}
 }

@@ -88,6 +88,24 @@ func TestWrappersAgainstSocketKVStore(t *testing.T) {
 			if err != nil || len(snaps.Snapshots) != 0 {
 				t.Fatalf("ListSnapshots = %v, %v", snaps, err)
 			}
+			// kvstore takes no snapshots and no vote extensions: these
+			// check the calls travel and come back with the defaults.
+			offer, err := conns.Snapshot.OfferSnapshot(ctx, &abcitypes.RequestOfferSnapshot{})
+			if err != nil || offer.Result != abcitypes.ResponseOfferSnapshot_UNKNOWN {
+				t.Fatalf("OfferSnapshot = %v, %v", offer, err)
+			}
+			if chunk, err := conns.Snapshot.LoadSnapshotChunk(ctx, &abcitypes.RequestLoadSnapshotChunk{}); err != nil || len(chunk.Chunk) != 0 {
+				t.Fatalf("LoadSnapshotChunk = %v, %v", chunk, err)
+			}
+			if _, err := conns.Snapshot.ApplySnapshotChunk(ctx, &abcitypes.RequestApplySnapshotChunk{}); err != nil {
+				t.Fatalf("ApplySnapshotChunk: %v", err)
+			}
+			if ext, err := conns.Consensus.ExtendVote(ctx, &abcitypes.RequestExtendVote{Height: 2}); err != nil || len(ext.VoteExtension) != 0 {
+				t.Fatalf("ExtendVote = %v, %v", ext, err)
+			}
+			if v, err := conns.Consensus.VerifyVoteExtension(ctx, &abcitypes.RequestVerifyVoteExtension{Height: 2}); err != nil || !v.IsAccepted() {
+				t.Fatalf("VerifyVoteExtension = %v, %v", v, err)
+			}
 			if conns.Err() != nil {
 				t.Fatalf("healthy connections report %v", conns.Err())
 			}

@@ -13,6 +13,14 @@
 // ones. Recheck runs in the background so that Update returns as soon as the
 // included transactions are removed.
 //
+// After each block the engine does, in this order:
+//
+//	mp.Lock(ctx)                  // no check runs against a half-updated app
+//	conns.Consensus.FinalizeBlock
+//	conns.Consensus.Commit
+//	mp.Update(height, txs, results)
+//	mp.Unlock()
+//
 // Gossip tracks, per peer, which transactions the peer already has and hands
 // a transport batches of the ones it lacks, never the same one twice.
 //

@@ -124,8 +124,8 @@ func New(cfg Config, conn AppConn, dir string, logger *slog.Logger) (*Mempool, e
 	return m, nil
 }
 
-// Close stops the background work and closes the store. Admissions still
-// waiting for the app fail with ErrClosed.
+// Close stops the background work and closes the store. Admissions whose
+// answer arrives afterwards fail with an error wrapping ErrClosed.
 func (m *Mempool) Close() error {
 	m.mu.Lock()
 	if m.closed {
