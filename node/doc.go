@@ -1,4 +1,6 @@
-// Package node runs a bftnode node from its configuration: consensus engine,
-// ABCI connection, p2p and RPC. This build of the package holds no node; Run
-// says so.
+// Package node assembles a bftnode node from its configuration: it opens
+// the stores and the write-ahead log, connects to the application, runs the
+// ABCI handshake, builds the mempool, the consensus engine with the chosen
+// protocol's core, the peer-to-peer host and the RPC server, and runs them
+// until the context ends or something fails.
 package node

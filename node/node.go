@@ -3,12 +3,239 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"path/filepath"
+	"strings"
 
+	"github.com/bftnode/bftnode/abci"
 	"github.com/bftnode/bftnode/config"
+	"github.com/bftnode/bftnode/engine"
+	"github.com/bftnode/bftnode/internal/home"
+	"github.com/bftnode/bftnode/internal/version"
+	"github.com/bftnode/bftnode/mempool"
+	"github.com/bftnode/bftnode/p2p"
+	"github.com/bftnode/bftnode/store"
+	"github.com/bftnode/bftnode/wal"
+	"github.com/cometbft/cometbft/types"
 )
 
-// Run runs the node described by cfg until ctx is cancelled.
-func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
-	return errors.New("the node is not built into this binary")
+// Node is an assembled node. Build it with New, run it with Run.
+type Node struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	genesis *types.GenesisDoc
+
+	blocks  *store.BlockStore
+	states  *store.StateStore
+	wal     *wal.WAL
+	app     *abci.Conns
+	mempool *mempool.Mempool
+	gossip  *mempool.Gossip
+	host    *p2p.Host
+	engine  *engine.Engine
+	bus     *types.EventBus
+
+	closers []func() error
 }
+
+// Run builds the node described by cfg and runs it until ctx ends.
+func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	n, err := New(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	return n.Run(ctx)
+}
+
+// New opens everything the node needs and brings the application up to
+// the chain (the ABCI handshake). Nothing talks to peers yet.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (n *Node, err error) {
+	n = &Node{cfg: cfg, log: logger}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	if n.genesis, err = types.GenesisDocFromFile(cfg.GenesisFile()); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", cfg.GenesisFile(), err)
+	}
+	if err := n.openStorage(); err != nil {
+		return nil, err
+	}
+	appOpts := []abci.Option{abci.WithKVStoreDir(filepath.Join(cfg.DBDir(), "kvstore"))}
+	if n.app, err = abci.Connect(ctx, cfg.ProxyApp, logger.With("module", "abci"), appOpts...); err != nil {
+		return nil, fmt.Errorf("connecting to the application (proxy_app %q): %w", cfg.ProxyApp, err)
+	}
+	n.closers = append(n.closers, n.app.Close)
+	if err := n.buildEngine(); err != nil {
+		return nil, err
+	}
+	if err := n.engine.Handshake(ctx); err != nil {
+		return nil, err
+	}
+	if err := n.buildMempool(ctx); err != nil {
+		return nil, err
+	}
+	return n, n.buildHost()
+}
+
+func (n *Node) openStorage() (err error) {
+	dir := n.cfg.DBDir()
+	if n.blocks, err = store.OpenBlockStore(filepath.Join(dir, "blockstore.db")); err != nil {
+		return fmt.Errorf("opening the block store: %w", err)
+	}
+	n.closers = append(n.closers, n.blocks.Close)
+	if n.states, err = store.OpenStateStore(filepath.Join(dir, "state.db")); err != nil {
+		return fmt.Errorf("opening the state store: %w", err)
+	}
+	n.closers = append(n.closers, n.states.Close)
+	w, report, err := wal.Open(filepath.Join(dir, "cs.wal"), wal.Options{})
+	if err != nil {
+		return fmt.Errorf("opening the write-ahead log: %w", err)
+	}
+	if report.BytesCut > 0 {
+		n.log.Warn("cut off a torn write-ahead log tail", "file", report.TornFile, "offset", report.TornOffset,
+			"bytes", report.BytesCut, "reason", report.TornReason)
+	}
+	n.wal = w
+	n.closers = append(n.closers, w.Close)
+	return nil
+}
+
+func (n *Node) buildEngine() error {
+	factory, err := coreFactory(n.cfg.Consensus, n.genesis.InitialHeight)
+	if err != nil {
+		return err
+	}
+	pv, err := home.LoadPrivValidatorKey(n.cfg.PrivValidatorKeyFile(), n.cfg.PrivValidatorStateFile())
+	if err != nil {
+		return fmt.Errorf("loading the validator key: %w", err)
+	}
+	n.bus = types.NewEventBus()
+	n.bus.SetLogger(abci.CometLogger(n.log.With("module", "events")))
+	if err := n.bus.Start(); err != nil {
+		return err
+	}
+	n.closers = append(n.closers, n.bus.Stop)
+	n.engine, err = engine.New(engine.Config{
+		Protocol: n.cfg.Consensus.Protocol,
+		NewCore:  factory,
+		Key:      pv.Key.PrivKey,
+		Logger:   n.log.With("module", "consensus"),
+	}, engine.Parts{
+		Genesis: n.genesis, Blocks: n.blocks, States: n.states, WAL: n.wal,
+		App: n.app.Consensus, AppInfo: n.app.Query, Net: &network{n: n}, EventBus: n.bus,
+	})
+	return err
+}
+
+func (n *Node) buildMempool(ctx context.Context) (err error) {
+	mc := mempool.DefaultConfig()
+	c := n.cfg.Mempool
+	mc.Size, mc.MaxTxsBytes, mc.MaxTxBytes, mc.CacheSize, mc.Recheck = c.Size, c.MaxTxsBytes, c.MaxTxBytes, c.CacheSize, c.Recheck
+	n.mempool, err = mempool.New(mc, n.app.Mempool, filepath.Join(n.cfg.DBDir(), "mempool.db"), n.log.With("module", "mempool"))
+	if err != nil {
+		return fmt.Errorf("opening the mempool: %w", err)
+	}
+	n.closers = append(n.closers, n.mempool.Close)
+	n.engine.SetMempool(n.mempool)
+	return n.engine.CatchUpMempool(ctx, n.mempool.Height())
+}
+
+func (n *Node) buildHost() error {
+	key, err := home.LoadNodeKey(n.cfg.NodeKeyFile())
+	if err != nil {
+		return fmt.Errorf("loading the node key: %w", err)
+	}
+	var peers []string
+	for _, p := range strings.Split(n.cfg.P2P.PersistentPeers, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			peers = append(peers, p)
+		}
+	}
+	params := n.engine.State().ConsensusParams
+	n.host, err = p2p.New(p2p.Config{
+		ListenAddr:       n.cfg.P2P.ListenAddress,
+		ExternalAddr:     n.cfg.P2P.ExternalAddress,
+		PersistentPeers:  peers,
+		ChainID:          n.genesis.ChainID,
+		Version:          version.Semver,
+		Validator:        true,
+		Channels:         p2p.DefaultChannels(int(max(params.Block.MaxBytes, types.MaxBlockSizeBytes/4)), n.cfg.Mempool.MaxTxBytes),
+		MaxPeers:         n.cfg.P2P.MaxNumInboundPeers,
+		DialTimeout:      n.cfg.P2P.DialTimeout,
+		HandshakeTimeout: n.cfg.P2P.HandshakeTimeout,
+	}, key, n.log.With("module", "p2p"))
+	if err != nil {
+		return fmt.Errorf("p2p: %w", err)
+	}
+	n.gossip, err = mempool.NewGossip(n.mempool, mempool.DefaultGossipConfig(), n.sendTxs)
+	if err != nil {
+		return err
+	}
+	handlers := map[byte]p2p.Handler{
+		p2p.ChannelConsensus: func(from p2p.ID, msg []byte) { n.engine.HandleConsensus(string(from), msg) },
+		p2p.ChannelBlocksync: func(from p2p.ID, msg []byte) { n.engine.HandleBlocksync(string(from), msg) },
+		p2p.ChannelMempool:   n.receiveTxs,
+	}
+	for ch, h := range handlers {
+		if err := n.host.Handle(ch, h); err != nil {
+			return err
+		}
+	}
+	n.host.OnPeer(
+		func(p p2p.PeerInfo) { n.gossip.AddPeer(mempool.PeerID(p.ID)) },
+		func(p p2p.PeerInfo) { n.gossip.RemovePeer(mempool.PeerID(p.ID)) },
+	)
+	return nil
+}
+
+// Run starts the network and the engine and runs until ctx ends or one of
+// them fails.
+func (n *Node) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := n.host.Start(ctx); err != nil {
+		return fmt.Errorf("p2p: %w", err)
+	}
+	defer n.host.Stop()
+	go n.gossip.Run(ctx)
+	n.log.Info("node started", "protocol", n.cfg.Consensus.Protocol, "chain", n.genesis.ChainID,
+		"height", n.engine.State().LastBlockHeight, "node_id", n.host.ID(), "p2p", n.host.ListenAddr())
+	errs := make(chan error, 2)
+	go func() { errs <- n.engine.Run(ctx) }()
+	select {
+	case err := <-errs:
+		if err != nil {
+			return fmt.Errorf("consensus engine: %w", err)
+		}
+		return nil
+	case <-n.app.Failed():
+		cancel()
+		<-errs
+		return fmt.Errorf("the application failed; halting so as not to commit without it: %w", n.app.Err())
+	}
+}
+
+// Close releases everything New opened, in reverse order.
+func (n *Node) Close() error {
+	var errs []error
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		if err := n.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n.closers = nil
+	return errors.Join(errs...)
+}
+
+// network adapts the p2p host to what the engine needs.
+type network struct{ n *Node }
+
+func (w *network) Broadcast(ch byte, msg []byte) { w.n.host.Broadcast(ch, msg) }
+func (w *network) Send(peer string, ch byte, msg []byte) bool {
+	return w.n.host.Send(p2p.ID(peer), ch, msg)
+}
+func (w *network) Penalize(peer, reason string) { w.n.host.Penalize(p2p.ID(peer), reason) }

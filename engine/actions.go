@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bftnode/bftnode/consensus"
+	"github.com/bftnode/bftnode/wire"
+)
+
+// apply carries out a step's actions in order.
+func (e *Engine) apply(ctx context.Context, actions []consensus.Action) error {
+	for _, a := range actions {
+		if err := e.applyOne(ctx, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) applyOne(ctx context.Context, a consensus.Action) error {
+	if e.replaying {
+		e.deferDuringReplay(a)
+		return nil
+	}
+	switch a := a.(type) {
+	case consensus.Broadcast:
+		return e.broadcastOwn(a.Msg)
+	case consensus.Send:
+		e.send(a.Msg)
+	case consensus.SetTimeout:
+		e.setTimer(a.Timeout, a.After)
+	case consensus.RequestProposal:
+		return e.propose(ctx, a.Height, a.Round)
+	case consensus.RequestVerdict:
+		return e.requestVerdict(ctx, a)
+	case consensus.Decide:
+		return e.decide(ctx, a)
+	case consensus.Evidence:
+		e.evidence.report(e, a)
+	case consensus.FetchBlocks:
+		e.sync.fetch(a.From, a.To)
+	case consensus.SaveSnapshot:
+		return e.saveSnapshot(a)
+	default:
+		return fmt.Errorf("core returned an unknown action %T", a)
+	}
+	return nil
+}
+
+// broadcastOwn signs one of the node's own messages, hands it back to the
+// core and sends it to every peer. The log is made durable first, so the
+// inputs that led to this message survive a crash and a restarted node
+// signs the same thing again, never something different.
+func (e *Engine) broadcastOwn(m consensus.Message) error {
+	if e.signer == nil {
+		return fmt.Errorf("core asked a non-validator to sign a %T", m)
+	}
+	if err := e.p.WAL.Sync(); err != nil {
+		return fmt.Errorf("write-ahead log: %w", err)
+	}
+	signed, err := e.signer.Sign(m, time.Now())
+	if errors.Is(err, errBelowFloor) {
+		e.log.Debug("not signing below the floor", "err", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	q := queued{in: consensus.Receive{Msg: signed}, own: true}
+	if p, ok := signed.(*consensus.Proposal); ok {
+		q.block = e.blocks.get(p.Value)
+	}
+	e.queue = append(e.queue, q)
+	e.send(signed)
+	return nil
+}
+
+// send gossips an already signed message, with its block beside a
+// proposal when the node has it.
+func (e *Engine) send(m consensus.Message) {
+	cm := wire.ConsensusMessage{Msg: m}
+	if p, ok := m.(*consensus.Proposal); ok {
+		cm.Block = e.blocks.get(p.Value)
+	}
+	b, err := wire.EncodeConsensus(cm)
+	if err != nil {
+		e.log.Error("cannot encode own message", "type", fmt.Sprintf("%T", m), "err", err)
+		return
+	}
+	e.p.Net.Broadcast(ChannelConsensus, b)
+}
+
+func (e *Engine) setTimer(t consensus.Timeout, after time.Duration) {
+	time.AfterFunc(after, func() { e.postTimer(t) })
+}
+
+func (e *Engine) saveSnapshot(a consensus.SaveSnapshot) error {
+	if e.signer != nil {
+		e.signer.SetFloor(a.SignFloor)
+	}
+	if err := e.p.WAL.Reset(encodeSnapshot(a)); err != nil {
+		return fmt.Errorf("write-ahead log: saving a snapshot: %w", err)
+	}
+	// Keep the guard's memory above the floor across the reset.
+	if e.signer != nil {
+		for _, m := range e.signer.Guarded() {
+			rec, err := encodeSigned(m)
+			if err != nil {
+				return err
+			}
+			if err := e.p.WAL.Append(rec); err != nil {
+				return fmt.Errorf("write-ahead log: %w", err)
+			}
+		}
+	}
+	return nil
+}

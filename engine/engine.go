@@ -1,0 +1,237 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/bftnode/bftnode/consensus"
+	"github.com/bftnode/bftnode/state"
+	"github.com/bftnode/bftnode/store"
+	"github.com/bftnode/bftnode/wal"
+	"github.com/cometbft/cometbft/crypto"
+	"github.com/cometbft/cometbft/types"
+)
+
+// CoreFactory builds a core at genesis (snapshot nil) or from a snapshot.
+type CoreFactory func(self []byte, genesis *consensus.ValidatorSet, snapshot []byte) (consensus.Core, error)
+
+// Config is what the engine needs to know beyond its parts.
+type Config struct {
+	// Protocol names the core, for logs and views.
+	Protocol string
+	NewCore  CoreFactory
+	// Key is the validator key; nil for a node that only follows.
+	Key crypto.PrivKey
+	// SyncInterval is how often the engine asks peers how far they are.
+	SyncInterval time.Duration
+	Logger       *slog.Logger
+}
+
+// Parts are the engine's collaborators; the node builds and owns them.
+type Parts struct {
+	Genesis  *types.GenesisDoc
+	Blocks   *store.BlockStore
+	States   *store.StateStore
+	WAL      *wal.WAL
+	App      App
+	AppInfo  AppInfo
+	Mempool  Mempool // may be set after the handshake, before Run
+	Net      Network
+	EventBus *types.EventBus // optional
+	// Listeners hear of every executed block (indexers).
+	Listeners []BlockListener
+}
+
+// Engine is one node's consensus driver. Only Run's goroutine touches its
+// fields, except those documented otherwise.
+type Engine struct {
+	cfg   Config
+	p     Parts
+	log   *slog.Logger
+	state state.State
+
+	core      consensus.Core
+	signer    *Signer
+	self      []byte
+	queue     []queued
+	replaying bool
+
+	blocks   *blockCache
+	verdicts *verdictWaits
+	waiting  *decideWait
+	evidence *evidencePool
+	sync     *syncer
+	verify   *verifier
+
+	// outstanding holds actions produced while replaying the log, until
+	// the log shows they were answered.
+	outstanding []consensus.Action
+	// done closes when Run returns, releasing timer goroutines.
+	done chan struct{}
+
+	// events is how other goroutines reach the driver.
+	events chan event
+	// views are published for RPC and metrics; read from any goroutine.
+	views atomic.Pointer[View]
+	// verifying holds the data verifier goroutines read; replaced by the
+	// driver after every executed block.
+	verifying atomic.Pointer[verifyContext]
+}
+
+type queued struct {
+	in    consensus.Input
+	own   bool
+	block *types.Block
+}
+
+// New loads the latest state (or genesis) and prepares the engine. It
+// talks to nothing yet.
+func New(cfg Config, p Parts) (*Engine, error) {
+	if cfg.NewCore == nil {
+		return nil, errors.New("engine: no core factory")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SyncInterval <= 0 {
+		cfg.SyncInterval = time.Second
+	}
+	st, ok, err := p.States.Load()
+	if err != nil {
+		return nil, fmt.Errorf("loading chain state: %w", err)
+	}
+	if !ok {
+		if st, err = state.FromGenesis(p.Genesis); err != nil {
+			return nil, fmt.Errorf("genesis: %w", err)
+		}
+	}
+	e := &Engine{
+		cfg:      cfg,
+		p:        p,
+		log:      cfg.Logger,
+		state:    st,
+		blocks:   newBlockCache(256),
+		verdicts: newVerdictWaits(),
+		evidence: newEvidencePool(),
+		events:   make(chan event, 8192),
+	}
+	if cfg.Key != nil {
+		e.signer = NewSigner(cfg.Key, st.ChainID)
+		e.self = cfg.Key.PubKey().Address()
+	}
+	e.sync = newSyncer(e)
+	e.verify = newVerifier(e)
+	e.done = make(chan struct{})
+	e.refreshVerifyContext()
+	e.publish()
+	return e, nil
+}
+
+// SetMempool gives the engine its mempool, which is built after the
+// handshake; call it before Run.
+func (e *Engine) SetMempool(m Mempool) { e.p.Mempool = m }
+
+// State returns a copy of the latest executed state. Driver goroutine only
+// once Run started; use View from elsewhere.
+func (e *Engine) State() state.State { return e.state.Copy() }
+
+// Run recovers the core from its snapshot and log, then drives it until
+// ctx ends or an invariant breaks. The handshake must have run.
+func (e *Engine) Run(ctx context.Context) error {
+	if e.p.Mempool == nil {
+		return errors.New("engine: Run needs a mempool")
+	}
+	defer close(e.done)
+	e.verify.run(e.done)
+	if err := e.recover(ctx); err != nil {
+		return err
+	}
+	syncTick := time.NewTicker(e.cfg.SyncInterval)
+	defer syncTick.Stop()
+	e.sync.poll()
+	for {
+		select {
+		case <-ctx.Done():
+			return e.p.WAL.Sync()
+		case ev := <-e.events:
+			if err := e.handle(ctx, ev); err != nil {
+				return err
+			}
+		case <-e.p.Mempool.TxsAvailable():
+			e.enqueue(consensus.TxsAvailable{})
+		case <-syncTick.C:
+			e.sync.poll()
+		}
+		if err := e.drain(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func (e *Engine) enqueue(in consensus.Input) { e.queue = append(e.queue, queued{in: in}) }
+
+// drain steps the core with every queued input, logging each first, and
+// hands it fetched blocks as the chain reaches them.
+func (e *Engine) drain(ctx context.Context) error {
+	for {
+		for len(e.queue) > 0 {
+			q := e.queue[0]
+			e.queue = e.queue[1:]
+			if err := e.step(ctx, q); err != nil {
+				return err
+			}
+		}
+		e.sync.advance()
+		if len(e.queue) == 0 {
+			break
+		}
+	}
+	e.publish()
+	return nil
+}
+
+func (e *Engine) step(ctx context.Context, q queued) error {
+	if !e.replaying {
+		rec, err := encodeInput(q.in, q.own, q.block)
+		if err != nil {
+			return fmt.Errorf("encoding input %T for the log: %w", q.in, err)
+		}
+		if err := e.p.WAL.Append(rec); err != nil {
+			return fmt.Errorf("write-ahead log: %w", err)
+		}
+	}
+	actions, err := e.core.Step(q.in)
+	if err != nil {
+		if errors.Is(err, consensus.ErrInvalidInput) {
+			e.log.Debug("core rejected input", "input", fmt.Sprintf("%T", q.in), "err", err)
+			counters.rejectedInputs.Add(1)
+			return nil
+		}
+		return fmt.Errorf("consensus halted: %w", err)
+	}
+	return e.apply(ctx, actions)
+}
+
+// post hands an event to the driver from another goroutine. It never
+// blocks: a full queue drops the event (peers retransmit, timers are
+// re-armed by the core's own retransmission).
+func (e *Engine) post(ev event) {
+	select {
+	case e.events <- ev:
+	default:
+		counters.droppedEvents.Add(1)
+	}
+}
+
+// postTimer hands a fired timer to the driver, waiting for room: a lost
+// timer could stall the core.
+func (e *Engine) postTimer(t consensus.Timeout) {
+	select {
+	case e.events <- timerFired{t}:
+	case <-e.done:
+	}
+}

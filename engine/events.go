@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/bftnode/bftnode/consensus"
+	"github.com/cometbft/cometbft/types"
+)
+
+// event is something another goroutine tells the driver.
+type event interface{}
+
+// verifiedMessage is a peer's message whose signatures checked out.
+type verifiedMessage struct {
+	msg   consensus.Message
+	block *types.Block
+}
+
+// timerFired is a timeout the core scheduled.
+type timerFired struct{ t consensus.Timeout }
+
+// blockFetched is a block a peer sent for a block-by-ID request, checked
+// to have that ID.
+type blockFetched struct {
+	id    consensus.ID
+	block *types.Block
+}
+
+// syncedBlock is a decided block with its commit from block sync; the
+// commit is verified by the driver, which knows the validator set.
+type syncedBlock struct {
+	peer   string
+	block  *types.Block
+	commit *types.Commit
+}
+
+// peerStatus reports how far a peer's chain goes.
+type peerStatus struct {
+	peer         string
+	base, height int64
+}
+
+func (e *Engine) handle(ctx context.Context, ev event) error {
+	switch ev := ev.(type) {
+	case verifiedMessage:
+		if p, ok := ev.msg.(*consensus.Proposal); ok {
+			e.blocks.add(p.Value, ev.block)
+		}
+		e.queue = append(e.queue, queued{in: consensus.Receive{Msg: ev.msg}, block: ev.block})
+	case timerFired:
+		e.enqueue(consensus.TimeoutFired{Timeout: ev.t})
+	case blockFetched:
+		e.blocks.add(ev.id, ev.block)
+		return e.blockArrived(ctx)
+	case syncedBlock:
+		e.sync.received(ev)
+	case peerStatus:
+		e.sync.status(ev)
+	case byIDRequest:
+		e.answerByID(ev)
+	}
+	return nil
+}
+
+// counters are process-wide event counts for logs and metrics.
+var counters struct {
+	rejectedInputs atomic.Int64
+	droppedEvents  atomic.Int64
+	badMessages    atomic.Int64
+	evidence       atomic.Int64
+}

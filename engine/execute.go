@@ -1,0 +1,216 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/bftnode/bftnode/consensus"
+	"github.com/bftnode/bftnode/state"
+	"github.com/bftnode/bftnode/wire"
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	"github.com/cometbft/cometbft/types"
+)
+
+// decideWait is a decision whose block the node does not have yet.
+type decideWait struct{ d consensus.Decide }
+
+// decide executes a decided block, or, when the block is already executed
+// (a replay, or a block the store held), tells the core so at once.
+func (e *Engine) decide(ctx context.Context, d consensus.Decide) error {
+	if d.Height <= e.state.LastBlockHeight {
+		return e.alreadyExecuted(d)
+	}
+	if d.Height != e.state.LastBlockHeight+1 {
+		return fmt.Errorf("core decided height %d while the chain is at %d: decisions must come in order", d.Height, e.state.LastBlockHeight)
+	}
+	block := e.blocks.get(d.Value)
+	if block == nil {
+		e.waiting = &decideWait{d}
+		e.sync.fetchByID(d.Value)
+		return nil
+	}
+	return e.execute(ctx, d, block)
+}
+
+// blockArrived resumes a decision that waited for its block.
+func (e *Engine) blockArrived(ctx context.Context) error {
+	if e.waiting != nil && e.blocks.get(e.waiting.d.Value) != nil {
+		d := e.waiting.d
+		e.waiting = nil
+		return e.decide(ctx, d)
+	}
+	return e.verdictsReady(ctx)
+}
+
+func (e *Engine) alreadyExecuted(d consensus.Decide) error {
+	meta, err := e.p.Blocks.LoadBlockMeta(d.Height)
+	if err != nil || meta == nil {
+		return fmt.Errorf("block %d is executed but not in the store (%v)", d.Height, err)
+	}
+	if wire.EncodeID(meta.BlockID) != d.Value {
+		return fmt.Errorf("consensus decided block %X at height %d, but the chain holds %X there: refusing to fork", []byte(d.Value), d.Height, meta.BlockID.Hash)
+	}
+	in, err := e.executedFromStore(d.Height)
+	if err != nil {
+		return err
+	}
+	e.enqueue(in)
+	return nil
+}
+
+// execute runs a decided block through the application and stores
+// everything needed to recover before the application commits:
+// block and commit, then the FinalizeBlock response and the new state.
+func (e *Engine) execute(ctx context.Context, d consensus.Decide, block *types.Block) error {
+	commit, err := wire.CommitFromVotes(d.Commit, e.state.Validators)
+	if err != nil {
+		return fmt.Errorf("commit of height %d: %w", d.Height, err)
+	}
+	blockID, err := wire.DecodeID(d.Value)
+	if err != nil {
+		return err
+	}
+	if err := state.ValidateBlock(e.state, block); err != nil {
+		return fmt.Errorf("decided block %d is invalid: %w", d.Height, err)
+	}
+	parts, err := block.MakePartSet(types.BlockPartSizeBytes)
+	if err != nil {
+		return err
+	}
+	if err := e.p.Blocks.SaveBlock(block, parts, commit); err != nil {
+		return fmt.Errorf("storing block %d: %w", d.Height, err)
+	}
+	resp, err := e.applyBlock(ctx, block, blockID)
+	if err != nil {
+		return err
+	}
+	e.enqueue(consensus.Executed{Height: block.Height, AppHash: resp.AppHash, Next: toConsensusSet(e.state.Validators)})
+	return e.verdictsReady(ctx)
+}
+
+// applyBlock executes a stored block that follows the chain state: the
+// application finalizes it, the state moves past it, the application
+// commits, the mempool drops its transactions and events go out.
+func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID types.BlockID) (*abcitypes.ResponseFinalizeBlock, error) {
+	if mp := e.p.Mempool; mp != nil {
+		if err := mp.Lock(ctx); err != nil {
+			return nil, err
+		}
+		defer mp.Unlock()
+	}
+	resp, err := e.finalize(ctx, block, blockID, e.state.LastValidators)
+	if err != nil {
+		return nil, err
+	}
+	next, err := e.commitState(ctx, block, blockID, resp)
+	if err != nil {
+		return nil, err
+	}
+	if mp := e.p.Mempool; mp != nil {
+		if err := mp.Update(block.Height, block.Txs.ToSliceOfBytes(), resp.TxResults); err != nil {
+			return nil, fmt.Errorf("mempool update after block %d: %w", block.Height, err)
+		}
+	}
+	e.log.Info("committed block", "height", block.Height, "txs", len(block.Txs), "hash", fmt.Sprintf("%X", blockID.Hash), "app_hash", fmt.Sprintf("%X", resp.AppHash))
+	e.evidence.committed(block)
+	e.evidence.promote(e)
+	e.blocks.prune(block.Height)
+	e.publishBlockEvents(block, blockID, resp, next)
+	return resp, nil
+}
+
+// finalize asks the application to execute block and saves its answer.
+func (e *Engine) finalize(ctx context.Context, block *types.Block, blockID types.BlockID, lastVals *types.ValidatorSet) (*abcitypes.ResponseFinalizeBlock, error) {
+	resp, err := e.p.App.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{
+		Hash:               blockID.Hash,
+		NextValidatorsHash: block.NextValidatorsHash,
+		ProposerAddress:    block.ProposerAddress,
+		Height:             block.Height,
+		Time:               block.Time,
+		DecidedLastCommit:  e.lastCommitInfo(block, lastVals),
+		Misbehavior:        block.Evidence.Evidence.ToABCI(),
+		Txs:                block.Txs.ToSliceOfBytes(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("application failed FinalizeBlock at height %d: %w", block.Height, err)
+	}
+	if err := state.CheckFinalizeBlockResponse(block, resp); err != nil {
+		return nil, fmt.Errorf("application answered FinalizeBlock wrongly: %w", err)
+	}
+	if err := e.p.States.SaveFinalizeBlockResponse(block.Height, resp); err != nil {
+		return nil, fmt.Errorf("storing FinalizeBlock response %d: %w", block.Height, err)
+	}
+	return resp, nil
+}
+
+// commitState moves the chain state past block, saves it and has the
+// application commit.
+func (e *Engine) commitState(ctx context.Context, block *types.Block, blockID types.BlockID, resp *abcitypes.ResponseFinalizeBlock) (state.State, error) {
+	next, err := state.Update(e.state, blockID, &block.Header, resp)
+	if err != nil {
+		return next, fmt.Errorf("applying block %d to the chain state: %w", block.Height, err)
+	}
+	if err := e.p.States.Save(next); err != nil {
+		return next, fmt.Errorf("storing the state after block %d: %w", block.Height, err)
+	}
+	if _, err := e.p.App.Commit(ctx); err != nil {
+		return next, fmt.Errorf("application failed Commit at height %d: %w", block.Height, err)
+	}
+	e.state = next
+	e.refreshVerifyContext()
+	return next, nil
+}
+
+// lastCommitInfo tells the application who signed the previous block;
+// vals is the validator set of that block.
+func (e *Engine) lastCommitInfo(block *types.Block, vals *types.ValidatorSet) abcitypes.CommitInfo {
+	if block.Height == e.state.InitialHeight || block.LastCommit == nil || vals == nil {
+		return abcitypes.CommitInfo{}
+	}
+	votes := make([]abcitypes.VoteInfo, 0, vals.Size())
+	for i, v := range vals.Validators {
+		flag := types.BlockIDFlagAbsent
+		if i < len(block.LastCommit.Signatures) {
+			flag = block.LastCommit.Signatures[i].BlockIDFlag
+		}
+		votes = append(votes, abcitypes.VoteInfo{
+			Validator:   abcitypes.Validator{Address: v.Address, Power: v.VotingPower},
+			BlockIdFlag: cmtproto.BlockIDFlag(flag),
+		})
+	}
+	return abcitypes.CommitInfo{Round: block.LastCommit.Round, Votes: votes}
+}
+
+// executedFromStore is the Executed input for an already executed height.
+func (e *Engine) executedFromStore(h int64) (consensus.Executed, error) {
+	resp, err := e.p.States.LoadFinalizeBlockResponse(h)
+	if err != nil {
+		return consensus.Executed{}, fmt.Errorf("FinalizeBlock response of height %d: %w", h, err)
+	}
+	next, err := e.p.States.LoadValidators(h + 1)
+	if err != nil {
+		return consensus.Executed{}, fmt.Errorf("validators of height %d: %w", h+1, err)
+	}
+	return consensus.Executed{Height: h, AppHash: bytes.Clone(resp.AppHash), Next: toConsensusSet(next)}, nil
+}
+
+// syncedFromStore is a Synced input for a stored block.
+func (e *Engine) syncedFromStore(h int64) (consensus.Synced, error) {
+	meta, err := e.p.Blocks.LoadBlockMeta(h)
+	if err != nil || meta == nil {
+		return consensus.Synced{}, fmt.Errorf("block %d: %v", h, err)
+	}
+	commit, err := e.p.Blocks.LoadSeenCommit(h)
+	if err != nil || commit == nil {
+		if commit, err = e.p.Blocks.LoadBlockCommit(h); err != nil || commit == nil {
+			return consensus.Synced{}, fmt.Errorf("commit of block %d: %v", h, err)
+		}
+	}
+	votes, err := wire.VotesFromCommit(commit)
+	if err != nil {
+		return consensus.Synced{}, err
+	}
+	return consensus.Synced{Height: h, Value: wire.EncodeID(meta.BlockID), Commit: votes}, nil
+}

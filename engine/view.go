@@ -1,0 +1,94 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/bftnode/bftnode/consensus"
+	"github.com/bftnode/bftnode/state"
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/types"
+)
+
+// View is what the engine publishes for RPC, metrics and logs: a
+// consistent, read-only picture taken after each batch of inputs.
+type View struct {
+	Protocol        string
+	ChainID         string
+	LatestHeight    int64
+	LatestBlockHash []byte
+	LatestAppHash   []byte
+	LatestBlockTime time.Time
+	// Validators decide the next height.
+	Validators *types.ValidatorSet
+	Core       consensus.Status
+	// Details is the core's own round or view state (Tendermint's
+	// RoundState, PBFT's State), for dump_consensus_state.
+	Details    any
+	CatchingUp bool
+	// Address of this node's validator key, or nil.
+	ValidatorAddress []byte
+}
+
+// View returns the latest published view; safe from any goroutine.
+func (e *Engine) View() *View { return e.views.Load() }
+
+func (e *Engine) publish() {
+	v := &View{
+		Protocol:         e.cfg.Protocol,
+		ChainID:          e.state.ChainID,
+		LatestHeight:     e.state.LastBlockHeight,
+		LatestBlockHash:  e.state.LastBlockID.Hash,
+		LatestAppHash:    e.state.AppHash,
+		LatestBlockTime:  e.state.LastBlockTime,
+		Validators:       e.state.Validators,
+		CatchingUp:       e.sync.catchingUp(),
+		ValidatorAddress: e.self,
+	}
+	if e.core != nil {
+		v.Core = e.core.Status()
+		if old := e.views.Load(); old != nil && (old.Core.Round != v.Core.Round || old.Core.Step != v.Core.Step) {
+			e.log.Info("consensus moved", "height", v.Core.Height, "round", v.Core.Round, "step", v.Core.Step)
+		}
+		if d, ok := e.core.(interface{ Details() any }); ok {
+			v.Details = d.Details()
+		}
+	}
+	e.views.Store(v)
+}
+
+// BlockListener is told about every executed block, in height order, on
+// the driver goroutine (indexers); it must not block for long.
+type BlockListener func(block *types.Block, resp *abcitypes.ResponseFinalizeBlock)
+
+// publishBlockEvents fires CometBFT's events for an executed block.
+func (e *Engine) publishBlockEvents(block *types.Block, blockID types.BlockID, resp *abcitypes.ResponseFinalizeBlock, next state.State) {
+	for _, l := range e.p.Listeners {
+		l(block, resp)
+	}
+	bus := e.p.EventBus
+	if bus == nil {
+		return
+	}
+	logErr := func(err error) {
+		if err != nil {
+			e.log.Error("publishing an event", "err", err)
+		}
+	}
+	logErr(bus.PublishEventNewBlock(types.EventDataNewBlock{Block: block, BlockID: blockID, ResultFinalizeBlock: *resp}))
+	logErr(bus.PublishEventNewBlockHeader(types.EventDataNewBlockHeader{Header: block.Header}))
+	logErr(bus.PublishEventNewBlockEvents(types.EventDataNewBlockEvents{Height: block.Height, Events: resp.Events, NumTxs: int64(len(block.Txs))}))
+	for _, ev := range block.Evidence.Evidence {
+		logErr(bus.PublishEventNewEvidence(types.EventDataNewEvidence{Evidence: ev, Height: block.Height}))
+	}
+	for i, tx := range block.Txs {
+		logErr(bus.PublishEventTx(types.EventDataTx{TxResult: abcitypes.TxResult{
+			Height: block.Height, Index: uint32(i), Tx: tx, Result: *resp.TxResults[i],
+		}}))
+	}
+	if len(resp.ValidatorUpdates) > 0 {
+		if updates, err := types.PB2TM.ValidatorUpdates(resp.ValidatorUpdates); err == nil {
+			logErr(bus.PublishEventValidatorSetUpdates(types.EventDataValidatorSetUpdates{ValidatorUpdates: updates}))
+		}
+	}
+	_ = next
+}
