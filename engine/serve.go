@@ -77,4 +77,3 @@ func (e *Engine) answerByID(r byIDRequest) {
 	}
 	e.reply(r.peer, wire.BlockByIDResponse{ID: r.id, Block: block})
 }
-

@@ -110,4 +110,3 @@ func (e *Engine) process(ctx context.Context, height int64, id consensus.ID) (bo
 	e.verdicts.remember(id, valid)
 	return valid, nil
 }
-
