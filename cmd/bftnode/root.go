@@ -33,6 +33,8 @@ func newRootCmd() *cobra.Command {
 		newShowValidatorCmd(),
 		newResetAllCmd(),
 		newVersionCmd(),
+		newAppCmd(),
+		newLocalnetCmd(),
 	)
 	return root
 }

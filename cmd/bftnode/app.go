@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	abciserver "github.com/cometbft/cometbft/abci/server"
+	"github.com/cometbft/cometbft/abci/example/kvstore"
+	"github.com/spf13/cobra"
+
+	"github.com/bftnode/bftnode/abci"
+	"github.com/bftnode/bftnode/config"
+)
+
+// newAppCmd serves the built-in kvstore over an ABCI socket, so that a
+// node can be backed by an application in another process without
+// installing anything else (`bftnode localnet` uses it).
+func newAppCmd() *cobra.Command {
+	var address, dir string
+	cmd := &cobra.Command{
+		Use:   "app",
+		Short: "Serve the built-in kvstore application over an ABCI socket",
+		Long: "Serve CometBFT's example kvstore over the ABCI socket protocol at --address\n" +
+			"(tcp://host:port or unix:///path), persisting under --dir (in memory if empty).",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			app := kvstore.NewInMemoryApplication()
+			if dir != "" {
+				app = kvstore.NewPersistentApplication(dir)
+			}
+			srv := abciserver.NewSocketServer(address, app)
+			cfg := config.DefaultConfig()
+			if level, err := cmd.Flags().GetString(logLevelFlag); err == nil {
+				cfg.LogLevel = level
+			}
+			logger, err := newLogger(cmd.ErrOrStderr(), cfg)
+			if err != nil {
+				return err
+			}
+			srv.SetLogger(abci.CometLogger(logger))
+			if err := srv.Start(); err != nil {
+				return fmt.Errorf("serving the kvstore at %s: %w", address, err)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			<-ctx.Done()
+			return srv.Stop()
+		},
+	}
+	cmd.Flags().StringVar(&address, "address", "tcp://127.0.0.1:26658", "where to listen: tcp://host:port or unix:///path")
+	cmd.Flags().StringVar(&dir, "dir", "", "directory of the kvstore's database (in memory if empty)")
+	return cmd
+}

@@ -1,0 +1,156 @@
+package localnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/bftnode/bftnode/internal/testnet"
+)
+
+// Options describe the network to run.
+type Options struct {
+	Validators int
+	Protocol   string
+	// Dir holds the homes; it must be empty or absent.
+	Dir      string
+	BasePort int
+	// Rate is the transactions per second sent; 0 sends none.
+	Rate int
+	// Binary is the bftnode executable the processes run.
+	Binary string
+	Out    io.Writer
+}
+
+// process is one child process and its log file.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	log  *os.File
+	done chan error
+}
+
+// Run starts the network and blocks until ctx ends or a process dies.
+func Run(ctx context.Context, o Options) error {
+	nodes, err := testnet.Generate(testnet.Options{
+		Validators: o.Validators, OutputDir: o.Dir, NodeDirPrefix: "node",
+		BasePort: o.BasePort, Protocol: o.Protocol, PopulatePeers: true,
+		ChainID: "localnet",
+	})
+	if err != nil {
+		return err
+	}
+	var procs []*process
+	defer func() { stopAll(procs) }()
+	var rpcs []string
+	for i, n := range nodes {
+		sock := "unix://" + filepath.Join(n.Dir, "app.sock")
+		app, err := start(fmt.Sprintf("app%d", i), filepath.Join(n.Dir, "app.log"), o.Binary,
+			"app", "--address", sock, "--dir", filepath.Join(n.Dir, "data", "app"))
+		if err != nil {
+			return err
+		}
+		procs = append(procs, app)
+		if err := waitSocket(ctx, filepath.Join(n.Dir, "app.sock")); err != nil {
+			return fmt.Errorf("app%d: %w (see %s)", i, err, app.log.Name())
+		}
+		node, err := start(fmt.Sprintf("node%d", i), filepath.Join(n.Dir, "node.log"), o.Binary,
+			"start", "--home", n.Dir, "--proxy_app", sock)
+		if err != nil {
+			return err
+		}
+		procs = append(procs, node)
+		rpcs = append(rpcs, "http://127.0.0.1:"+strconv.Itoa(n.Ports.RPC))
+	}
+	fmt.Fprintf(o.Out, "bftnode localnet: %d validators, protocol %s, homes in %s\n", len(nodes), o.Protocol, o.Dir)
+	for i, u := range rpcs {
+		fmt.Fprintf(o.Out, "  node%d  rpc %s   log %s\n", i, u, filepath.Join(nodes[i].Dir, "node.log"))
+	}
+	fmt.Fprintf(o.Out, "Try: curl -s '%s/status'   curl -s '%s/broadcast_tx_sync?tx=\"name=satoshi\"'\n", rpcs[0], rpcs[0])
+	fmt.Fprintln(o.Out, "Press Ctrl-C to stop.")
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	load := newLoad(rpcs, o.Rate)
+	go load.run(ctx)
+	died := make(chan error, len(procs))
+	for _, p := range procs {
+		go func(p *process) {
+			err := <-p.done
+			died <- fmt.Errorf("%s exited (%v); see %s", p.name, err, p.log.Name())
+		}(p)
+	}
+	status := newStatus(o.Out, rpcs, o.Protocol, load)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			status.finish()
+			fmt.Fprintln(o.Out, "stopping...")
+			return nil
+		case err := <-died:
+			status.finish()
+			return err
+		case <-tick.C:
+			status.update(ctx)
+		}
+	}
+}
+
+func start(name, logPath, bin string, args ...string) (*process, error) {
+	log, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	// A process group of its own: Ctrl-C in the terminal reaches only
+	// localnet, which then stops its children in order.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	p := &process{name: name, cmd: cmd, log: log, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	return p, nil
+}
+
+// stopAll stops nodes before apps: SIGTERM, then SIGKILL after a grace
+// period.
+func stopAll(procs []*process) {
+	for i := len(procs) - 1; i >= 0; i-- {
+		p := procs[i]
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		p.log.Close()
+	}
+}
+
+func waitSocket(ctx context.Context, path string) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return errors.New("the application did not open its socket within 15s")
+}
