@@ -204,6 +204,7 @@ func (h *Host) Dial(addrs []string, persistent bool) error {
 		if a.ID == h.id || h.peers[a.ID] != nil {
 			continue
 		}
+		h.dialing++
 		h.spawnLocked(func() {
 			if _, err := h.dial(a); err != nil {
 				h.log.Info("dial failed", "peer", a, "err", err)
@@ -225,14 +226,21 @@ func (h *Host) addPersistentLocked(a Address) {
 	h.spawnLocked(func() { h.keepDialing(a) })
 }
 
-// dial connects to a and serves the connection until it ends.
+// dial connects to a and serves the connection until it ends. The caller
+// has counted the dial in h.dialing, in the same critical section in which
+// it found no connection to a, so that no moment exists where neither the
+// dial nor its connection is visible.
 func (h *Host) dial(a Address) (time.Duration, error) {
 	d := net.Dialer{Timeout: h.cfg.DialTimeout}
 	raw, err := d.DialContext(h.ctx, "tcp", a.HostPort)
+	tracked := err == nil && h.trackPending(raw, false)
+	h.mu.Lock()
+	h.dialing--
+	h.mu.Unlock()
 	if err != nil {
 		return 0, fmt.Errorf("dial %s: %w", a, err)
 	}
-	if !h.trackPending(raw, false) {
+	if !tracked {
 		_ = raw.Close()
 		return 0, errStopped
 	}
@@ -246,13 +254,16 @@ func (h *Host) keepDialing(a Address) {
 	attempt := 0
 	for h.ctx.Err() == nil {
 		h.mu.Lock()
-		p := h.peers[a.ID]
+		p, until := h.peers[a.ID], h.bannedUntilLocked(a.ID)
+		if p == nil && until.IsZero() {
+			h.dialing++
+		}
 		h.mu.Unlock()
 		if p != nil {
 			h.sleepUntil(p.done, 0)
 			continue
 		}
-		if until := h.bannedUntil(a.ID); !until.IsZero() {
+		if !until.IsZero() {
 			h.sleepUntil(nil, time.Until(until))
 			continue
 		}

@@ -48,7 +48,8 @@ type Host struct {
 	listener   net.Listener
 	advertised string
 	peers      map[ID]*peer
-	pending    map[net.Conn]bool
+	pending    map[net.Conn]bool // connections in their handshake
+	dialing    int               // dials not yet connected
 	persistent map[ID]Address
 	offences   map[ID]*offence
 
