@@ -152,3 +152,28 @@ func TestRepeatedOffencesBanForAWhile(t *testing.T) {
 	// Once the ban ends, b gets back in.
 	waitFor(t, 10*time.Second, "reconnection after the ban", func() bool { return hasPeer(a, b.ID()) })
 }
+
+func TestInboundPeersAreCappedButPersistentOnesGetIn(t *testing.T) {
+	keys := testKeys(4)
+	cfg := testConfig(freePort(t))
+	cfg.MaxInboundPeers = 1
+	cfg.PersistentPeers = []string{fmt.Sprintf("%s@%s", IDOf(keys[3].PubKey()), freePort(t))}
+	h := startHost(t, cfg, keys[0])
+
+	if _, err := rawPeer(t, h, keys[1], nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the first inbound peer", func() bool { return hasPeer(h, IDOf(keys[1].PubKey())) })
+	c, err := rawPeer(t, h, keys[2], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, c)
+	if hasPeer(h, IDOf(keys[2].PubKey())) || h.Counters().RefusedConns != 1 {
+		t.Fatalf("second inbound peer: peers %v, counters %+v", h.Peers(), h.Counters())
+	}
+	if _, err := rawPeer(t, h, keys[3], nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the persistent peer beyond the cap", func() bool { return hasPeer(h, IDOf(keys[3].PubKey())) })
+}

@@ -42,14 +42,26 @@ func (h *Host) acceptLoop() {
 }
 
 // trackPending records a connection in its handshake so Stop can close it.
-// An inbound one is refused when MaxPeers handshakes are already running.
+// An inbound one is refused when MaxInboundPeers inbound handshakes are
+// already running, so a flood of idle connections cannot exhaust the node.
 func (h *Host) trackPending(c net.Conn, inbound bool) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.stopped || inbound && len(h.pending) >= h.cfg.MaxPeers {
+	if h.stopped {
 		return false
 	}
-	h.pending[c] = true
+	if inbound {
+		n := 0
+		for _, in := range h.pending {
+			if in {
+				n++
+			}
+		}
+		if n >= h.cfg.MaxInboundPeers {
+			return false
+		}
+	}
+	h.pending[c] = inbound
 	return true
 }
 
@@ -111,9 +123,9 @@ func (h *Host) register(p *peer) error {
 		_, persistent := h.persistent[id]
 		old := h.peers[id]
 		if old == nil {
-			if !p.info.Outbound && !persistent && len(h.peers) >= h.cfg.MaxPeers {
+			if err := h.checkRoomLocked(p, persistent); err != nil {
 				h.mu.Unlock()
-				return refusedf("already %d peers (MaxPeers)", len(h.peers))
+				return err
 			}
 			p.persistent.Store(persistent)
 			h.peers[id] = p
@@ -129,6 +141,27 @@ func (h *Host) register(p *peer) error {
 		old.stop()
 		<-old.done
 	}
+}
+
+// checkRoomLocked refuses a peer that is not persistent when the peers
+// connected in its direction already reach the configured maximum.
+func (h *Host) checkRoomLocked(p *peer, persistent bool) error {
+	if persistent {
+		return nil
+	}
+	n := 0
+	for _, q := range h.peers {
+		if q.info.Outbound == p.info.Outbound && !q.persistent.Load() {
+			n++
+		}
+	}
+	if p.info.Outbound && n >= h.cfg.MaxOutboundPeers {
+		return refusedf("already %d outbound peers (MaxOutboundPeers)", n)
+	}
+	if !p.info.Outbound && n >= h.cfg.MaxInboundPeers {
+		return refusedf("already %d inbound peers (MaxInboundPeers)", n)
+	}
+	return nil
 }
 
 // dialer is the ID of the node that dialed p's connection.
