@@ -72,8 +72,8 @@ func (h *Host) untrackPending(c net.Conn) {
 }
 
 // serve runs the handshake on a tracked connection, registers the peer and
-// serves it until the connection ends. It reports whether the peer was
-// registered, and for how long it stayed connected.
+// serves it until the connection ends. It returns an error if the peer was
+// never registered, and otherwise how long it stayed connected.
 func (h *Host) serve(raw net.Conn, outbound bool, want ID) (connected time.Duration, err error) {
 	c, hello, err := handshake(raw, h.key, h.hello(), want, h.cfg.HandshakeTimeout)
 	h.untrackPending(raw)

@@ -81,3 +81,9 @@ func TestIDOfRejectsMalformedBlocks(t *testing.T) {
 		t.Errorf("block with a wrong data hash: %v", err)
 	}
 }
+
+func TestLimitsMatchCometBFT(t *testing.T) {
+	if MaxSignatureBytes != types.MaxSignatureSize {
+		t.Fatalf("MaxSignatureBytes %d, CometBFT's MaxSignatureSize %d", MaxSignatureBytes, types.MaxSignatureSize)
+	}
+}
