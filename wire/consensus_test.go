@@ -135,7 +135,7 @@ func TestValidationRejectsEachBadField(t *testing.T) {
 		"vote negative index":       vote(func(v *consensus.Vote) { v.Validator = -1 }),
 		"vote index too big":        vote(func(v *consensus.Vote) { v.Validator = MaxValidators }),
 		"vote no signature":         vote(func(v *consensus.Vote) { v.Signature = nil }),
-		"vote long signature":       vote(func(v *consensus.Vote) { v.Signature = make([]byte, 65) }),
+		"vote long signature":       vote(func(v *consensus.Vote) { v.Signature = make([]byte, MaxSignatureBytes+1) }),
 		"vote bad value":            vote(func(v *consensus.Vote) { v.Value = "short" }),
 		"vote year 10000":           vote(func(v *consensus.Vote) { v.Timestamp = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }),
 		"proposal POL = round":      prop(func(p *consensus.Proposal) { p.POLRound = p.Round }),

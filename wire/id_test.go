@@ -81,9 +81,3 @@ func TestIDOfRejectsMalformedBlocks(t *testing.T) {
 		t.Errorf("block with a wrong data hash: %v", err)
 	}
 }
-
-func TestLimitsMatchCometBFT(t *testing.T) {
-	if MaxSignatureBytes != types.MaxSignatureSize {
-		t.Fatalf("MaxSignatureBytes %d, CometBFT's MaxSignatureSize %d", MaxSignatureBytes, types.MaxSignatureSize)
-	}
-}
