@@ -68,7 +68,13 @@ type Config struct {
 	// Channels lists the channels in priority order (DefaultChannels).
 	Channels []ChannelSpec
 
-	MaxPeers         int           // inbound connections are accepted up to this many peers (default 50)
+	// Peers other than persistent ones are accepted up to MaxInboundPeers
+	// that dialed this node (default 40) and MaxOutboundPeers it dialed
+	// (default 10), as CometBFT's max_num_inbound_peers and
+	// max_num_outbound_peers. Persistent peers are always accepted.
+	MaxInboundPeers  int
+	MaxOutboundPeers int
+
 	DialTimeout      time.Duration // TCP connect (default 3s)
 	HandshakeTimeout time.Duration // secret connection and hello (default 20s)
 	PingInterval     time.Duration // keepalive when idle (default 10s)
@@ -91,8 +97,11 @@ func (c *Config) setDefaults() {
 			*d = v
 		}
 	}
-	if c.MaxPeers <= 0 {
-		c.MaxPeers = 50
+	if c.MaxInboundPeers <= 0 {
+		c.MaxInboundPeers = 40
+	}
+	if c.MaxOutboundPeers <= 0 {
+		c.MaxOutboundPeers = 10
 	}
 	def(&c.DialTimeout, 3*time.Second)
 	def(&c.HandshakeTimeout, 20*time.Second)

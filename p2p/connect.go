@@ -42,14 +42,26 @@ func (h *Host) acceptLoop() {
 }
 
 // trackPending records a connection in its handshake so Stop can close it.
-// An inbound one is refused when MaxPeers handshakes are already running.
+// An inbound one is refused when MaxInboundPeers inbound handshakes are
+// already running, so a flood of idle connections cannot exhaust the node.
 func (h *Host) trackPending(c net.Conn, inbound bool) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.stopped || inbound && len(h.pending) >= h.cfg.MaxPeers {
+	if h.stopped {
 		return false
 	}
-	h.pending[c] = true
+	if inbound {
+		n := 0
+		for _, in := range h.pending {
+			if in {
+				n++
+			}
+		}
+		if n >= h.cfg.MaxInboundPeers {
+			return false
+		}
+	}
+	h.pending[c] = inbound
 	return true
 }
 
@@ -60,8 +72,8 @@ func (h *Host) untrackPending(c net.Conn) {
 }
 
 // serve runs the handshake on a tracked connection, registers the peer and
-// serves it until the connection ends. It reports whether the peer was
-// registered, and for how long it stayed connected.
+// serves it until the connection ends. It returns an error if the peer was
+// never registered, and otherwise how long it stayed connected.
 func (h *Host) serve(raw net.Conn, outbound bool, want ID) (connected time.Duration, err error) {
 	c, hello, err := handshake(raw, h.key, h.hello(), want, h.cfg.HandshakeTimeout)
 	h.untrackPending(raw)
@@ -111,9 +123,9 @@ func (h *Host) register(p *peer) error {
 		_, persistent := h.persistent[id]
 		old := h.peers[id]
 		if old == nil {
-			if !p.info.Outbound && !persistent && len(h.peers) >= h.cfg.MaxPeers {
+			if err := h.checkRoomLocked(p, persistent); err != nil {
 				h.mu.Unlock()
-				return refusedf("already %d peers (MaxPeers)", len(h.peers))
+				return err
 			}
 			p.persistent.Store(persistent)
 			h.peers[id] = p
@@ -129,6 +141,27 @@ func (h *Host) register(p *peer) error {
 		old.stop()
 		<-old.done
 	}
+}
+
+// checkRoomLocked refuses a peer that is not persistent when the peers
+// connected in its direction already reach the configured maximum.
+func (h *Host) checkRoomLocked(p *peer, persistent bool) error {
+	if persistent {
+		return nil
+	}
+	n := 0
+	for _, q := range h.peers {
+		if q.info.Outbound == p.info.Outbound && !q.persistent.Load() {
+			n++
+		}
+	}
+	if p.info.Outbound && n >= h.cfg.MaxOutboundPeers {
+		return refusedf("already %d outbound peers (MaxOutboundPeers)", n)
+	}
+	if !p.info.Outbound && n >= h.cfg.MaxInboundPeers {
+		return refusedf("already %d inbound peers (MaxInboundPeers)", n)
+	}
+	return nil
 }
 
 // dialer is the ID of the node that dialed p's connection.
@@ -204,6 +237,7 @@ func (h *Host) Dial(addrs []string, persistent bool) error {
 		if a.ID == h.id || h.peers[a.ID] != nil {
 			continue
 		}
+		h.dialing++
 		h.spawnLocked(func() {
 			if _, err := h.dial(a); err != nil {
 				h.log.Info("dial failed", "peer", a, "err", err)
@@ -225,14 +259,21 @@ func (h *Host) addPersistentLocked(a Address) {
 	h.spawnLocked(func() { h.keepDialing(a) })
 }
 
-// dial connects to a and serves the connection until it ends.
+// dial connects to a and serves the connection until it ends. The caller
+// has counted the dial in h.dialing, in the same critical section in which
+// it found no connection to a, so that no moment exists where neither the
+// dial nor its connection is visible.
 func (h *Host) dial(a Address) (time.Duration, error) {
 	d := net.Dialer{Timeout: h.cfg.DialTimeout}
 	raw, err := d.DialContext(h.ctx, "tcp", a.HostPort)
+	tracked := err == nil && h.trackPending(raw, false)
+	h.mu.Lock()
+	h.dialing--
+	h.mu.Unlock()
 	if err != nil {
 		return 0, fmt.Errorf("dial %s: %w", a, err)
 	}
-	if !h.trackPending(raw, false) {
+	if !tracked {
 		_ = raw.Close()
 		return 0, errStopped
 	}
@@ -246,13 +287,16 @@ func (h *Host) keepDialing(a Address) {
 	attempt := 0
 	for h.ctx.Err() == nil {
 		h.mu.Lock()
-		p := h.peers[a.ID]
+		p, until := h.peers[a.ID], h.bannedUntilLocked(a.ID)
+		if p == nil && until.IsZero() {
+			h.dialing++
+		}
 		h.mu.Unlock()
 		if p != nil {
 			h.sleepUntil(p.done, 0)
 			continue
 		}
-		if until := h.bannedUntil(a.ID); !until.IsZero() {
+		if !until.IsZero() {
 			h.sleepUntil(nil, time.Until(until))
 			continue
 		}

@@ -16,7 +16,9 @@ import (
 
 // Handler receives a message a peer sent on a channel. It runs on that
 // peer's connection goroutine: while it runs, no further message from the
-// same peer is read, so a slow handler slows only its peer. It owns msg.
+// same peer is read, so a slow handler slows only its peer (and one stuck
+// for longer than the peer's write timeout gets the connection dropped);
+// hand heavy work to another goroutine. It owns msg.
 type Handler func(from ID, msg []byte)
 
 // Counters are the host's totals for metrics.
@@ -48,7 +50,8 @@ type Host struct {
 	listener   net.Listener
 	advertised string
 	peers      map[ID]*peer
-	pending    map[net.Conn]bool
+	pending    map[net.Conn]bool // connections in their handshake
+	dialing    int               // dials not yet connected
 	persistent map[ID]Address
 	offences   map[ID]*offence
 

@@ -43,18 +43,23 @@ func mesh(t *testing.T, n int) ([]*Host, []*inbox) {
 }
 
 // settled reports whether every pair of hosts is linked by one connection
-// that both ends hold: the one the host with the smaller ID dialed (after
-// which neither side dials again, so the mesh stays as it is).
+// that both ends hold, and no dial or handshake is under way that could
+// still replace one: from then on the mesh stays as it is.
 func settled(hosts []*Host) bool {
+	for _, h := range hosts {
+		h.mu.Lock()
+		busy := h.dialing > 0 || len(h.pending) > 0
+		h.mu.Unlock()
+		if busy {
+			return false
+		}
+	}
 	for _, a := range hosts {
 		peers := a.Peers()
 		if len(peers) != len(hosts)-1 {
 			return false
 		}
 		for _, pa := range peers {
-			if pa.Outbound != (a.ID() < pa.ID) {
-				return false
-			}
 			var b *Host
 			for _, h := range hosts {
 				if h.ID() == pa.ID {
@@ -63,7 +68,8 @@ func settled(hosts []*Host) bool {
 			}
 			match := false
 			for _, pb := range b.Peers() {
-				match = match || pb.ID == a.ID() && pb.RemoteAddr == pa.LocalAddr && pb.LocalAddr == pa.RemoteAddr
+				match = match || pb.ID == a.ID() && pb.Outbound != pa.Outbound &&
+					pb.RemoteAddr == pa.LocalAddr && pb.LocalAddr == pa.RemoteAddr
 			}
 			if !match {
 				return false
@@ -220,6 +226,9 @@ func TestAlreadyConnectedPeerIsRefused(t *testing.T) {
 	}
 	// b skips dialing a peer it is connected to, so force a second
 	// connection through the internal dialer.
+	b.mu.Lock()
+	b.dialing++
+	b.mu.Unlock()
 	go func() { _, _ = b.dial(Address{ID: a.ID(), HostPort: a.ListenAddr()}) }()
 	waitFor(t, 10*time.Second, "the duplicate's refusal", func() bool {
 		return a.Counters().RefusedConns >= 1 && b.Counters().RefusedConns >= 1
@@ -242,4 +251,3 @@ func TestDialRefusesMalformedAddresses(t *testing.T) {
 		}
 	}
 }
-

@@ -135,7 +135,7 @@ func TestValidationRejectsEachBadField(t *testing.T) {
 		"vote negative index":       vote(func(v *consensus.Vote) { v.Validator = -1 }),
 		"vote index too big":        vote(func(v *consensus.Vote) { v.Validator = MaxValidators }),
 		"vote no signature":         vote(func(v *consensus.Vote) { v.Signature = nil }),
-		"vote long signature":       vote(func(v *consensus.Vote) { v.Signature = make([]byte, 65) }),
+		"vote long signature":       vote(func(v *consensus.Vote) { v.Signature = make([]byte, MaxSignatureBytes+1) }),
 		"vote bad value":            vote(func(v *consensus.Vote) { v.Value = "short" }),
 		"vote year 10000":           vote(func(v *consensus.Vote) { v.Timestamp = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }),
 		"proposal POL = round":      prop(func(p *consensus.Proposal) { p.POLRound = p.Round }),
@@ -152,11 +152,12 @@ func TestValidationRejectsEachBadField(t *testing.T) {
 		"stable proof other hash":   vc(func(v *consensus.ViewChange) { v.Stable.Proof[1].AppHash = []byte{2} }),
 		"stable proof duplicate":    vc(func(v *consensus.ViewChange) { v.Stable.Proof[1].Validator = 0 }),
 		"stable proof unsigned":     vc(func(v *consensus.ViewChange) { v.Stable.Proof[0].Signature = nil }),
-		"stable without proof":      vc(func(v *consensus.ViewChange) { v.Stable.Proof = nil }),
-		"genesis with proof": vc(func(v *consensus.ViewChange) {
-			v.Stable.Height = 0
-			v.Stable.Proof = v.Stable.Proof[:1]
-			v.Stable.Proof[0].Height = 0
+		"stable height -1":          vc(func(v *consensus.ViewChange) { v.Stable.Height, v.Stable.Proof = -1, nil }),
+		"stable huge app hash": vc(func(v *consensus.ViewChange) {
+			v.Stable.AppHash = make([]byte, MaxAppHashBytes+1)
+			for i := range v.Stable.Proof {
+				v.Stable.Proof[i].AppHash = v.Stable.AppHash
+			}
 		}),
 		"prepare is a commit": vc(func(v *consensus.ViewChange) { v.Prepared[0].Prepares[0].Type = consensus.Precommit }),
 		"prepare other view":  vc(func(v *consensus.ViewChange) { v.Prepared[0].Prepares[0].Round++ }),

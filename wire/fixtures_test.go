@@ -65,7 +65,8 @@ func (g *gen) checkpoint(height int64, appHash []byte, val int32) consensus.Chec
 
 func (g *gen) stable() consensus.StableCheckpoint {
 	if g.rng.Intn(4) == 0 {
-		return consensus.StableCheckpoint{}
+		// The genesis checkpoint: the height before the initial height.
+		return consensus.StableCheckpoint{Height: g.rng.Int63n(3)}
 	}
 	h, app := 1+g.rng.Int63n(1000), g.bytes(32)
 	s := consensus.StableCheckpoint{Height: h, AppHash: app}

@@ -24,9 +24,6 @@ const (
 	// MaxValidators bounds validator indices and the number of signed
 	// messages one certificate may carry: CometBFT's MaxVotesCount.
 	MaxValidators = types.MaxVotesCount
-	// MaxSignatureBytes is the longest signature accepted: CometBFT's
-	// types.MaxSignatureSize (an ed25519 signature is 64 bytes).
-	MaxSignatureBytes = 64
 	// MaxAppHashBytes bounds a checkpoint's application hash. ABCI does not
 	// fix its length; real applications use 32 bytes or fewer.
 	MaxAppHashBytes = 256
@@ -34,6 +31,11 @@ const (
 	// NEW-VIEW may cover: the watermark window must not exceed it.
 	MaxPreparedCerts = 10000
 )
+
+// MaxSignatureBytes is the longest signature accepted: CometBFT's
+// types.MaxSignatureSize, which admits ML-DSA-65 validator keys as well as
+// ed25519 ones (64 bytes).
+var MaxSignatureBytes = types.MaxSignatureSize
 
 // Proto timestamps cover years 1 to 9999; CometBFT's canonical sign bytes
 // cannot encode a time outside that range.
