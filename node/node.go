@@ -164,7 +164,8 @@ func (n *Node) buildHost() error {
 		Version:          version.Semver,
 		Validator:        true,
 		Channels:         p2p.DefaultChannels(int(max(params.Block.MaxBytes, types.MaxBlockSizeBytes/4)), n.cfg.Mempool.MaxTxBytes),
-		MaxPeers:         n.cfg.P2P.MaxNumInboundPeers,
+		MaxInboundPeers:  n.cfg.P2P.MaxNumInboundPeers,
+		MaxOutboundPeers: n.cfg.P2P.MaxNumOutboundPeers,
 		DialTimeout:      n.cfg.P2P.DialTimeout,
 		HandshakeTimeout: n.cfg.P2P.HandshakeTimeout,
 	}, key, n.log.With("module", "p2p"))
