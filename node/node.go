@@ -240,3 +240,12 @@ func (w *network) Send(peer string, ch byte, msg []byte) bool {
 	return w.n.host.Send(p2p.ID(peer), ch, msg)
 }
 func (w *network) Penalize(peer, reason string) { w.n.host.Penalize(p2p.ID(peer), reason) }
+
+// Mempool is the node's mempool (for RPC and tests).
+func (n *Node) Mempool() *mempool.Mempool { return n.mempool }
+
+// Engine is the node's consensus engine (for RPC and tests).
+func (n *Node) Engine() *engine.Engine { return n.engine }
+
+// App is the node's connections to the application.
+func (n *Node) App() *abci.Conns { return n.app }
