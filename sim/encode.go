@@ -23,12 +23,18 @@ const (
 // length-prefixed bytes, nested messages in full (with their signatures).
 type encoder struct{ buf []byte }
 
-func (e *encoder) u8(v byte)          { e.buf = append(e.buf, v) }
-func (e *encoder) i64(v int64)        { e.buf = binary.BigEndian.AppendUint64(e.buf, uint64(v)) }
-func (e *encoder) i32(v int32)        { e.buf = binary.BigEndian.AppendUint32(e.buf, uint32(v)) }
-func (e *encoder) bytes(b []byte)     { e.buf = binary.AppendUvarint(e.buf, uint64(len(b))); e.buf = append(e.buf, b...) }
-func (e *encoder) str(s consensus.ID) { e.buf = binary.AppendUvarint(e.buf, uint64(len(s))); e.buf = append(e.buf, s...) }
-func (e *encoder) count(n int)        { e.buf = binary.AppendUvarint(e.buf, uint64(n)) }
+func (e *encoder) u8(v byte)   { e.buf = append(e.buf, v) }
+func (e *encoder) i64(v int64) { e.buf = binary.BigEndian.AppendUint64(e.buf, uint64(v)) }
+func (e *encoder) i32(v int32) { e.buf = binary.BigEndian.AppendUint32(e.buf, uint32(v)) }
+func (e *encoder) bytes(b []byte) {
+	e.buf = binary.AppendUvarint(e.buf, uint64(len(b)))
+	e.buf = append(e.buf, b...)
+}
+func (e *encoder) str(s consensus.ID) {
+	e.buf = binary.AppendUvarint(e.buf, uint64(len(s)))
+	e.buf = append(e.buf, s...)
+}
+func (e *encoder) count(n int) { e.buf = binary.AppendUvarint(e.buf, uint64(n)) }
 
 func (e *encoder) time(t time.Time) {
 	if t.IsZero() {

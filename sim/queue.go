@@ -29,7 +29,7 @@ func (q *eventQueue) Less(i, j int) bool {
 	return a.seq < b.seq
 }
 func (q *eventQueue) Swap(i, j int) { q.items[i], q.items[j] = q.items[j], q.items[i] }
-func (q *eventQueue) Push(x any)   { q.items = append(q.items, x.(event)) }
+func (q *eventQueue) Push(x any)    { q.items = append(q.items, x.(event)) }
 func (q *eventQueue) Pop() any {
 	last := q.items[len(q.items)-1]
 	q.items[len(q.items)-1] = event{}
