@@ -37,8 +37,8 @@ type node struct {
 	newHeights  bool                   // decided a height after healing
 }
 
-// boot builds the core from the latest snapshot, replays the log and
-// starts it: the first start and every restart.
+// boot builds the core from the latest snapshot, starts it and replays
+// the log kept since the snapshot: the first start and every restart.
 func (n *node) boot() {
 	w := n.w
 	core, err := w.proto.New(n.addr, w.genesis.Copy(), n.wal.snapshot)
@@ -52,6 +52,11 @@ func (n *node) boot() {
 	n.decidedLife = map[int64]bool{}
 	kept := n.wal.takeForReplay()
 	n.replaying = true
+	// A snapshot is taken by a started core, so the restored core is
+	// started before the inputs logged after the snapshot replay: the log
+	// then rebuilds the state the core had.
+	n.wal.append(consensus.Start{})
+	n.stepOne(consensus.Start{})
 	for _, in := range kept {
 		if !n.alive || n.halted {
 			break
@@ -65,7 +70,7 @@ func (n *node) boot() {
 		n.pending = append(n.pending, consensus.Receive{Msg: m})
 	}
 	n.replayedOwn = nil
-	n.deliver(consensus.Start{})
+	n.drain()
 }
 
 // crash stops the node: everything not persisted is lost, and a random
@@ -91,7 +96,12 @@ func (n *node) deliver(in consensus.Input) {
 		return
 	}
 	n.pending = append(n.pending, in)
-	if n.stepping {
+	n.drain()
+}
+
+// drain steps the core with the pending inputs, in order.
+func (n *node) drain() {
+	if n.stepping || !n.alive || n.halted {
 		return
 	}
 	n.stepping = true
