@@ -32,6 +32,9 @@ type node struct {
 	replayedOwn []consensus.Message
 	verdictWait []consensus.RequestVerdict
 
+	fetchFrom, fetchTo int64 // the latest FetchBlocks
+	fetchSearching     bool  // looking for a peer that has fetchFrom
+
 	decidedLife map[int64]bool         // heights decided in this incarnation
 	decided     map[int64]consensus.ID // heights decided in any incarnation
 	newHeights  bool                   // decided a height after healing
@@ -86,6 +89,7 @@ func (n *node) crash() {
 	n.core = nil
 	n.pending = nil
 	n.verdictWait = nil
+	n.fetchSearching = false
 	n.wal.crash(n.w.rng)
 }
 
@@ -186,7 +190,7 @@ func (n *node) carryOut(a consensus.Action) {
 	case consensus.Evidence:
 		w.check.evidence(n, a)
 	case consensus.FetchBlocks:
-		n.fetch(a.From, a.To, 0)
+		n.fetch(a.From, a.To)
 	case consensus.SaveSnapshot:
 		n.wal.saveSnapshot(a.State)
 	default:

@@ -87,28 +87,40 @@ func (n *node) executedInput(h int64) consensus.Executed {
 // maxSyncBlocks bounds one block-sync answer; the core asks again for more.
 const maxSyncBlocks = 64
 
+// fetchRetry is how often block sync looks again for a peer that has the
+// blocks a node asked for.
+const fetchRetry = 200 * time.Millisecond
+
 // fetch serves FetchBlocks from a reachable peer that has the first block
-// asked for; with none, it retries a few times.
-func (n *node) fetch(from, to int64, tries int) {
+// asked for. Like a block-sync reactor it keeps looking until one does
+// (one search per node at a time, for the latest request), so a request
+// made while partitioned is served once the network heals.
+func (n *node) fetch(from, to int64) {
+	n.fetchFrom, n.fetchTo = max(from, 1), to
+	if n.fetchSearching {
+		return
+	}
+	n.fetchSearching = true
+	n.searchPeers(n.life)
+}
+
+func (n *node) searchPeers(life int) {
 	w := n.w
-	from = max(from, 1)
+	if n.life != life || !n.alive {
+		return
+	}
+	from, to := n.fetchFrom, n.fetchTo
 	var peers []*node
 	for _, p := range w.nodes {
 		if p != n && p.alive && p.led.top >= from && w.reachable(n.slot, p.slot) && w.reachable(p.slot, n.slot) {
 			peers = append(peers, p)
 		}
 	}
-	life := n.life
 	if len(peers) == 0 {
-		if tries < 5 {
-			w.after(100*time.Millisecond, func() {
-				if n.life == life && n.alive {
-					n.fetch(from, to, tries+1)
-				}
-			})
-		}
+		w.after(fetchRetry, func() { n.searchPeers(life) })
 		return
 	}
+	n.fetchSearching = false
 	p := peers[w.rng.IntN(len(peers))]
 	var blocks []consensus.Synced
 	for h := from; (to == 0 || h <= to) && len(blocks) < maxSyncBlocks; h++ {
