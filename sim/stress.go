@@ -83,7 +83,7 @@ func (s *stress) onCheckpoint(w *world, c *consensus.Checkpoint) {
 		return
 	}
 	s.stableTop = c.Height
-	if s.silenced >= 0 {
+	if s.silenced >= 0 || w.genesis.IsOneThird(w.genesis.Power(w.lastProposer)) {
 		return
 	}
 	s.silenced, s.silencedAt = w.lastProposer, s.lastRound
