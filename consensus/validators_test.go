@@ -6,8 +6,8 @@ import (
 	"math/rand"
 	"testing"
 
-	cmtypes "github.com/cometbft/cometbft/types"
 	"github.com/cometbft/cometbft/crypto/ed25519"
+	cmtypes "github.com/cometbft/cometbft/types"
 )
 
 // randomSets builds the same validator set twice: ours and CometBFT's.

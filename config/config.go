@@ -1,0 +1,285 @@
+package config
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// The home directory layout, as CometBFT's.
+const (
+	// DefaultHomeDirName is the home directory under the user's home when
+	// neither --home nor BFTNODE_HOME says otherwise.
+	DefaultHomeDirName = ".bftnode"
+	// ConfigDirName holds config.toml, genesis.json and the keys.
+	ConfigDirName = "config"
+	// DataDirName holds the databases and the signer state.
+	DataDirName = "data"
+	// ConfigFileName is the name of the configuration file in ConfigDirName.
+	ConfigFileName = "config.toml"
+)
+
+// The values of the keys that take one of a fixed set.
+const (
+	ProtocolTendermint = "tendermint"
+	ProtocolPBFT       = "pbft"
+
+	LogFormatPlain = "plain"
+	LogFormatText  = "text"
+	LogFormatJSON  = "json"
+
+	ABCISocket = "socket"
+
+	IndexerKV   = "kv"
+	IndexerNull = "null"
+)
+
+// BuiltinApps are the proxy_app names served inside the node's own process.
+var BuiltinApps = []string{"kvstore", "persistent_kvstore", "noop"}
+
+// Config is the whole configuration of a node. Each field tagged `toml` is a
+// key of config.toml; `doc` is its one-line comment in the written file and
+// its flag's usage text. Struct fields of Config are the [sections]; the
+// embedded BaseConfig holds the keys written before any section.
+type Config struct {
+	// RootDir is the node's home directory. It is not a key: it comes from
+	// --home or BFTNODE_HOME, and relative paths in the file are under it.
+	RootDir string `toml:"-"`
+
+	BaseConfig `toml:""`
+
+	RPC             RPCConfig             `toml:"rpc" doc:"JSON-RPC server (CometBFT v0.38 routes over HTTP and websocket)"`
+	P2P             P2PConfig             `toml:"p2p" doc:"Peer-to-peer connections between nodes"`
+	Mempool         MempoolConfig         `toml:"mempool" doc:"Transactions waiting for a block"`
+	Consensus       ConsensusConfig       `toml:"consensus" doc:"The consensus protocol and its timing"`
+	Storage         StorageConfig         `toml:"storage" doc:"What the node keeps on disk"`
+	TxIndex         TxIndexConfig         `toml:"tx_index" doc:"Transaction indexing for the tx and tx_search routes"`
+	Instrumentation InstrumentationConfig `toml:"instrumentation" doc:"Prometheus metrics"`
+}
+
+// BaseConfig holds the keys at the top of config.toml.
+type BaseConfig struct {
+	Moniker            string `toml:"moniker" doc:"A name for this node, shown to peers and in /status"`
+	ProxyApp           string `toml:"proxy_app" doc:"The ABCI app: tcp://host:port, unix:///path, or a built-in app (kvstore, persistent_kvstore, noop)"`
+	ABCI               string `toml:"abci" doc:"Transport to the ABCI app; only \"socket\" is supported"`
+	DBPath             string `toml:"db_dir" doc:"Directory of the databases, relative to the home directory unless absolute"`
+	LogLevel           string `toml:"log_level" doc:"Log level: debug, info, warn, error or none; CometBFT's module:level,*:level form is accepted and its * level used"`
+	LogFormat          string `toml:"log_format" doc:"Log output format: plain (same as text) or json"`
+	Genesis            string `toml:"genesis_file" doc:"Path to the genesis file, relative to the home directory unless absolute"`
+	PrivValidatorKey   string `toml:"priv_validator_key_file" doc:"Path to the validator's private key (CometBFT privval JSON)"`
+	PrivValidatorState string `toml:"priv_validator_state_file" doc:"Path to the validator's last-signed state, which guards against double signing"`
+	NodeKey            string `toml:"node_key_file" doc:"Path to the node key that authenticates this node to its peers"`
+}
+
+// RPCConfig is the [rpc] section.
+type RPCConfig struct {
+	ListenAddress             string        `toml:"laddr" doc:"Listen address of the RPC server: tcp://host:port or unix:///path; empty disables it"`
+	CORSAllowedOrigins        []string      `toml:"cors_allowed_origins" doc:"Origins allowed to make cross-origin requests; \"*\" allows all, empty disables CORS"`
+	CORSAllowedMethods        []string      `toml:"cors_allowed_methods" doc:"HTTP methods allowed in cross-origin requests"`
+	CORSAllowedHeaders        []string      `toml:"cors_allowed_headers" doc:"Request headers allowed in cross-origin requests"`
+	Unsafe                    bool          `toml:"unsafe" doc:"Serve the unsafe routes (dial_seeds, dial_peers, unsafe_flush_mempool)"`
+	MaxOpenConnections        int           `toml:"max_open_connections" doc:"Most simultaneous HTTP and websocket connections; 0 means no limit"`
+	MaxSubscriptionClients    int           `toml:"max_subscription_clients" doc:"Most clients with event subscriptions at once"`
+	MaxSubscriptionsPerClient int           `toml:"max_subscriptions_per_client" doc:"Most event subscriptions of one client"`
+	TimeoutBroadcastTxCommit  time.Duration `toml:"timeout_broadcast_tx_commit" doc:"How long broadcast_tx_commit waits for the transaction to be in a block"`
+	MaxRequestBatchSize       int           `toml:"max_request_batch_size" doc:"Most requests in one JSON-RPC batch; 0 means no limit"`
+	MaxBodyBytes              int64         `toml:"max_body_bytes" doc:"Largest request body in bytes"`
+	MaxHeaderBytes            int           `toml:"max_header_bytes" doc:"Largest request header in bytes"`
+	PprofListenAddress        string        `toml:"pprof_laddr" doc:"Listen address (host:port) of the Go profiler; empty disables it"`
+}
+
+// P2PConfig is the [p2p] section.
+type P2PConfig struct {
+	ListenAddress           string        `toml:"laddr" doc:"Listen address for connections from peers: tcp://host:port"`
+	ExternalAddress         string        `toml:"external_address" doc:"Address (host:port) peers should dial to reach this node; empty means the listen address"`
+	PersistentPeers         string        `toml:"persistent_peers" doc:"Comma-separated peers to stay connected to, each id@host:port"`
+	MaxNumInboundPeers      int           `toml:"max_num_inbound_peers" doc:"Most peers that dialed this node"`
+	MaxNumOutboundPeers     int           `toml:"max_num_outbound_peers" doc:"Most peers this node dialed (persistent peers are always dialed)"`
+	HandshakeTimeout        time.Duration `toml:"handshake_timeout" doc:"How long the authenticated-encryption handshake with a peer may take"`
+	DialTimeout             time.Duration `toml:"dial_timeout" doc:"How long dialing a peer may take"`
+	MaxPacketMsgPayloadSize int           `toml:"max_packet_msg_payload_size" doc:"Largest payload of one packet on a peer connection, in bytes"`
+}
+
+// MempoolConfig is the [mempool] section.
+type MempoolConfig struct {
+	Recheck     bool  `toml:"recheck" doc:"Check the remaining transactions again after every block"`
+	Size        int   `toml:"size" doc:"Most transactions in the mempool"`
+	MaxTxsBytes int64 `toml:"max_txs_bytes" doc:"Most bytes of all transactions in the mempool together"`
+	MaxTxBytes  int   `toml:"max_tx_bytes" doc:"Largest single transaction in bytes"`
+	CacheSize   int   `toml:"cache_size" doc:"Transactions remembered as seen, so duplicates are dropped; 0 disables the cache"`
+}
+
+// ConsensusConfig is the [consensus] section.
+type ConsensusConfig struct {
+	Protocol string `toml:"protocol" doc:"The consensus protocol: \"tendermint\" or \"pbft\""`
+
+	TimeoutPropose            time.Duration `toml:"timeout_propose" doc:"Tendermint: how long to wait for a proposal in round 0"`
+	TimeoutProposeDelta       time.Duration `toml:"timeout_propose_delta" doc:"Tendermint: how much timeout_propose grows each round"`
+	TimeoutPrevote            time.Duration `toml:"timeout_prevote" doc:"Tendermint: how long to wait after +2/3 prevotes for anything in round 0"`
+	TimeoutPrevoteDelta       time.Duration `toml:"timeout_prevote_delta" doc:"Tendermint: how much timeout_prevote grows each round"`
+	TimeoutPrecommit          time.Duration `toml:"timeout_precommit" doc:"Tendermint: how long to wait after +2/3 precommits for anything in round 0"`
+	TimeoutPrecommitDelta     time.Duration `toml:"timeout_precommit_delta" doc:"Tendermint: how much timeout_precommit grows each round"`
+	TimeoutCommit             time.Duration `toml:"timeout_commit" doc:"Tendermint: pause after a commit before the next height; 0 starts it at once"`
+	CreateEmptyBlocks         bool          `toml:"create_empty_blocks" doc:"Make blocks without transactions, one per create_empty_blocks_interval"`
+	CreateEmptyBlocksInterval time.Duration `toml:"create_empty_blocks_interval" doc:"Time between empty blocks on an idle chain; 0 makes them back to back"`
+
+	CheckpointInterval int64         `toml:"checkpoint_interval" doc:"PBFT: blocks between checkpoints (K)"`
+	WatermarkWindow    int64         `toml:"watermark_window" doc:"PBFT: blocks accepted above the last stable checkpoint (L); at least 2 * checkpoint_interval"`
+	ViewChangeTimeout  time.Duration `toml:"view_change_timeout" doc:"PBFT: how long a backup waits for progress before starting a view change; doubles per view"`
+
+	RetransmitInterval time.Duration `toml:"retransmit_interval" doc:"Both protocols: how often the node resends its latest messages to peers"`
+}
+
+// StorageConfig is the [storage] section.
+type StorageConfig struct {
+	DiscardABCIResponses bool `toml:"discard_abci_responses" doc:"Drop stored FinalizeBlock responses once applied; block_results then fails for past heights"`
+}
+
+// TxIndexConfig is the [tx_index] section.
+type TxIndexConfig struct {
+	Indexer string `toml:"indexer" doc:"Transaction indexer: \"kv\" (stored in db_dir) or \"null\" (no indexing)"`
+}
+
+// InstrumentationConfig is the [instrumentation] section.
+type InstrumentationConfig struct {
+	Prometheus           bool   `toml:"prometheus" doc:"Serve Prometheus metrics"`
+	PrometheusListenAddr string `toml:"prometheus_listen_addr" doc:"Listen address (host:port) of the metrics server"`
+	MaxOpenConnections   int    `toml:"max_open_connections" doc:"Most simultaneous connections to the metrics server; 0 means no limit"`
+	Namespace            string `toml:"namespace" doc:"Prefix of every metric name"`
+}
+
+// DefaultConfig returns CometBFT v0.38's defaults for the keys both share,
+// except where bftnode differs on purpose: proxy_app is the built-in
+// kvstore so a fresh node runs with nothing else installed, timeout_commit
+// is 0 because nothing needs to wait after a commit, and an idle chain makes
+// one empty block a second instead of hundreds.
+func DefaultConfig() *Config {
+	return &Config{
+		BaseConfig: BaseConfig{
+			Moniker:            defaultMoniker(),
+			ProxyApp:           "kvstore",
+			ABCI:               ABCISocket,
+			DBPath:             DataDirName,
+			LogLevel:           "info",
+			LogFormat:          LogFormatPlain,
+			Genesis:            filepath.Join(ConfigDirName, "genesis.json"),
+			PrivValidatorKey:   filepath.Join(ConfigDirName, "priv_validator_key.json"),
+			PrivValidatorState: filepath.Join(DataDirName, "priv_validator_state.json"),
+			NodeKey:            filepath.Join(ConfigDirName, "node_key.json"),
+		},
+		RPC: RPCConfig{
+			ListenAddress:             "tcp://127.0.0.1:26657",
+			CORSAllowedOrigins:        []string{},
+			CORSAllowedMethods:        []string{http.MethodHead, http.MethodGet, http.MethodPost},
+			CORSAllowedHeaders:        []string{"Origin", "Accept", "Content-Type", "X-Requested-With", "X-Server-Time"},
+			MaxOpenConnections:        900,
+			MaxSubscriptionClients:    100,
+			MaxSubscriptionsPerClient: 5,
+			TimeoutBroadcastTxCommit:  10 * time.Second,
+			MaxRequestBatchSize:       10,
+			MaxBodyBytes:              1000000,
+			MaxHeaderBytes:            1 << 20,
+		},
+		P2P: P2PConfig{
+			ListenAddress:           "tcp://0.0.0.0:26656",
+			MaxNumInboundPeers:      40,
+			MaxNumOutboundPeers:     10,
+			HandshakeTimeout:        20 * time.Second,
+			DialTimeout:             3 * time.Second,
+			MaxPacketMsgPayloadSize: 1024,
+		},
+		Mempool: MempoolConfig{
+			Recheck:     true,
+			Size:        5000,
+			MaxTxsBytes: 1 << 30,
+			MaxTxBytes:  1 << 20,
+			CacheSize:   10000,
+		},
+		Consensus: ConsensusConfig{
+			Protocol:                  ProtocolTendermint,
+			TimeoutPropose:            3 * time.Second,
+			TimeoutProposeDelta:       500 * time.Millisecond,
+			TimeoutPrevote:            time.Second,
+			TimeoutPrevoteDelta:       500 * time.Millisecond,
+			TimeoutPrecommit:          time.Second,
+			TimeoutPrecommitDelta:     500 * time.Millisecond,
+			TimeoutCommit:             0,
+			CreateEmptyBlocks:         true,
+			CreateEmptyBlocksInterval: time.Second,
+			// K = 100 keeps checkpoint traffic under 1% of blocks while
+			// bounding the log kept between checkpoints; L = 2K is the
+			// smallest window that lets the primary run ahead while a
+			// checkpoint becomes stable (Castro-Liskov TOCS, section 4.3).
+			CheckpointInterval: 100,
+			WatermarkWindow:    200,
+			ViewChangeTimeout:  2 * time.Second,
+			RetransmitInterval: time.Second,
+		},
+		Storage: StorageConfig{DiscardABCIResponses: false},
+		TxIndex: TxIndexConfig{Indexer: IndexerKV},
+		Instrumentation: InstrumentationConfig{
+			Prometheus:           false,
+			PrometheusListenAddr: ":26660",
+			MaxOpenConnections:   3,
+			Namespace:            "cometbft",
+		},
+	}
+}
+
+// defaultMoniker is the host name, as CometBFT's, so nodes of a testnet on
+// different machines are told apart without configuration.
+func defaultMoniker() string {
+	name, err := os.Hostname()
+	if err != nil || name == "" {
+		return "anonymous"
+	}
+	return name
+}
+
+// SetRoot sets the home directory that relative paths are resolved against.
+func (c *Config) SetRoot(home string) *Config {
+	c.RootDir = home
+	return c
+}
+
+// ConfigFile is the path of config.toml in the home directory.
+func (c *Config) ConfigFile() string {
+	return filepath.Join(c.RootDir, ConfigDirName, ConfigFileName)
+}
+
+// ConfigDir is the path of the config directory in the home directory.
+func (c *Config) ConfigDir() string { return filepath.Join(c.RootDir, ConfigDirName) }
+
+// DBDir is db_dir resolved against the home directory.
+func (c *Config) DBDir() string { return c.rootify(c.DBPath) }
+
+// GenesisFile is genesis_file resolved against the home directory.
+func (c *Config) GenesisFile() string { return c.rootify(c.Genesis) }
+
+// PrivValidatorKeyFile is priv_validator_key_file resolved against the home
+// directory.
+func (c *Config) PrivValidatorKeyFile() string { return c.rootify(c.PrivValidatorKey) }
+
+// PrivValidatorStateFile is priv_validator_state_file resolved against the
+// home directory.
+func (c *Config) PrivValidatorStateFile() string { return c.rootify(c.PrivValidatorState) }
+
+// NodeKeyFile is node_key_file resolved against the home directory.
+func (c *Config) NodeKeyFile() string { return c.rootify(c.NodeKey) }
+
+func (c *Config) rootify(path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(c.RootDir, path)
+}
+
+// Clone returns a deep copy of c.
+func (c *Config) Clone() *Config {
+	out := *c
+	out.RPC.CORSAllowedOrigins = append([]string{}, c.RPC.CORSAllowedOrigins...)
+	out.RPC.CORSAllowedMethods = append([]string{}, c.RPC.CORSAllowedMethods...)
+	out.RPC.CORSAllowedHeaders = append([]string{}, c.RPC.CORSAllowedHeaders...)
+	return &out
+}
