@@ -197,9 +197,9 @@ func TestQueueOrdersByTimeThenSequence(t *testing.T) {
 	}
 }
 
-// FuzzSeed drives whole runs of the naive core by seed and family; the
+// FuzzNaiveCoreSeed drives whole runs of the naive core by seed and family; the
 // fault-only families must stay clean.
-func FuzzSeed(f *testing.F) {
+func FuzzNaiveCoreSeed(f *testing.F) {
 	for seed := uint64(0); seed < 4; seed++ {
 		f.Add(seed, uint8(seed))
 	}

@@ -115,6 +115,14 @@ func (w *world) chooseByzantine() []int32 {
 	if want == 0 && !w.byzantineFamily() {
 		return nil
 	}
+	if want == 0 && w.chance(0.5) {
+		// Half the time the first leaders go first: validator 0 is PBFT's
+		// primary of view 0, the genesis proposer Tendermint's of height 1.
+		for _, lead := range []int{int(w.genesis.Proposer), 0} {
+			at := slices.Index(order, lead)
+			order = append([]int{lead}, slices.Delete(order, at, at+1)...)
+		}
+	}
 	var byz []int32
 	var power int64
 	for _, i := range order {
