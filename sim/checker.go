@@ -113,6 +113,7 @@ func (c *checker) evidence(n *node, e consensus.Evidence) {
 	if !n.honest {
 		return
 	}
+	c.w.res.Evidence++
 	for _, who := range []int32{e.First.Signer(), e.Second.Signer()} {
 		if who >= 0 && int(who) < len(c.w.honestVal) && c.w.honestVal[who] {
 			c.w.violate("evidence", n, slotOf(e.First).height, "evidence against honest validator %d: %s vs %s", who, describe(e.First), describe(e.Second))

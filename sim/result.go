@@ -85,6 +85,8 @@ type Result struct {
 	BadSignatures int
 	Rejected      int
 	Crashes       int
+	// Evidence counts the evidence honest nodes reported.
+	Evidence int
 	// Digest summarises the event sequence; equal options give equal
 	// digests.
 	Digest uint64

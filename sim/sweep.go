@@ -32,6 +32,10 @@ type SweepSummary struct {
 	Decided            int
 	Violations         int
 	Failed             []Result
+	// The slowest recovery after healing, and the most rounds (views) an
+	// honest node went through after healing, over the seeds.
+	MaxRecovery        time.Duration
+	MaxRoundsAfterHeal int32
 }
 
 // Line is the summary line of the pair, in the fixed format scripts parse.
@@ -63,7 +67,8 @@ func Sweep(so SweepOptions, out io.Writer) ([]SweepSummary, error) {
 			writeSummary(out, sum)
 			if so.Timing != nil {
 				took := time.Since(began)
-				fmt.Fprintf(so.Timing, "sim protocol=%s scenario=%s took %v (%v per seed)\n", p.Name, sc, took.Round(time.Millisecond), (took / time.Duration(so.Seeds)).Round(10*time.Microsecond))
+				fmt.Fprintf(so.Timing, "sim protocol=%s scenario=%s took %v (%v per seed) max-recovery=%v max-rounds-after-heal=%d\n",
+					p.Name, sc, took.Round(time.Millisecond), (took / time.Duration(so.Seeds)).Round(10*time.Microsecond), sum.MaxRecovery.Round(time.Millisecond), sum.MaxRoundsAfterHeal)
 			}
 			all = append(all, sum)
 		}
@@ -103,6 +108,8 @@ func sweepPair(so SweepOptions, p Protocol, scenario string) (SweepSummary, erro
 		}
 		sum.Decided += r.Decided
 		sum.Violations += len(r.Violations)
+		sum.MaxRecovery = max(sum.MaxRecovery, r.Recovery)
+		sum.MaxRoundsAfterHeal = max(sum.MaxRoundsAfterHeal, r.RoundsAfterHeal)
 		if r.Failed() {
 			sum.Failed = append(sum.Failed, r)
 		}
