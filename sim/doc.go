@@ -17,4 +17,13 @@
 // A run is a pure function of its Options: one seeded PCG generator drives
 // every random choice and nothing reads the wall clock, so a failing seed
 // replays bit for bit (see Result.ReplayCommand).
+//
+// Any core plugs in through a Protocol, including deliberately broken ones
+// in other packages' tests:
+//
+//	res, err := sim.Run(sim.Options{Protocol: p, Scenario: "twins", Seed: 7, Byzantine: 2})
+//	for _, v := range res.Violations { ... }
+//
+// Sweep runs many seeds on every CPU and reports them in seed order; the
+// command bftsim and `make sim` are built on it.
 package sim

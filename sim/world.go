@@ -41,12 +41,11 @@ type world struct {
 	digest       uint64
 }
 
-// after schedules fn to run d from now.
+// after schedules fn to run d from now. Delays beyond any run's end are
+// clamped, so that a core's huge timeout cannot overflow the clock.
 func (w *world) after(d time.Duration, fn func()) {
-	if d < 0 {
-		d = 0
-	}
-	w.queue.schedule(w.now+d, fn)
+	const never = 1000 * time.Hour
+	w.queue.schedule(w.now+min(max(d, 0), never), fn)
 }
 
 func (w *world) tracef(format string, args ...any) {
