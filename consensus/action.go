@@ -69,7 +69,14 @@ type FetchBlocks struct {
 // SaveSnapshot asks the driver to persist State durably. A restarted node
 // rebuilds the core from its latest snapshot and then replays the inputs
 // logged after it; inputs logged before it may be discarded.
-type SaveSnapshot struct{ State []byte }
+//
+// SignFloor is the lowest height the core may still sign a proposal or vote
+// for. The driver's double-sign guard, which forgets the signatures logged
+// before the snapshot, refuses anything below it.
+type SaveSnapshot struct {
+	State     []byte
+	SignFloor int64
+}
 
 func (Broadcast) isAction()       {}
 func (Send) isAction()            {}

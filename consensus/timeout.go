@@ -19,6 +19,9 @@ const (
 	// TimeoutRetransmit: resend the node's latest messages, so that progress
 	// resumes after a lossy network heals.
 	TimeoutRetransmit
+	// TimeoutCommit: Tendermint waits this long after executing a block
+	// before it begins the next height (CometBFT's timeout_commit).
+	TimeoutCommit
 )
 
 func (k TimeoutKind) String() string {
@@ -35,6 +38,8 @@ func (k TimeoutKind) String() string {
 		return "view-change"
 	case TimeoutRetransmit:
 		return "retransmit"
+	case TimeoutCommit:
+		return "commit"
 	}
 	return "unknown-timeout"
 }

@@ -1,0 +1,223 @@
+package pbft
+
+import (
+	"bytes"
+	"cmp"
+	"slices"
+
+	"github.com/bftnode/bftnode/consensus"
+)
+
+// checkpointSlot counts the CHECKPOINTs of one height; the tally's value is
+// the application hash.
+type checkpointSlot struct {
+	tally  *consensus.Tally[*consensus.Checkpoint]
+	hashes []consensus.ID // distinct digests seen, in arrival order
+}
+
+func newCheckpointSlot(vals *consensus.ValidatorSet) *checkpointSlot {
+	return &checkpointSlot{tally: consensus.NewTally[*consensus.Checkpoint](vals)}
+}
+
+func (cs *checkpointSlot) add(cp *consensus.Checkpoint) (counted bool, prior *consensus.Checkpoint, conflict bool) {
+	d := consensus.ID(cp.AppHash)
+	counted, prior, conflict = cs.tally.Add(cp.Validator, d, cp)
+	if counted && !slices.Contains(cs.hashes, d) {
+		cs.hashes = append(cs.hashes, d)
+	}
+	return counted, prior, conflict
+}
+
+// quorum returns the digest with more than 2/3 of the power, if any.
+func (cs *checkpointSlot) quorum() (consensus.ID, bool) {
+	for _, d := range cs.hashes {
+		if cs.tally.HasQuorum(d) {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+func (cs *checkpointSlot) recount(vals *consensus.ValidatorSet) *checkpointSlot {
+	fresh := newCheckpointSlot(vals)
+	for _, cp := range cs.tally.All() {
+		fresh.add(cp)
+	}
+	return fresh
+}
+
+// onCheckpoint counts a CHECKPOINT [§4.3]. Within the watermarks it joins
+// the tally of its height; above the high watermark only each validator's
+// latest one is kept, which is enough to learn that more than 1/3 of the
+// power is ahead.
+func (c *Core) onCheckpoint(cp *consensus.Checkpoint) ([]consensus.Action, error) {
+	if err := c.checkCheckpointFields(cp); err != nil {
+		return nil, err
+	}
+	if cp.Height <= c.low() {
+		return nil, nil
+	}
+	if cp.Validator == c.self && (c.ownCheckpoint == nil || c.ownCheckpoint.Height < cp.Height) {
+		c.ownCheckpoint = cp
+	}
+	if cp.Height <= c.high() {
+		cs := c.checkpoints[cp.Height]
+		if cs == nil {
+			cs = newCheckpointSlot(c.sets.at(cp.Height))
+			c.checkpoints[cp.Height] = cs
+		}
+		if _, prior, conflict := cs.add(cp); conflict {
+			return []consensus.Action{consensus.Evidence{First: prior, Second: cp}}, nil
+		}
+		return c.advanceStable()
+	}
+	if old := c.ahead[cp.Validator]; old != nil {
+		if old.Height > cp.Height {
+			return nil, nil
+		}
+		if old.Height == cp.Height {
+			if bytes.Equal(old.AppHash, cp.AppHash) || c.aheadEvident[cp.Validator] == cp.Height {
+				return nil, nil
+			}
+			c.aheadEvident[cp.Validator] = cp.Height
+			return []consensus.Action{consensus.Evidence{First: old, Second: cp}}, nil
+		}
+	}
+	c.ahead[cp.Validator] = cp
+	acts, err := c.advanceStable()
+	if err != nil {
+		return nil, err
+	}
+	return append(acts, c.fetchAhead()...), nil
+}
+
+// advanceStable makes the highest checkpoint with more than 2/3 of the power
+// stable.
+func (c *Core) advanceStable() ([]consensus.Action, error) {
+	var acts []consensus.Action
+	for {
+		sc, ok := c.findStable()
+		if !ok {
+			return acts, nil
+		}
+		more, err := c.adoptStable(sc)
+		if err != nil {
+			return nil, err
+		}
+		acts = append(acts, more...)
+	}
+}
+
+// findStable returns the highest checkpoint above the low watermark that
+// validators with more than 2/3 of the power signed, with its proof.
+func (c *Core) findStable() (consensus.StableCheckpoint, bool) {
+	best := consensus.StableCheckpoint{Height: c.low()}
+	for _, h := range sortedKeys(c.checkpoints) {
+		cs := c.checkpoints[h]
+		if d, ok := cs.quorum(); ok && h > best.Height {
+			best = consensus.StableCheckpoint{Height: h, AppHash: []byte(d), Proof: derefCheckpoints(cs.tally.Messages(d))}
+		}
+	}
+	for _, v := range sortedKeys(c.ahead) {
+		cp := c.ahead[v]
+		if cp.Height <= best.Height {
+			continue
+		}
+		vals := c.sets.at(cp.Height)
+		var proof []consensus.Checkpoint
+		var power int64
+		for _, w := range sortedKeys(c.ahead) {
+			if o := c.ahead[w]; o.Height == cp.Height && bytes.Equal(o.AppHash, cp.AppHash) {
+				proof = append(proof, *o)
+				power += vals.Power(w)
+			}
+		}
+		if vals.IsQuorum(power) {
+			best = consensus.StableCheckpoint{Height: cp.Height, AppHash: bytes.Clone(cp.AppHash), Proof: proof}
+		}
+	}
+	return best, best.Height > c.low()
+}
+
+// adoptStable makes sc, whose proof is valid, the stable checkpoint and lets
+// the primary use the window that opened.
+func (c *Core) adoptStable(sc consensus.StableCheckpoint) ([]consensus.Action, error) {
+	if sc.Height <= c.low() {
+		return nil, nil
+	}
+	acts, err := c.setStable(sc)
+	if err != nil {
+		return nil, err
+	}
+	return append(acts, c.progress()...), nil
+}
+
+// setStable makes sc, whose proof is valid, the stable checkpoint: the log
+// up to it is discarded, the watermarks advance [§4.3], and a replica that
+// has not executed up to it fetches the blocks it lacks.
+func (c *Core) setStable(sc consensus.StableCheckpoint) ([]consensus.Action, error) {
+	if sc.Height <= c.low() {
+		return nil, nil
+	}
+	if own, ok := c.executedHashes[sc.Height]; ok && sc.Height <= c.lastExecuted && !bytes.Equal(own, sc.AppHash) {
+		return nil, broken("this replica's application hash after height %d is %X but more than 2/3 of the power signed %X: the application is not deterministic or its state is corrupt; restore it from a snapshot of a correct node", sc.Height, own, sc.AppHash)
+	}
+	c.stable = consensus.StableCheckpoint{Height: sc.Height, AppHash: bytes.Clone(sc.AppHash), Proof: slices.Clone(sc.Proof)}
+	c.collectGarbage(sc.Height)
+	c.migrateAhead()
+	c.snapshotDue = true
+	return c.fetch(sc.Height), nil
+}
+
+// migrateAhead moves checkpoints that the advanced window now covers from
+// the per-validator store into the tallies.
+func (c *Core) migrateAhead() {
+	for _, v := range sortedKeys(c.ahead) {
+		cp := c.ahead[v]
+		if cp.Height > c.high() {
+			continue
+		}
+		delete(c.ahead, v)
+		if cp.Height <= c.low() {
+			continue
+		}
+		cs := c.checkpoints[cp.Height]
+		if cs == nil {
+			cs = newCheckpointSlot(c.sets.at(cp.Height))
+			c.checkpoints[cp.Height] = cs
+		}
+		cs.add(cp)
+	}
+}
+
+// fetchAhead starts state transfer when validators with more than 1/3 of
+// the power, so at least one correct one, have checkpoints above the high
+// watermark: the replica has fallen behind [§4.3].
+func (c *Core) fetchAhead() []consensus.Action {
+	type claim struct {
+		height int64
+		power  int64
+	}
+	vals := c.current()
+	var claims []claim
+	for _, v := range sortedKeys(c.ahead) {
+		claims = append(claims, claim{c.ahead[v].Height, vals.Power(v)})
+	}
+	slices.SortStableFunc(claims, func(a, b claim) int { return cmp.Compare(b.height, a.height) })
+	var power int64
+	for _, cl := range claims {
+		power += cl.power
+		if vals.IsOneThird(power) {
+			return c.fetch(cl.height)
+		}
+	}
+	return nil
+}
+
+func derefCheckpoints(cs []*consensus.Checkpoint) []consensus.Checkpoint {
+	out := make([]consensus.Checkpoint, len(cs))
+	for i, cp := range cs {
+		out[i] = *cp
+	}
+	return out
+}

@@ -1,0 +1,86 @@
+package pbft
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config holds the protocol's parameters. Every replica of a network must
+// use the same CheckpointInterval, WatermarkWindow and InitialHeight.
+type Config struct {
+	// CheckpointInterval is K: a replica broadcasts a CHECKPOINT after
+	// executing every height that is a multiple of K [§4.3].
+	CheckpointInterval int64
+	// WatermarkWindow is L: messages are accepted for sequence numbers
+	// h < n <= h+L, h being the stable checkpoint [§4.3]. L >= 2K, so
+	// that the window never closes before the next checkpoint can become
+	// stable.
+	WatermarkWindow int64
+	// ViewChangeTimeout is the base of a backup's timer: how long it waits
+	// for progress before it starts a view change [§4.4]. It doubles with
+	// every consecutive view change [§4.5.2].
+	ViewChangeTimeout time.Duration
+	// EmptyBlockInterval is how long the primary waits without
+	// transactions before it proposes an empty block (CreateEmptyBlocks).
+	EmptyBlockInterval time.Duration
+	// RetransmitInterval is the period at which a replica resends its
+	// latest messages, so that progress resumes after lost messages.
+	RetransmitInterval time.Duration
+	// CreateEmptyBlocks makes the primary propose a block every
+	// EmptyBlockInterval even without transactions.
+	CreateEmptyBlocks bool
+	// InitialHeight is the chain's first height (genesis initial_height).
+	InitialHeight int64
+	// MaxViewsAhead bounds how far ahead of its own view a replica accepts
+	// messages, so that a Byzantine validator cannot make it store
+	// messages for arbitrarily distant views.
+	MaxViewsAhead int32
+}
+
+// DefaultConfig returns the parameters bftnode uses unless configured
+// otherwise.
+//
+// K = 100: a checkpoint costs every validator one broadcast and a snapshot,
+// so it is amortised over many blocks, while a replica that missed messages
+// catches up within at most K blocks (the next stable checkpoint makes it
+// fetch the blocks it lacks). L = 2K, the smallest window that lets the
+// primary keep proposing while a checkpoint is being stabilised.
+func DefaultConfig() Config {
+	return Config{
+		CheckpointInterval: 100,
+		WatermarkWindow:    200,
+		ViewChangeTimeout:  2 * time.Second,
+		EmptyBlockInterval: time.Second,
+		RetransmitInterval: time.Second,
+		CreateEmptyBlocks:  true,
+		InitialHeight:      1,
+		MaxViewsAhead:      1000,
+	}
+}
+
+// Validate reports the first parameter that is out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.CheckpointInterval < 1:
+		return fmt.Errorf("checkpoint interval is %d; it must be at least 1", c.CheckpointInterval)
+	case c.WatermarkWindow < 2*c.CheckpointInterval:
+		return fmt.Errorf("watermark window is %d; it must be at least twice the checkpoint interval (%d)", c.WatermarkWindow, 2*c.CheckpointInterval)
+	case c.WatermarkWindow > maxWatermarkWindow:
+		return fmt.Errorf("watermark window is %d; it must be at most %d", c.WatermarkWindow, maxWatermarkWindow)
+	case c.ViewChangeTimeout <= 0:
+		return fmt.Errorf("view change timeout is %v; it must be positive", c.ViewChangeTimeout)
+	case c.EmptyBlockInterval < 0:
+		return fmt.Errorf("empty block interval is %v; it must not be negative", c.EmptyBlockInterval)
+	case c.RetransmitInterval <= 0:
+		return fmt.Errorf("retransmit interval is %v; it must be positive", c.RetransmitInterval)
+	case c.InitialHeight < 1:
+		return fmt.Errorf("initial height is %d; it must be at least 1", c.InitialHeight)
+	case c.MaxViewsAhead < 1:
+		return fmt.Errorf("max views ahead is %d; it must be at least 1", c.MaxViewsAhead)
+	}
+	return nil
+}
+
+// maxWatermarkWindow bounds L so that a VIEW-CHANGE's P set, and the log a
+// replica keeps, stay of reasonable size.
+const maxWatermarkWindow = 1 << 16

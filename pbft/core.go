@@ -1,0 +1,302 @@
+package pbft
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/bftnode/bftnode/consensus"
+)
+
+// Core is one PBFT replica. It is not safe for concurrent use: the driver
+// steps it from one goroutine.
+type Core struct {
+	cfg      Config
+	selfAddr []byte
+	self     int32 // index in the current validator set, -1 if not a validator
+	sets     valSetHistory
+
+	view          int32
+	active        bool // false: sent VIEW-CHANGE for view, waiting for its NEW-VIEW
+	doublings     int  // consecutive view changes without an executed block
+	newView       *consensus.NewView
+	newViewSent   bool
+	nvEvident     bool
+	ownViewChange *consensus.ViewChange
+	viewChanges   map[int32]*consensus.ViewChange // latest valid VIEW-CHANGE per validator
+	vcEvident     map[int32]int32                 // validator -> view it equivocated in
+
+	stable         consensus.StableCheckpoint
+	lastExecuted   int64
+	lastDecided    int64
+	lastAppHash    []byte
+	pendingDecide  *consensus.Decide // decided, not yet executed
+	decided        map[int64]consensus.ID
+	synced         map[int64]consensus.Synced
+	fetchTo        int64
+	fetchMark      int64
+	executedHashes map[int64][]byte // own app hash at checkpoint heights
+
+	slots    map[int64]*slot
+	prepared map[int64]consensus.PreparedCert // highest-view certificate per sequence
+
+	checkpoints   map[int64]*checkpointSlot
+	ahead         map[int32]*consensus.Checkpoint // latest checkpoint above the high watermark
+	aheadEvident  map[int32]int64
+	ownCheckpoint *consensus.Checkpoint
+
+	txsSeen    bool
+	emptyDue   bool
+	proposal   proposalRecord
+	vcTimer    timerMark
+	emptyTimer timerMark
+	retransmit int64 // epoch of the live retransmission timer chain
+	ticks      int64 // retransmission ticks so far
+	// nvReplied is the tick at which a validator was last sent the
+	// NEW-VIEW, so that a flood of old-view messages cannot make the
+	// replica send it more than once per tick.
+	nvReplied map[int32]int64
+
+	snapshotDue bool
+	bug         struct{ ignorePSet bool }
+}
+
+// proposalRecord is the primary's RequestProposal for (Height, View).
+type proposalRecord struct {
+	Height   int64
+	View     int32
+	Asked    bool
+	Answered bool
+}
+
+// timerMark is the one live instance of a timer; a firing that does not
+// match it is stale and ignored.
+type timerMark struct {
+	Armed  bool
+	Height int64
+	View   int32
+	After  time.Duration
+}
+
+var _ consensus.Core = (*Core)(nil)
+
+// New builds a replica. self is this node's validator address (nil or
+// unknown to the set: the node follows without voting). genesis is the
+// validator set of cfg.InitialHeight. snapshot is the State of the latest
+// SaveSnapshot action, or nil to start from genesis.
+func New(cfg Config, self []byte, genesis *consensus.ValidatorSet, snapshot []byte) (*Core, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("pbft config: %w", err)
+	}
+	c := newEmpty(cfg, self)
+	if snapshot != nil {
+		if err := c.restore(snapshot); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	vals, err := copySet(genesis)
+	if err != nil {
+		return nil, fmt.Errorf("pbft genesis validators: %w", err)
+	}
+	c.sets = valSetHistory{sets: []setFrom{{From: cfg.InitialHeight, Vals: vals}}}
+	c.self = indexOf(vals, c.selfAddr)
+	c.active = true
+	c.stable = consensus.StableCheckpoint{Height: cfg.InitialHeight - 1}
+	c.lastExecuted = cfg.InitialHeight - 1
+	c.lastDecided = cfg.InitialHeight - 1
+	return c, nil
+}
+
+func newEmpty(cfg Config, self []byte) *Core {
+	return &Core{
+		cfg:            cfg,
+		selfAddr:       append([]byte(nil), self...),
+		self:           -1,
+		viewChanges:    map[int32]*consensus.ViewChange{},
+		vcEvident:      map[int32]int32{},
+		decided:        map[int64]consensus.ID{},
+		synced:         map[int64]consensus.Synced{},
+		executedHashes: map[int64][]byte{},
+		slots:          map[int64]*slot{},
+		prepared:       map[int64]consensus.PreparedCert{},
+		checkpoints:    map[int64]*checkpointSlot{},
+		ahead:          map[int32]*consensus.Checkpoint{},
+		aheadEvident:   map[int32]int64{},
+		nvReplied:      map[int32]int64{},
+	}
+}
+
+// Status reports the next height to execute, the view and whether the
+// replica is in normal operation or changing view.
+func (c *Core) Status() consensus.Status {
+	step := "normal"
+	if !c.active {
+		step = "view-change"
+	}
+	return consensus.Status{Height: c.lastExecuted + 1, Round: c.view, Step: step}
+}
+
+// Step applies one input. See consensus.Core for the error contract; errors
+// that do not wrap consensus.ErrInvalidInput wrap ErrBrokenInvariant.
+func (c *Core) Step(in consensus.Input) ([]consensus.Action, error) {
+	acts, err := c.step(in)
+	if err != nil {
+		return nil, err
+	}
+	if c.snapshotDue {
+		c.snapshotDue = false
+		snap, err := c.Snapshot()
+		if err != nil {
+			return nil, broken("encoding the snapshot: %v", err)
+		}
+		// Below a stable checkpoint a replica never prepares or commits
+		// again: every correct replica can fetch those blocks instead.
+		acts = append(acts, consensus.SaveSnapshot{State: snap, SignFloor: c.stable.Height + 1})
+	}
+	return acts, nil
+}
+
+func (c *Core) step(in consensus.Input) ([]consensus.Action, error) {
+	switch in := in.(type) {
+	case consensus.Start:
+		return c.onStart(), nil
+	case consensus.Receive:
+		return c.onReceive(in.Msg)
+	case consensus.TimeoutFired:
+		return c.onTimeout(in.Timeout)
+	case consensus.ProposalReady:
+		return c.onProposalReady(in)
+	case consensus.Verdict:
+		return c.onVerdict(in)
+	case consensus.Executed:
+		return c.onExecuted(in)
+	case consensus.TxsAvailable:
+		return c.onTxsAvailable(), nil
+	case consensus.Synced:
+		return c.onSynced(in)
+	case nil:
+		return nil, invalid("nil input")
+	}
+	return c.stepPointer(in)
+}
+
+// stepPointer accepts inputs passed by pointer, which also satisfy
+// consensus.Input.
+func (c *Core) stepPointer(in consensus.Input) ([]consensus.Action, error) {
+	var v consensus.Input
+	switch in := in.(type) {
+	case *consensus.Start:
+		v = deref(in)
+	case *consensus.Receive:
+		v = deref(in)
+	case *consensus.TimeoutFired:
+		v = deref(in)
+	case *consensus.ProposalReady:
+		v = deref(in)
+	case *consensus.Verdict:
+		v = deref(in)
+	case *consensus.Executed:
+		v = deref(in)
+	case *consensus.TxsAvailable:
+		v = deref(in)
+	case *consensus.Synced:
+		v = deref(in)
+	default:
+		return nil, invalid("input of type %T is not a PBFT input", in)
+	}
+	if v == nil {
+		return nil, invalid("nil %T input", in)
+	}
+	return c.step(v)
+}
+
+func deref[T consensus.Input](p *T) consensus.Input {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func (c *Core) onReceive(m consensus.Message) ([]consensus.Action, error) {
+	switch m := m.(type) {
+	case *consensus.Proposal:
+		if m != nil {
+			return c.onPrePrepare(m)
+		}
+	case *consensus.Vote:
+		if m != nil {
+			return c.onVote(m)
+		}
+	case *consensus.Checkpoint:
+		if m != nil {
+			return c.onCheckpoint(m)
+		}
+	case *consensus.ViewChange:
+		if m != nil {
+			return c.onViewChange(m)
+		}
+	case *consensus.NewView:
+		if m != nil {
+			return c.onNewView(m)
+		}
+	case nil:
+	default:
+		return nil, invalid("message of type %T is not a PBFT message", m)
+	}
+	return nil, invalid("received a nil message")
+}
+
+func (c *Core) onTimeout(t consensus.Timeout) ([]consensus.Action, error) {
+	switch t.Kind {
+	case consensus.TimeoutViewChange:
+		return c.onViewChangeTimeout(t), nil
+	case consensus.TimeoutEmptyBlock:
+		return c.onEmptyBlockTimeout(t), nil
+	case consensus.TimeoutRetransmit:
+		return c.onRetransmit(t), nil
+	}
+	return nil, invalid("pbft schedules no %s timeout", t.Kind)
+}
+
+// current is the validator set of the next height to execute: it names the
+// primary of every view and counts VIEW-CHANGEs.
+func (c *Core) current() *consensus.ValidatorSet { return c.sets.at(c.lastExecuted + 1) }
+
+func (c *Core) isValidator() bool { return c.self >= 0 }
+
+// primaryOf is the primary of view v: the validator with index v mod N
+// [§4.1].
+func (c *Core) primaryOf(v int32) int32 {
+	return int32(int64(v) % int64(c.current().Size()))
+}
+
+func (c *Core) isPrimary() bool { return c.isValidator() && c.primaryOf(c.view) == c.self }
+
+func (c *Core) low() int64  { return c.stable.Height }
+func (c *Core) high() int64 { return c.stable.Height + c.cfg.WatermarkWindow }
+
+// inWindow reports h < n <= h+L [§4.2].
+func (c *Core) inWindow(n int64) bool { return n > c.low() && n <= c.high() }
+
+// tooFarAhead reports a view beyond MaxViewsAhead of the replica's own.
+func (c *Core) tooFarAhead(v int32) bool {
+	return int64(v) > int64(c.view)+int64(c.cfg.MaxViewsAhead)
+}
+
+func (c *Core) onTxsAvailable() []consensus.Action {
+	c.txsSeen = true
+	return c.progress()
+}
+
+// progress re-evaluates what the replica can do in normal operation: the
+// primary's proposal and the timers of the current height.
+func (c *Core) progress() []consensus.Action {
+	if !c.active || !c.isValidator() {
+		return nil
+	}
+	var acts []consensus.Action
+	acts = append(acts, c.tryPropose()...)
+	acts = append(acts, c.armEmptyBlock()...)
+	acts = append(acts, c.armProgressTimer()...)
+	return acts
+}

@@ -1,0 +1,287 @@
+package pbft
+
+import (
+	"github.com/bftnode/bftnode/consensus"
+)
+
+// tryPropose is the primary's half of the normal case [§4.2]: once it
+// executed n-1, with n inside the watermarks and no pre-prepare for n in
+// this view, it asks the application for a block when transactions wait or
+// the empty-block interval passed.
+func (c *Core) tryPropose() []consensus.Action {
+	if !c.active || !c.isPrimary() || c.lastDecided != c.lastExecuted {
+		return nil
+	}
+	n := c.lastExecuted + 1
+	if !c.inWindow(n) || !(c.txsSeen || c.emptyDue) {
+		return nil
+	}
+	if vs := c.lookup(n, c.view); vs != nil && vs.prePrepare != nil {
+		return nil
+	}
+	if c.proposal.Asked && c.proposal.Height == n && c.proposal.View == c.view {
+		return nil
+	}
+	c.proposal = proposalRecord{Height: n, View: c.view, Asked: true}
+	return []consensus.Action{consensus.RequestProposal{Height: n, Round: c.view}}
+}
+
+// onProposalReady broadcasts the primary's PRE-PREPARE for the block the
+// application prepared. Stale and repeated answers are ignored.
+func (c *Core) onProposalReady(p consensus.ProposalReady) ([]consensus.Action, error) {
+	if p.Value == consensus.Nil {
+		return nil, invalid("the application's proposal for height %d has an empty block ID", p.Height)
+	}
+	if err := checkID("proposal", p.Value); err != nil {
+		return nil, err
+	}
+	r := c.proposal
+	if !r.Asked || r.Answered || r.Height != p.Height || r.View != p.Round {
+		return nil, nil
+	}
+	if !c.active || c.view != p.Round || !c.isPrimary() || c.lastExecuted+1 != p.Height || c.lastDecided != c.lastExecuted {
+		return nil, nil
+	}
+	c.proposal.Answered = true
+	pp := &consensus.Proposal{Height: p.Height, Round: p.Round, POLRound: -1, Value: p.Value, Proposer: c.self}
+	return []consensus.Action{consensus.Broadcast{Msg: pp}}, nil
+}
+
+// onPrePrepare accepts a PRE-PREPARE only in the current active view, from
+// its primary, within the watermarks, and only one digest per (v, n)
+// [§4.2].
+func (c *Core) onPrePrepare(p *consensus.Proposal) ([]consensus.Action, error) {
+	if err := c.checkPrePrepareFields(p, c.sets.at(p.Height)); err != nil {
+		return nil, err
+	}
+	if p.Round < c.view {
+		return c.replyToLaggard(p.Proposer), nil
+	}
+	if p.Round > c.view || !c.active {
+		return nil, nil
+	}
+	if primary := c.primaryOf(p.Round); p.Proposer != primary {
+		return nil, invalid("pre-prepare for view %d from validator %d; the primary is %d", p.Round, p.Proposer, primary)
+	}
+	if !c.inWindow(p.Height) {
+		return nil, nil
+	}
+	if vs := c.lookup(p.Height, p.Round); vs != nil && vs.prePrepare != nil {
+		if vs.prePrepare.Value == p.Value || vs.ppEvident {
+			return nil, nil
+		}
+		vs.ppEvident = true
+		return []consensus.Action{consensus.Evidence{First: vs.prePrepare, Second: p}}, nil
+	}
+	if p.Value == consensus.Nil {
+		return nil, invalid("null pre-prepare for (%d, %d) outside a NEW-VIEW", p.Round, p.Height)
+	}
+	vs := c.viewSlotFor(p.Height, p.Round)
+	vs.prePrepare = p
+	return c.afterPrePrepare(p.Height)
+}
+
+// afterPrePrepare runs once a pre-prepare for (view, n) is in the log.
+func (c *Core) afterPrePrepare(n int64) ([]consensus.Action, error) {
+	var acts []consensus.Action
+	acts = append(acts, c.askVerdict(n)...)
+	acts = append(acts, c.tryPrepare(n)...)
+	acts = append(acts, c.checkPrepared(n)...)
+	acts = append(acts, c.armProgressTimer()...)
+	more, err := c.tryDecide()
+	return append(acts, more...), err
+}
+
+// askVerdict asks the application whether a backup may prepare the
+// pre-prepared value; the driver asks once it executed n-1.
+func (c *Core) askVerdict(n int64) []consensus.Action {
+	vs := c.lookup(n, c.view)
+	if !c.isValidator() || c.isPrimary() || vs == nil || vs.prePrepare == nil {
+		return nil
+	}
+	d := vs.prePrepare.Value
+	s := c.slots[n]
+	if d == consensus.Nil || n <= c.lastDecided || s.asked[d] {
+		return nil
+	}
+	if _, known := s.verdicts[d]; known {
+		return nil
+	}
+	s.asked[d] = true
+	return []consensus.Action{consensus.RequestVerdict{Height: n, Value: d}}
+}
+
+func (c *Core) onVerdict(v consensus.Verdict) ([]consensus.Action, error) {
+	if err := c.checkHeight("verdict", v.Height); err != nil {
+		return nil, err
+	}
+	s := c.slots[v.Height]
+	if s == nil || !s.asked[v.Value] {
+		return nil, nil
+	}
+	if _, known := s.verdicts[v.Value]; known {
+		return nil, nil
+	}
+	s.verdicts[v.Value] = v.Valid
+	return c.tryPrepare(v.Height), nil
+}
+
+// tryPrepare sends a backup's PREPARE [§4.2] for the pre-prepare of
+// (view, n) once the application judged the block valid and the replica
+// executed n-1, on which the block chains. A value the replica already
+// decided at n (a NEW-VIEW re-proposal) is prepared at once. An invalid
+// verdict means no prepare: the view will change.
+func (c *Core) tryPrepare(n int64) []consensus.Action {
+	if !c.active || !c.isValidator() || c.isPrimary() {
+		return nil
+	}
+	vs := c.lookup(n, c.view)
+	if vs == nil || vs.prePrepare == nil || vs.sentPrepare {
+		return nil
+	}
+	d := vs.prePrepare.Value
+	if n <= c.lastDecided {
+		if dec, ok := c.decided[n]; !ok || dec != d {
+			return nil
+		}
+	} else {
+		if c.lastExecuted != n-1 || c.lastDecided != n-1 {
+			return nil
+		}
+		if valid, ok := c.slots[n].verdicts[d]; d != consensus.Nil && (!ok || !valid) {
+			return nil
+		}
+	}
+	vs.sentPrepare = true
+	prepare := &consensus.Vote{Type: consensus.Prevote, Height: n, Round: c.view, Value: d, Validator: c.self}
+	return []consensus.Action{consensus.Broadcast{Msg: prepare}}
+}
+
+func (c *Core) onVote(v *consensus.Vote) ([]consensus.Action, error) {
+	if err := c.checkVoteFields(v, c.sets.at(v.Height)); err != nil {
+		return nil, err
+	}
+	if v.Type == consensus.Prevote && v.Validator == c.primaryOf(v.Round) {
+		return nil, invalid("prepare for (%d, %d) from the primary %d; primaries do not prepare", v.Round, v.Height, v.Validator)
+	}
+	var acts []consensus.Action
+	if v.Round < c.view {
+		acts = c.replyToLaggard(v.Validator)
+		if v.Type == consensus.Prevote {
+			return acts, nil // prepares of an old view can no longer prepare anything here
+		}
+	}
+	if c.tooFarAhead(v.Round) {
+		return acts, nil
+	}
+	if !c.inWindow(v.Height) {
+		return acts, nil
+	}
+	acts = append(acts, c.replyWithCommit(v)...)
+	vs := c.viewSlotFor(v.Height, v.Round)
+	if vs == nil {
+		return acts, nil
+	}
+	tally := vs.prepares
+	if v.Type == consensus.Precommit {
+		tally = vs.commits
+	}
+	counted, prior, conflict := tally.Add(v.Validator, v.Value, v)
+	if conflict {
+		return append(acts, consensus.Evidence{First: prior, Second: v}), nil
+	}
+	if !counted {
+		return acts, nil
+	}
+	if v.Validator == c.self {
+		if v.Type == consensus.Prevote {
+			vs.ownPrepare = v
+		} else {
+			vs.ownCommit = v
+		}
+	}
+	if v.Type == consensus.Prevote {
+		return append(acts, c.checkPrepared(v.Height)...), nil
+	}
+	if !vs.committed && tally.HasQuorum(v.Value) {
+		vs.committed, vs.commitValue = true, v.Value
+		if err := c.checkCommittedConsistent(v.Height, v.Round, v.Value); err != nil {
+			return nil, err
+		}
+	}
+	more, err := c.tryDecide()
+	return append(acts, more...), err
+}
+
+// checkPrepared records prepared(m, v, n) for the current view: the
+// pre-prepare plus PREPAREs from distinct backups whose power together with
+// the primary's exceeds 2/3 [§4.2]. The certificate is kept for the P set of
+// later view changes, and the replica multicasts its COMMIT.
+func (c *Core) checkPrepared(n int64) []consensus.Action {
+	if !c.active || !c.isValidator() {
+		return nil
+	}
+	vs := c.lookup(n, c.view)
+	if vs == nil || vs.prePrepare == nil || vs.certified {
+		return nil
+	}
+	pp := vs.prePrepare
+	vals := c.sets.at(n)
+	if !vals.IsQuorum(vals.Power(c.primaryOf(c.view)) + vs.prepares.Power(pp.Value)) {
+		return nil
+	}
+	vs.certified = true
+	if old, ok := c.prepared[n]; !ok || old.PrePrepare.Round < c.view {
+		c.prepared[n] = consensus.PreparedCert{PrePrepare: *pp, Prepares: derefVotes(vs.prepares.Messages(pp.Value))}
+	}
+	if vs.sentCommit {
+		return nil
+	}
+	vs.sentCommit = true
+	commit := &consensus.Vote{Type: consensus.Precommit, Height: n, Round: c.view, Value: pp.Value, Validator: c.self}
+	return []consensus.Action{consensus.Broadcast{Msg: commit}}
+}
+
+// replyWithCommit helps a replica that is still preparing a sequence number
+// this replica decided a while ago: it sends that replica its own COMMIT,
+// so that the laggard can assemble a commit certificate. Only PREPAREs get
+// this answer; answering COMMITs with COMMITs would make two replicas
+// bounce them forever.
+func (c *Core) replyWithCommit(v *consensus.Vote) []consensus.Action {
+	if !c.isValidator() || v.Type != consensus.Prevote || v.Validator == c.self || v.Height >= c.lastDecided {
+		return nil
+	}
+	s := c.slots[v.Height]
+	if s == nil {
+		return nil
+	}
+	for _, w := range sortedKeys(s.views) {
+		if own := s.views[w].ownCommit; own != nil && own.Value == c.decided[v.Height] {
+			return []consensus.Action{consensus.Send{To: v.Validator, Msg: own}}
+		}
+	}
+	return nil
+}
+
+// replyToLaggard sends a replica that is still in an older view the
+// NEW-VIEW of the current one, so that it can join [§4.4]; at most once per
+// retransmission tick, since a NEW-VIEW is large and old-view messages are
+// cheap to send.
+func (c *Core) replyToLaggard(to int32) []consensus.Action {
+	if !c.isValidator() || !c.active || c.newView == nil || to == c.self {
+		return nil
+	}
+	if last, ok := c.nvReplied[to]; ok && last == c.ticks {
+		return nil
+	}
+	c.nvReplied[to] = c.ticks
+	return []consensus.Action{consensus.Send{To: to, Msg: c.newView}}
+}
+
+func derefVotes(vs []*consensus.Vote) []consensus.Vote {
+	out := make([]consensus.Vote, len(vs))
+	for i, v := range vs {
+		out[i] = *v
+	}
+	return out
+}

@@ -1,0 +1,177 @@
+package pbft
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/bftnode/bftnode/consensus"
+)
+
+// maxDoublings caps the exponent of the view-change timeout.
+const maxDoublings = 16
+
+// viewChangeTimeout is the base timeout doubled once per consecutive view
+// change beyond the first [§4.5.2]: T while waiting for NEW-VIEW(v+1), 2T
+// for v+2, and so on, until a block is executed again.
+func (c *Core) viewChangeTimeout() time.Duration {
+	shift := min(max(c.doublings-1, 0), maxDoublings)
+	base := c.cfg.ViewChangeTimeout
+	if base > time.Duration(math.MaxInt64>>shift) {
+		return time.Duration(math.MaxInt64)
+	}
+	return base << shift
+}
+
+func (c *Core) onViewChangeTimeout(t consensus.Timeout) []consensus.Action {
+	m := c.vcTimer
+	if !m.Armed || m.Height != t.Height || m.View != t.Round {
+		return nil // stale
+	}
+	c.vcTimer = timerMark{}
+	if c.active && !c.expectingProgress() {
+		return nil
+	}
+	if c.view == math.MaxInt32 {
+		return nil
+	}
+	return c.startViewChange(c.view + 1)
+}
+
+// startViewChange moves the replica to view target: it stops accepting
+// normal-case messages of lower views and multicasts VIEW-CHANGE(target)
+// with its stable checkpoint and its P set: for every sequence number above
+// the checkpoint that it prepared in some view, the certificate of the
+// highest such view [§4.4]. Certificates are never dropped on the way.
+func (c *Core) startViewChange(target int32) []consensus.Action {
+	if !c.isValidator() || target <= c.view {
+		return nil
+	}
+	c.view, c.active = target, false
+	c.newView, c.newViewSent, c.nvEvident = nil, false, false
+	c.doublings = min(c.doublings+1, maxDoublings+1)
+	c.vcTimer, c.emptyTimer = timerMark{}, timerMark{}
+	c.ownViewChange = nil
+	for v, vc := range c.viewChanges {
+		if vc.View < target {
+			delete(c.viewChanges, v)
+		}
+	}
+	vc := &consensus.ViewChange{
+		View:      target,
+		Validator: c.self,
+		Stable:    consensus.StableCheckpoint{Height: c.stable.Height, AppHash: c.stable.AppHash, Proof: slices.Clone(c.stable.Proof)},
+		Prepared:  c.pSet(),
+	}
+	acts := []consensus.Action{consensus.Broadcast{Msg: vc}}
+	return append(acts, c.afterViewChanges()...)
+}
+
+// pSet is the replica's prepared certificates above its stable checkpoint,
+// in sequence order.
+func (c *Core) pSet() []consensus.PreparedCert {
+	var p []consensus.PreparedCert
+	for _, n := range sortedKeys(c.prepared) {
+		if n > c.low() {
+			p = append(p, c.prepared[n])
+		}
+	}
+	return p
+}
+
+// onViewChange counts a VIEW-CHANGE after validating it in full: its stable
+// checkpoint proof and every prepared certificate [§4.4]. Only each
+// validator's latest view change is kept.
+func (c *Core) onViewChange(vc *consensus.ViewChange) ([]consensus.Action, error) {
+	if vc.View < 1 {
+		return nil, invalid("view change to view %d; views changed to start at 1", vc.View)
+	}
+	if vals := c.current(); !vals.Has(vc.Validator) {
+		return nil, invalid("view change signed by validator index %d; the set has %d validators", vc.Validator, vals.Size())
+	}
+	if c.tooFarAhead(vc.View) {
+		return nil, nil
+	}
+	if vc.View < c.view || (vc.View == c.view && c.active) {
+		return c.replyToLaggard(vc.Validator), nil
+	}
+	old := c.viewChanges[vc.Validator]
+	if old != nil && (old.View > vc.View || old.View == vc.View && digestViewChange(old) == digestViewChange(vc)) {
+		return nil, nil // stale or a retransmission: nothing to validate
+	}
+	if err := c.checkViewChange(vc); err != nil {
+		return nil, err
+	}
+	if old != nil && old.View == vc.View {
+		if c.vcEvident[vc.Validator] == vc.View {
+			return nil, nil
+		}
+		c.vcEvident[vc.Validator] = vc.View
+		return []consensus.Action{consensus.Evidence{First: old, Second: vc}}, nil
+	}
+	c.viewChanges[vc.Validator] = vc
+	if vc.Validator == c.self {
+		c.ownViewChange = vc
+	}
+	acts, err := c.adoptStable(vc.Stable)
+	if err != nil {
+		return nil, err
+	}
+	return append(acts, c.afterViewChanges()...), nil
+}
+
+// afterViewChanges applies the rules that fire on counted view changes:
+// joining a higher view backed by more than 1/3 of the power, starting the
+// NEW-VIEW timer once more than 2/3 of the power left the old views, and the
+// new primary's NEW-VIEW [§4.4, §4.5.2].
+func (c *Core) afterViewChanges() []consensus.Action {
+	if !c.isValidator() {
+		return nil
+	}
+	if target, ok := c.joinTarget(); ok {
+		return c.startViewChange(target)
+	}
+	if c.active {
+		return nil
+	}
+	var acts []consensus.Action
+	// [§4.5.2] rule 1: wait for view changes of more than 2/3 of the power
+	// before starting the timer, so that a replica that timed out alone
+	// does not race through views the others never reach.
+	if !c.vcTimer.Armed && c.current().IsQuorum(c.viewChangePower(c.view)) {
+		d := c.viewChangeTimeout()
+		c.vcTimer = timerMark{Armed: true, Height: 0, View: c.view, After: d}
+		acts = append(acts, consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutViewChange, Round: c.view}, After: d})
+	}
+	return append(acts, c.tryNewView()...)
+}
+
+// joinTarget applies [§4.5.2] rule 2: view changes for views above the
+// replica's own from other validators with more than 1/3 of the power (so at
+// least one correct one) make it join the smallest of those views, even if
+// its own timer has not expired.
+func (c *Core) joinTarget() (int32, bool) {
+	vals := c.current()
+	var power int64
+	target := int32(math.MaxInt32)
+	for v, vc := range c.viewChanges {
+		if v != c.self && vc.View > c.view {
+			power += vals.Power(v)
+			target = min(target, vc.View)
+		}
+	}
+	return target, vals.IsOneThird(power)
+}
+
+// viewChangePower is the power of validators whose latest view change is
+// for view w or higher.
+func (c *Core) viewChangePower(w int32) int64 {
+	vals := c.current()
+	var power int64
+	for v, vc := range c.viewChanges {
+		if vc.View >= w {
+			power += vals.Power(v)
+		}
+	}
+	return power
+}

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"fmt"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/syndtr/goleveldb/leveldb"
+
+	"github.com/bftnode/bftnode/state"
+)
+
+// StateStore keeps the latest chain state, the validator set and consensus
+// parameters of every height, and the app's FinalizeBlock responses. Its
+// methods are safe for concurrent use; Save and SaveFinalizeBlockResponse
+// are expected from one goroutine, in height order.
+type StateStore struct {
+	db *leveldb.DB
+}
+
+// OpenStateStore opens or creates the state store in dir.
+func OpenStateStore(dir string) (*StateStore, error) {
+	db, err := openDB(dir, "state store")
+	if err != nil {
+		return nil, err
+	}
+	return &StateStore{db: db}, nil
+}
+
+// Close closes the database.
+func (ss *StateStore) Close() error { return ss.db.Close() }
+
+// Save stores s as the latest state, with the validator sets and consensus
+// parameters it fixes for future heights, in one batch with fsync. The
+// state must have validators: save the genesis state only once InitChain
+// has supplied them (state.WithInitChain).
+func (ss *StateStore) Save(s state.State) error {
+	if s.Validators.IsNilOrEmpty() || s.NextValidators.IsNilOrEmpty() {
+		return fmt.Errorf("saving the state at height %d: it has no validators", s.LastBlockHeight)
+	}
+	batch := new(leveldb.Batch)
+	next := s.NextHeight()
+	if s.LastBlockHeight == 0 {
+		// Before the first block, Validators signs the initial height;
+		// afterwards each save records only the newly fixed next set.
+		if err := putValidators(batch, next, next, s.Validators); err != nil {
+			return fmt.Errorf("saving the state: %w", err)
+		}
+	}
+	if err := putValidators(batch, next+1, s.LastHeightValidatorsChanged, s.NextValidators); err != nil {
+		return fmt.Errorf("saving the state: %w", err)
+	}
+	if err := putParams(batch, next, s.LastHeightConsensusParamsChanged, s.ConsensusParams); err != nil {
+		return fmt.Errorf("saving the state: %w", err)
+	}
+	bz, err := s.Bytes()
+	if err != nil {
+		return fmt.Errorf("saving the state: %w", err)
+	}
+	batch.Put(stateKey, bz)
+	if err := ss.db.Write(batch, syncWrite); err != nil {
+		return fmt.Errorf("saving the state at height %d: %w", s.LastBlockHeight, err)
+	}
+	return nil
+}
+
+// Load returns the latest saved state; ok is false if none was saved yet.
+func (ss *StateStore) Load() (s state.State, ok bool, err error) {
+	v, err := get(ss.db, stateKey)
+	if err != nil || v == nil {
+		return state.State{}, false, err
+	}
+	s, err = state.FromBytes(v)
+	if err != nil {
+		return state.State{}, false, fmt.Errorf("the stored state is corrupted: %w; restore the data directory from a backup, or discard it with `bftnode unsafe-reset-all` and resync", err)
+	}
+	return s, true, nil
+}
+
+// SaveFinalizeBlockResponse stores the app's FinalizeBlock response for
+// height and marks height as the last one executed, in one batch with
+// fsync. Call it before the app's Commit: if the node crashes after Commit,
+// the handshake finishes the block from this response.
+func (ss *StateStore) SaveFinalizeBlockResponse(height int64, resp *abci.ResponseFinalizeBlock) error {
+	if resp == nil {
+		return fmt.Errorf("saving the FinalizeBlock response of height %d: it is missing", height)
+	}
+	if height < 1 {
+		return fmt.Errorf("saving a FinalizeBlock response: height %d is below 1", height)
+	}
+	bz, err := resp.Marshal()
+	if err != nil {
+		return fmt.Errorf("saving the FinalizeBlock response of height %d: %w", height, err)
+	}
+	batch := new(leveldb.Batch)
+	batch.Put(heightKey(prefixFinalizeRes, height), bz)
+	batch.Put(lastFinalizeKey, encodeHeight(height))
+	if err := ss.db.Write(batch, syncWrite); err != nil {
+		return fmt.Errorf("saving the FinalizeBlock response of height %d: %w", height, err)
+	}
+	return nil
+}
+
+// LoadFinalizeBlockResponse returns the FinalizeBlock response of height,
+// or an error wrapping ErrNotFound.
+func (ss *StateStore) LoadFinalizeBlockResponse(height int64) (*abci.ResponseFinalizeBlock, error) {
+	v, err := get(ss.db, heightKey(prefixFinalizeRes, height))
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, fmt.Errorf("FinalizeBlock response of height %d: %w", height, ErrNotFound)
+	}
+	resp := new(abci.ResponseFinalizeBlock)
+	if err := resp.Unmarshal(v); err != nil {
+		return nil, corrupted("FinalizeBlock response", height, err)
+	}
+	return resp, nil
+}
+
+// LastFinalizedHeight is the height of the last FinalizeBlock response
+// saved, 0 if none: how far execution got, for the start-up handshake.
+func (ss *StateStore) LastFinalizedHeight() (int64, error) {
+	v, err := get(ss.db, lastFinalizeKey)
+	if err != nil || v == nil {
+		return 0, err
+	}
+	h, err := decodeHeight(v)
+	if err != nil {
+		return 0, fmt.Errorf("the stored last FinalizeBlock height is corrupted: %w; restore the data directory from a backup or run `bftnode unsafe-reset-all`", err)
+	}
+	return h, nil
+}

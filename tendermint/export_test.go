@@ -1,0 +1,19 @@
+package tendermint
+
+import "fmt"
+
+// EnableBug switches on a deliberately broken variant of the lock rules so
+// that a simulator can prove its safety checker catches it:
+//
+//   - "unlock-on-nil-polka": release the lock on 2f+1 nil prevotes (line 44);
+//   - "forget-lock": prevote as if unlocked (lines 22 and 28).
+func EnableBug(c *Core, name string) {
+	switch name {
+	case "unlock-on-nil-polka":
+		c.bug.unlockOnNilPolka = true
+	case "forget-lock":
+		c.bug.forgetLock = true
+	default:
+		panic(fmt.Sprintf("unknown bug %q; want unlock-on-nil-polka or forget-lock", name))
+	}
+}

@@ -1,0 +1,91 @@
+package tendermint
+
+import (
+	"math"
+
+	"github.com/bftnode/bftnode/consensus"
+)
+
+// onTimeout handles a fired timeout. Timeouts are never cancelled, so a
+// timeout for a height, round or step the core has left is stale and
+// ignored (the guards of lines 58, 62 and 66).
+func (c *Core) onTimeout(t consensus.Timeout) error {
+	h := c.h
+	running := h.phase == phaseRunning && t.Height == h.number && t.Round == h.round
+	switch t.Kind {
+	case consensus.TimeoutPropose:
+		if running && h.step == stepPropose { // line 58
+			c.broadcastVote(consensus.Prevote, consensus.Nil) // line 59
+			h.step = stepPrevote                              // line 60
+			c.progress()
+			return nil
+		}
+	case consensus.TimeoutPrevote:
+		if running && h.step == stepPrevote { // line 62
+			c.broadcastVote(consensus.Precommit, consensus.Nil) // line 63
+			h.step = stepPrecommit                              // line 64
+			c.progress()
+			return nil
+		}
+	case consensus.TimeoutPrecommit:
+		if running && h.round < math.MaxInt32 { // line 66
+			c.startRound(h.round + 1) // line 67
+			c.progress()
+			return nil
+		}
+	case consensus.TimeoutEmptyBlock:
+		if h.phase == phaseNewHeight && t.Height == h.number {
+			return c.startHeight()
+		}
+	case consensus.TimeoutCommit:
+		if h.phase == phaseCommitWait && t.Height == h.number {
+			return c.beginHeight()
+		}
+	case consensus.TimeoutRetransmit:
+		if t.Round == c.carry.retransmitSeq {
+			c.retransmit()
+		}
+	default:
+		return invalidf("timeout of kind %s (%d) is not one the Tendermint core schedules", t.Kind, t.Kind)
+	}
+	return nil
+}
+
+// scheduleRetransmit schedules the one pending retransmit timeout. Its Round
+// is a sequence number rather than a round: only the latest one is live, so
+// a repeated firing is stale and cannot double the chain.
+func (c *Core) scheduleRetransmit() {
+	if c.cfg.RetransmitInterval <= 0 {
+		return
+	}
+	c.emit(consensus.SetTimeout{
+		Timeout: consensus.Timeout{Kind: consensus.TimeoutRetransmit, Round: c.carry.retransmitSeq},
+		After:   c.cfg.RetransmitInterval,
+	})
+}
+
+// retransmit resends this node's signed messages of the current round (and
+// its precommit of the round before), so that a height whose messages were
+// lost on a lossy network still completes once the network heals.
+func (c *Core) retransmit() {
+	c.carry.retransmitSeq = (c.carry.retransmitSeq + 1) & math.MaxInt32
+	c.scheduleRetransmit()
+	h := c.h
+	if h.phase != phaseRunning && h.phase != phaseDecided {
+		return
+	}
+	if l := h.rounds[h.round]; l != nil {
+		if p := l.ownProposal; p != nil {
+			c.emit(consensus.Send{To: consensus.All, Msg: copyProposal(p)})
+			c.relayPOL(p.POLRound, p.Value)
+		}
+		for _, v := range []*consensus.Vote{l.ownPrevote, l.ownPrecommit} {
+			if v != nil {
+				c.emit(consensus.Send{To: consensus.All, Msg: copyVote(v)})
+			}
+		}
+	}
+	if l := h.rounds[h.round-1]; h.round > 0 && l != nil && l.ownPrecommit != nil {
+		c.emit(consensus.Send{To: consensus.All, Msg: copyVote(l.ownPrecommit)})
+	}
+}
