@@ -97,7 +97,7 @@ func describeAction(a consensus.Action) string {
 	case consensus.FetchBlocks:
 		return fmt.Sprintf("fetch-blocks %d..%d", a.From, a.To)
 	case consensus.SaveSnapshot:
-		return fmt.Sprintf("save-snapshot %d bytes", len(a.State))
+		return fmt.Sprintf("save-snapshot %d bytes sign-floor=%d", len(a.State), a.SignFloor)
 	}
 	return fmt.Sprintf("%T", a)
 }

@@ -143,6 +143,32 @@ type signer struct {
 	keys   *keyring
 	val    int32
 	signed map[slot]signedRecord
+	// floor is the lowest height a proposal or vote may still be signed
+	// for (SaveSnapshot.SignFloor); records below it are forgotten, as
+	// the engine's guard forgets what was logged before a snapshot.
+	floor int64
+}
+
+// errBelowFloor marks a request to sign a proposal or vote below the
+// sign floor of the latest snapshot.
+var errBelowFloor = errors.New("below the sign floor")
+
+// raiseFloor refuses from now on every proposal or vote below floor and
+// forgets the records below it.
+func (s *signer) raiseFloor(floor int64) {
+	if floor <= s.floor {
+		return
+	}
+	s.floor = floor
+	for sl := range s.signed {
+		if heightSlot(sl.kind) && sl.height < floor {
+			delete(s.signed, sl)
+		}
+	}
+}
+
+func heightSlot(kind byte) bool {
+	return kind == kindProposal || kind == kindPrevote || kind == kindPrecommit
 }
 
 type signedRecord struct {
@@ -193,6 +219,9 @@ func (s *signer) signWith(m consensus.Message, protect bool) (consensus.Message,
 		return nil, err
 	}
 	sl := slotOf(m)
+	if heightSlot(sl.kind) && sl.height < s.floor {
+		return nil, fmt.Errorf("%w: validator %d was asked to sign %s, floor %d", errBelowFloor, s.val, describe(m), s.floor)
+	}
 	if rec, ok := s.signed[sl]; ok {
 		if rec.content != content {
 			return nil, fmt.Errorf("%w: validator %d signed %s and was asked to sign %s", errDoubleSign, s.val, describe(rec.msg), describe(m))

@@ -193,6 +193,7 @@ func (n *node) carryOut(a consensus.Action) {
 		n.fetch(a.From, a.To)
 	case consensus.SaveSnapshot:
 		n.wal.saveSnapshot(a.State)
+		n.signer.raiseFloor(a.SignFloor)
 	default:
 		n.badAction("unknown action %T", a)
 	}
@@ -210,7 +211,7 @@ func (n *node) broadcast(m consensus.Message) {
 	n.wal.sync()
 	signed, err := n.signer.sign(m)
 	if err != nil {
-		if errors.Is(err, errDoubleSign) {
+		if errors.Is(err, errDoubleSign) || errors.Is(err, errBelowFloor) {
 			n.w.tracef("n%d refused to sign: %v", n.slot, err)
 			if n.honest {
 				n.w.violate("double-sign", n, slotOf(m).height, "%v", err)

@@ -87,8 +87,18 @@ func TestSignerProtectsEverySlot(t *testing.T) {
 	if _, err := s.sign(&consensus.Vote{Validator: 1}); err == nil {
 		t.Fatal("signed as another validator")
 	}
-	nv := &consensus.NewView{View: 2, Validator: 2, PrePrepares: []consensus.Proposal{{Height: 3, Round: 1, Value: "b", Proposer: 2}}}
-	if _, err := s.sign(&consensus.Proposal{Height: 3, Round: 1, Value: "a", Proposer: 2}); err != nil {
+	s.raiseFloor(4)
+	if _, err := s.sign(&consensus.Vote{Type: consensus.Prevote, Height: 3, Round: 2, Validator: 2}); !errors.Is(err, errBelowFloor) {
+		t.Fatalf("vote below the sign floor: %v", err)
+	}
+	if _, ok := s.signed[slotOf(vote)]; ok {
+		t.Fatal("a record below the floor was kept")
+	}
+	if _, err := s.sign(&consensus.Vote{Type: consensus.Prevote, Height: 4, Validator: 2}); err != nil {
+		t.Fatalf("vote at the sign floor: %v", err)
+	}
+	nv := &consensus.NewView{View: 2, Validator: 2, PrePrepares: []consensus.Proposal{{Height: 4, Round: 1, Value: "b", Proposer: 2}}}
+	if _, err := s.sign(&consensus.Proposal{Height: 4, Round: 1, Value: "a", Proposer: 2}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.sign(nv); !errors.Is(err, errDoubleSign) {

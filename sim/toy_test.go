@@ -101,7 +101,7 @@ func (c *toyCore) Step(in consensus.Input) ([]consensus.Action, error) {
 		c.vals = in.Next
 		c.proposed, c.proposal, c.ownVote, c.decided = false, nil, nil, false
 		c.votes = consensus.NewTally[consensus.Vote](c.vals)
-		acts := []consensus.Action{consensus.SaveSnapshot{State: []byte(strconv.FormatInt(c.height, 10))}}
+		acts := []consensus.Action{consensus.SaveSnapshot{State: []byte(strconv.FormatInt(c.height, 10)), SignFloor: c.height}}
 		return append(acts, c.enterHeight()...), nil
 	case consensus.Synced:
 		c.synced[in.Height] = in
