@@ -57,7 +57,11 @@ type split struct {
 func (w *world) newByzantine(kind behaviour, slot int) *byzantine {
 	b := &byzantine{kind: kind}
 	if kind == behaveWithhold {
-		switch w.rng.IntN(3) {
+		mode := w.rng.IntN(3)
+		if mode == 1 && len(w.nodes) < 3 {
+			mode = 2 // a fixed proper subset needs two peers
+		}
+		switch mode {
 		case 0:
 			b.silent = true
 		case 1:

@@ -6,9 +6,12 @@ import (
 )
 
 // partition builds the reachability matrix of one partition kind over the
-// nodes: reach[a][b] reports whether a can send to b.
+// nodes: reach[a][b] reports whether a can send to b (nil: everyone).
 func (w *world) partition(kind string) [][]bool {
 	n := len(w.nodes)
+	if n < 2 {
+		return nil // nothing to cut
+	}
 	switch kind {
 	case "split":
 		group := make([]int, n)

@@ -115,6 +115,9 @@ func (w *world) addCrashes(p *plan, count int) {
 			honest = append(honest, n.slot)
 		}
 	}
+	if len(honest) == 0 {
+		return
+	}
 	if count > 0 && w.chance(0.2) {
 		at := w.between(0, p.healAt/2)
 		restart := min(p.healAt, at+w.between(50*time.Millisecond, time.Second))

@@ -245,3 +245,18 @@ func TestReplayCommandCarriesOverrides(t *testing.T) {
 }
 
 var _ consensus.Core = (*toyCore)(nil)
+
+// Options other packages may pass (tiny networks, everyone Byzantine)
+// must run, not hang or panic.
+func TestTinyNetworksRun(t *testing.T) {
+	for _, n := range []int{1, 2, 3} {
+		for _, fam := range Families {
+			if _, err := Run(Options{Protocol: toyProtocol, Scenario: fam, Seed: 1, Validators: n, Heights: 3}); err != nil {
+				t.Fatalf("%d validators, %s: %v", n, fam, err)
+			}
+			if _, err := Run(Options{Protocol: toyProtocol, Scenario: fam, Seed: 1, Validators: n, Byzantine: n, Heights: 3}); err != nil {
+				t.Fatalf("%d validators all Byzantine, %s: %v", n, fam, err)
+			}
+		}
+	}
+}
