@@ -214,7 +214,11 @@ func (n *node) broadcast(m consensus.Message) {
 		if errors.Is(err, errDoubleSign) || errors.Is(err, errBelowFloor) {
 			n.w.tracef("n%d refused to sign: %v", n.slot, err)
 			if n.honest {
-				n.w.violate("double-sign", n, slotOf(m).height, "%v", err)
+				kind := "double-sign"
+				if errors.Is(err, errBelowFloor) {
+					kind = "sign-floor"
+				}
+				n.w.violate(kind, n, slotOf(m).height, "%v", err)
 			}
 			return
 		}

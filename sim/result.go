@@ -38,7 +38,8 @@ type Options struct {
 
 // Violation is one broken property.
 type Violation struct {
-	// Kind is agreement, validity, integrity, double-sign, evidence,
+	// Kind is agreement, validity, integrity, double-sign, sign-floor
+	// (asked to sign below its own SaveSnapshot.SignFloor), evidence,
 	// commit, liveness, halt, panic, restart or bad-action.
 	Kind string
 	At   time.Duration
