@@ -10,7 +10,7 @@ import (
 
 // sweepSeeds is how many seeds per protocol and family make test runs;
 // make sim runs many more.
-const sweepSeeds = 3
+const sweepSeeds = 6
 
 // TestSweep runs a few seeds of every family for both cores: no
 // violation of any kind.
