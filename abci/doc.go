@@ -1,0 +1,20 @@
+// Package abci connects the node to its application over ABCI 2.0.
+//
+// Connect opens CometBFT's four connections (consensus, mempool, query and
+// snapshot) either to an application listening on a socket
+// (tcp://host:port or unix:///path) or to a built-in application running in
+// the same process (kvstore, persistent_kvstore, noop). The connections are
+// CometBFT v0.38's own ABCI clients; this package adds what the node needs
+// around them:
+//
+//   - typed calls that check what CometBFT checks on the application's
+//     answers (one transaction result per transaction, a known proposal
+//     verdict, a prepared proposal that fits the block);
+//   - failure detection: a connection that drops, an application that
+//     answers with an exception or returns an error makes Conns fail once,
+//     closes the Failed channel and refuses every later call, so the node
+//     halts with a clear message instead of committing without its app;
+//   - a CheckTx that never loses a caller: its completion callback runs
+//     exactly once, with the response or with the error that ended the
+//     connection.
+package abci

@@ -1,0 +1,30 @@
+// Package mempool holds the transactions waiting to be put in a block.
+//
+// A transaction is admitted when it fits the configured limits, is new and
+// the application's CheckTx accepts it; it is then written to a goleveldb
+// store and synced before CheckTx returns, so an acknowledged transaction
+// survives a crash. Many concurrent admissions share one synced write
+// (group commit) and their CheckTx requests travel to the app back to back
+// on one connection rather than one round trip each.
+//
+// A transaction leaves the mempool only when a committed block includes it
+// (Update) or when the app rejects it on recheck after a block; a full
+// mempool refuses new transactions at admission instead of dropping old
+// ones. Recheck runs in the background so that Update returns as soon as the
+// included transactions are removed.
+//
+// After each block the engine does, in this order:
+//
+//	mp.Lock(ctx)                  // no check runs against a half-updated app
+//	conns.Consensus.FinalizeBlock
+//	conns.Consensus.Commit
+//	mp.Update(height, txs, results)
+//	mp.Unlock()
+//
+// Gossip tracks, per peer, which transactions the peer already has and hands
+// a transport batches of the ones it lacks, never the same one twice.
+//
+// The meanings and defaults of the limits follow CometBFT's [mempool]
+// section: size, max_txs_bytes, max_tx_bytes, cache_size, recheck and
+// keep-invalid-txs-in-cache.
+package mempool

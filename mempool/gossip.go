@@ -1,0 +1,232 @@
+package mempool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// GossipConfig bounds gossip batches and what is remembered per peer.
+type GossipConfig struct {
+	// MaxBatchTxs is the most transactions in one batch.
+	MaxBatchTxs int
+	// MaxBatchBytes is the most transaction bytes in one batch; a single
+	// transaction larger than this is sent in a batch of its own.
+	MaxBatchBytes int
+	// PeerMemory is how many transaction keys are remembered per peer (the
+	// ones it sent us and the ones we sent it).
+	PeerMemory int
+}
+
+// DefaultGossipConfig suits the default mempool limits.
+func DefaultGossipConfig() GossipConfig {
+	return GossipConfig{MaxBatchTxs: 1000, MaxBatchBytes: 1 << 20, PeerMemory: 10000}
+}
+
+// SendFunc hands a batch to the transport for one peer. It should queue
+// rather than block: Gossip calls it for one peer after another.
+type SendFunc func(peer PeerID, batch [][]byte)
+
+// Gossip decides which transactions each peer still needs. It is
+// transport-agnostic: the transport reports peers coming and going, passes
+// received batches to Receive, and sends what SendPending (or Run) hands
+// it. A transaction is offered to a peer at most once while the peer stays
+// connected, and never if the peer sent it to us.
+type Gossip struct {
+	mp   *Mempool
+	cfg  GossipConfig
+	send SendFunc
+	wake chan struct{}
+
+	mu    sync.Mutex
+	peers map[PeerID]*peerState
+}
+
+type peerState struct {
+	known  *keyCache // keys the peer sent us or we sent it
+	cursor uint64    // admitted txs with seq <= cursor were considered
+}
+
+// NewGossip gossips mp's transactions through send.
+func NewGossip(mp *Mempool, cfg GossipConfig, send SendFunc) (*Gossip, error) {
+	if cfg.MaxBatchTxs <= 0 || cfg.MaxBatchBytes <= 0 || cfg.PeerMemory <= 0 {
+		return nil, fmt.Errorf("gossip limits must be positive: max batch txs %d, max batch bytes %d, "+
+			"peer memory %d", cfg.MaxBatchTxs, cfg.MaxBatchBytes, cfg.PeerMemory)
+	}
+	if mp == nil || send == nil {
+		return nil, errors.New("gossip needs a mempool and a send function")
+	}
+	return &Gossip{mp: mp, cfg: cfg, send: send, wake: make(chan struct{}, 1),
+		peers: make(map[PeerID]*peerState)}, nil
+}
+
+// AddPeer starts gossiping to p: it will be offered everything in the
+// mempool it does not have.
+func (g *Gossip) AddPeer(p PeerID) {
+	g.mu.Lock()
+	g.peer(p)
+	g.mu.Unlock()
+	kick(g.wake)
+}
+
+// RemovePeer forgets p. If it comes back it is treated as new.
+func (g *Gossip) RemovePeer(p PeerID) {
+	g.mu.Lock()
+	delete(g.peers, p)
+	g.mu.Unlock()
+}
+
+// peer returns p's state, creating it. Call with mu held.
+func (g *Gossip) peer(p PeerID) *peerState {
+	ps, ok := g.peers[p]
+	if !ok {
+		ps = &peerState{known: newKeyCache(g.cfg.PeerMemory)}
+		g.peers[p] = ps
+	}
+	return ps
+}
+
+// Receive admits a batch from peer from through CheckTx, like local
+// submissions: all in flight at once but reaching the app in batch order.
+// It returns how many were admitted. Duplicates, oversized and rejected
+// transactions are skipped; the error is only for a failed mempool or app
+// connection, or ctx ending.
+func (g *Gossip) Receive(ctx context.Context, from PeerID, batch [][]byte) (int, error) {
+	g.mu.Lock()
+	ps := g.peer(from)
+	for _, tx := range batch {
+		ps.known.push(KeyOf(tx))
+	}
+	g.mu.Unlock()
+
+	var failure error
+	results := make([]<-chan checkResult, 0, len(batch))
+	for _, tx := range batch {
+		result, err := g.mp.startCheck(tx, from)
+		if err != nil {
+			if !refusal(err) {
+				failure = errors.Join(failure, err)
+			}
+			continue
+		}
+		results = append(results, result)
+	}
+	admitted := 0
+	for _, result := range results {
+		select {
+		case r := <-result:
+			switch {
+			case r.err != nil:
+				failure = errors.Join(failure, r.err)
+			case r.res.IsOK():
+				admitted++
+			}
+		case <-ctx.Done():
+			return admitted, ctx.Err()
+		}
+	}
+	return admitted, failure
+}
+
+// refusal reports an admission refused by the mempool's own rules, which
+// is the peer's problem, not ours.
+func refusal(err error) bool {
+	return errors.Is(err, ErrTxInCache) || errors.As(err, new(ErrTxTooLarge)) ||
+		errors.As(err, new(ErrMempoolIsFull))
+}
+
+// SendPending hands every peer the batches of admitted transactions it
+// does not have yet, in arrival order.
+func (g *Gossip) SendPending() {
+	g.mu.Lock()
+	peers := make([]PeerID, 0, len(g.peers))
+	for p := range g.peers {
+		peers = append(peers, p)
+	}
+	g.mu.Unlock()
+	for _, p := range peers {
+		for {
+			batch := g.NextBatch(p)
+			if len(batch) == 0 {
+				break
+			}
+			g.send(p, batch)
+		}
+	}
+}
+
+// NextBatch returns the next batch for p and records it as sent; it is
+// empty when p has everything. SendPending calls it; a transport that
+// paces sends itself may call it directly.
+func (g *Gossip) NextBatch(p PeerID) [][]byte {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ps, ok := g.peers[p]
+	if !ok {
+		return nil
+	}
+	batch, keys, cursor := g.mp.txsAfter(ps.cursor, g.cfg.MaxBatchTxs, g.cfg.MaxBatchBytes,
+		func(e *entry) bool {
+			_, sentUs := e.senders[p]
+			return sentUs || ps.known.has(e.key)
+		})
+	ps.cursor = cursor
+	for _, k := range keys {
+		ps.known.push(k)
+	}
+	return batch
+}
+
+// Run sends pending batches whenever a transaction is admitted or a peer
+// joins, until ctx ends.
+func (g *Gossip) Run(ctx context.Context) {
+	for {
+		added := g.mp.newTxs()
+		g.SendPending()
+		select {
+		case <-added:
+		case <-g.wake:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// txsAfter collects, in arrival order, the admitted txs with seq > cursor
+// that skip does not exclude, up to the batch limits (always at least one
+// tx if any is due). It returns their keys and the new cursor: the seq of
+// the last tx considered, sent or skipped.
+func (m *Mempool) txsAfter(cursor uint64, maxTxs, maxBytes int, skip func(*entry) bool) ([][]byte, []TxKey, uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// Admitted txs are in seq order, new ones at the back: walk back to
+	// the cursor rather than forward from the oldest.
+	start := m.txs.Back()
+	for start != nil && start.Prev() != nil && start.Prev().Value.(*entry).seq > cursor {
+		start = start.Prev()
+	}
+	var (
+		txs   [][]byte
+		keys  []TxKey
+		bytes int
+	)
+	for el := start; el != nil; el = el.Next() {
+		e := el.Value.(*entry)
+		if e.seq <= cursor {
+			continue
+		}
+		if skip(e) {
+			cursor = e.seq
+			continue
+		}
+		if len(txs) == maxTxs || (len(txs) > 0 && bytes+len(e.tx) > maxBytes) {
+			break
+		}
+		txs = append(txs, e.tx)
+		keys = append(keys, e.key)
+		bytes += len(e.tx)
+		cursor = e.seq
+	}
+	return txs, keys, cursor
+}

@@ -1,0 +1,132 @@
+package mempool
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/bftnode/bftnode/abci"
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+)
+
+func TestTxsSurviveReopenInArrivalOrder(t *testing.T) {
+	n := newNode(t, DefaultConfig(), nil)
+	var want []string
+	for i := range 30 {
+		admit(t, n.mp, txName(i))
+		want = append(want, txName(i))
+	}
+	n.reopen(t)
+	if got := strs(n.mp.Txs(0)); !slices.Equal(got, want) {
+		t.Fatalf("after reopening: %q, want %q", got, want)
+	}
+	for i := 30; i < 40; i++ {
+		admit(t, n.mp, txName(i))
+		want = append(want, txName(i))
+	}
+	n.reopen(t)
+	if got := strs(n.mp.Txs(0)); !slices.Equal(got, want) {
+		t.Fatalf("after a second reopen: %q, want %q", got, want)
+	}
+	if n.mp.SizeBytes() != int64(40*len(txName(0))) {
+		t.Fatalf("SizeBytes %d after reopening", n.mp.SizeBytes())
+	}
+	if _, err := n.mp.CheckTx(ctxT(t), []byte(txName(3)), ""); !errors.Is(err, ErrTxInCache) {
+		t.Fatalf("re-sending a re-admitted tx: %v, want ErrTxInCache", err)
+	}
+}
+
+func TestReopenDeletesWhatTheAppNowRejects(t *testing.T) {
+	app := newOncePerKeyApp()
+	n := newNode(t, DefaultConfig(), app)
+	for _, tx := range []string{"a=1", "b=2", "c=3"} {
+		admit(t, n.mp, tx)
+	}
+	if err := n.mp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// While the mempool is down a block sets b.
+	ctx := ctxT(t)
+	if _, err := n.conns.Consensus.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Txs: [][]byte{[]byte("b=9")}, Height: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.conns.Consensus.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n.open(t)
+	want := []string{"a=1", "c=3"}
+	if got := strs(n.mp.Txs(0)); !slices.Equal(got, want) {
+		t.Fatalf("after reopening: %q, want %q", got, want)
+	}
+	n.reopen(t)
+	if got := strs(n.mp.Txs(0)); !slices.Equal(got, want) {
+		t.Fatalf("the rejected tx came back from the store: %q, want %q", got, want)
+	}
+}
+
+func TestReopenWithSmallerLimitsKeepsTheOldest(t *testing.T) {
+	n := newNode(t, DefaultConfig(), nil)
+	for i := range 5 {
+		admit(t, n.mp, txName(i))
+	}
+	n.mp.Close()
+	n.cfg.Size = 3
+	n.open(t)
+	want := []string{txName(0), txName(1), txName(2)}
+	if got := strs(n.mp.Txs(0)); !slices.Equal(got, want) {
+		t.Fatalf("with size 3: %q, want %q", got, want)
+	}
+	n.mp.Close()
+	n.cfg.Size = 10
+	n.open(t)
+	if got := strs(n.mp.Txs(0)); !slices.Equal(got, want) {
+		t.Fatalf("the dropped txs came back from the store: %q, want %q", got, want)
+	}
+}
+
+func TestAppFailureLosesNothing(t *testing.T) {
+	n := newNode(t, DefaultConfig(), nil)
+	admit(t, n.mp, "a=1")
+	n.app.stop()
+	<-n.conns.Failed()
+	_, err := n.mp.CheckTx(ctxT(t), []byte("b=2"), "")
+	if !errors.Is(err, abci.ErrConnFailed) {
+		t.Fatalf("CheckTx with the app gone: %v, want abci.ErrConnFailed", err)
+	}
+	if got := strs(n.mp.Txs(0)); !slices.Equal(got, []string{"a=1"}) {
+		t.Fatalf("mempool holds %q after the failure, want [a=1]", got)
+	}
+	n.mp.Close()
+
+	// A restarted app gets the stored tx back.
+	fresh := newNode(t, DefaultConfig(), nil)
+	fresh.mp.Close()
+	fresh.dir = n.dir
+	fresh.open(t)
+	if got := strs(fresh.mp.Txs(0)); !slices.Equal(got, []string{"a=1"}) {
+		t.Fatalf("after restarting the app: %q, want [a=1]", got)
+	}
+}
+
+func TestCheckTxHonoursItsContext(t *testing.T) {
+	conn := newManualConn()
+	mp, err := New(DefaultConfig(), conn, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mp.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := mp.CheckTx(ctx, []byte("a=1"), "")
+		errc <- err
+	}()
+	<-conn.arrived
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("CheckTx after its ctx ended: %v, want context.Canceled", err)
+	}
+	conn.answerAll()
+	eventually(t, "the abandoned caller's tx is admitted", func() bool { return mp.Size() == 1 })
+}
