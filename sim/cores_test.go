@@ -1,0 +1,127 @@
+package sim_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/bftnode/bftnode/sim"
+	"github.com/bftnode/bftnode/sim/protocols"
+)
+
+// sweepSeeds is how many seeds per protocol and family make test runs;
+// make sim runs many more.
+const sweepSeeds = 6
+
+// TestSweep runs a few seeds of every family for both cores: no
+// violation of any kind.
+func TestSweep(t *testing.T) {
+	for _, p := range protocols.All() {
+		for _, fam := range sim.Families {
+			t.Run(p.Name+"/"+fam, func(t *testing.T) {
+				t.Parallel()
+				for seed := uint64(1); seed <= sweepSeeds; seed++ {
+					res, err := sim.Run(sim.Options{Protocol: p, Scenario: fam, Seed: seed})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if res.Decided == 0 {
+						t.Errorf("seed %d decided nothing", seed)
+					}
+					for _, v := range res.Violations {
+						t.Errorf("seed %d: %s", seed, v)
+					}
+					if res.Failed() {
+						t.Logf("replay: %s", res.ReplayCommand())
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestBeyondOneThirdIsCaught is the positive control: with f+1 of four
+// equal validators Byzantine, equivocation and twins must break agreement
+// within a few seeds, or the checker (or the attack) is broken.
+func TestBeyondOneThirdIsCaught(t *testing.T) {
+	for _, p := range protocols.All() {
+		for _, fam := range []string{"equivocate", "twins"} {
+			t.Run(p.Name+"/"+fam, func(t *testing.T) {
+				t.Parallel()
+				for seed := uint64(1); seed <= 10; seed++ {
+					res, err := sim.Run(sim.Options{Protocol: p, Scenario: fam, Seed: seed, Validators: 4, Powers: "equal", Byzantine: 2})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, v := range res.Violations {
+						if v.Kind == "agreement" {
+							t.Logf("seed %d: %s", seed, v)
+							return
+						}
+					}
+				}
+				t.Fatal("2 of 4 validators Byzantine and no agreement violation in 10 seeds")
+			})
+		}
+	}
+}
+
+// TestCoresAreDeterministic: the same seed gives the same run, which the
+// write-ahead log replay relies on as much as the simulator does.
+func TestCoresAreDeterministic(t *testing.T) {
+	for _, p := range protocols.All() {
+		for _, fam := range []string{"crash", "mixed"} {
+			o := sim.Options{Protocol: p, Scenario: fam, Seed: 11}
+			a, errA := sim.Run(o)
+			b, errB := sim.Run(o)
+			if errA != nil || errB != nil {
+				t.Fatal(errA, errB)
+			}
+			if a.Digest != b.Digest || a.Decided != b.Decided || a.Events != b.Events {
+				t.Errorf("%s/%s: one seed, two runs: digest %x/%x decided %d/%d events %d/%d", p.Name, fam, a.Digest, b.Digest, a.Decided, b.Decided, a.Events, b.Events)
+			}
+		}
+	}
+}
+
+// TestPBFTViewChangeStress silences the primary right after every stable
+// checkpoint: more than a thousand view changes, live and safe.
+func TestPBFTViewChangeStress(t *testing.T) {
+	p, err := protocols.Lookup("pbft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 1001
+	if raceEnabled {
+		want = 101 // the race detector makes the full stress take minutes
+	}
+	res, err := sim.Run(sim.Options{Protocol: p[0], Scenario: sim.StressScenario, Seed: 1, Validators: 4, ViewChanges: want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range res.Violations {
+		t.Error(v)
+	}
+	if res.ViewChanges < want || res.MaxRound < int32(want) {
+		t.Fatalf("%d view changes, view %d reached; want %d", res.ViewChanges, res.MaxRound, want)
+	}
+	t.Logf("%d view changes, %d heights decided over all nodes, %v virtual", res.ViewChanges, res.Decided, res.End)
+}
+
+// FuzzSeed drives the simulator by seed over every protocol and family.
+func FuzzSeed(f *testing.F) {
+	for i := uint64(0); i < 4; i++ {
+		f.Add(i, uint8(i), uint8(i))
+	}
+	all := protocols.All()
+	f.Fuzz(func(t *testing.T, seed uint64, proto, family uint8) {
+		p := all[int(proto)%len(all)]
+		fam := sim.Families[int(family)%len(sim.Families)]
+		res, err := sim.Run(sim.Options{Protocol: p, Scenario: fam, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Failed() {
+			t.Fatalf("%s\n%s", fmt.Sprint(res.Violations), res.ReplayCommand())
+		}
+	})
+}

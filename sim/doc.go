@@ -1,0 +1,29 @@
+// Package sim is bftnode's deterministic simulator. It runs n nodes of any
+// consensus core (anything implementing consensus.Core) in one goroutine on
+// a virtual clock, over a simulated network that delays, drops, duplicates,
+// reorders and partitions messages, crashes nodes and restarts them from
+// what they persisted, and lets Byzantine validators equivocate, withhold,
+// replay, mutate, propose invalid values or run as twins.
+//
+// Every node has a driver that does what the engine does: it logs each input
+// to a write-ahead log before stepping the core, makes the log durable before
+// signing, signs with double-sign protection, verifies every signature (also
+// of nested messages) before a message becomes an input, answers the
+// application's requests, executes decided blocks in height order and serves
+// block sync. A checker runs after every step: agreement, validity,
+// integrity, no double sign and no evidence against an honest validator, and
+// once the network has healed, that every honest node keeps deciding.
+//
+// A run is a pure function of its Options: one seeded PCG generator drives
+// every random choice and nothing reads the wall clock, so a failing seed
+// replays bit for bit (see Result.ReplayCommand).
+//
+// Any core plugs in through a Protocol, including deliberately broken ones
+// in other packages' tests:
+//
+//	res, err := sim.Run(sim.Options{Protocol: p, Scenario: "twins", Seed: 7, Byzantine: 2})
+//	for _, v := range res.Violations { ... }
+//
+// Sweep runs many seeds on every CPU and reports them in seed order; the
+// command bftsim and `make sim` are built on it.
+package sim
