@@ -159,7 +159,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			return e.p.WAL.Sync()
 		case ev := <-e.events:
 			if err := e.handle(ctx, ev); err != nil {
-				return err
+				return e.stopped(ctx, err)
 			}
 		case <-e.p.Mempool.TxsAvailable():
 			e.enqueue(consensus.TxsAvailable{})
@@ -167,9 +167,18 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.sync.poll()
 		}
 		if err := e.drain(ctx); err != nil {
-			return err
+			return e.stopped(ctx, err)
 		}
 	}
+}
+
+// stopped tells a failure from the node shutting down in the middle of a
+// step (a cancelled context makes application and mempool calls fail).
+func (e *Engine) stopped(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return e.p.WAL.Sync()
+	}
+	return err
 }
 
 func (e *Engine) enqueue(in consensus.Input) { e.queue = append(e.queue, queued{in: in}) }
