@@ -6,8 +6,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	abciserver "github.com/cometbft/cometbft/abci/server"
 	"github.com/cometbft/cometbft/abci/example/kvstore"
+	abciserver "github.com/cometbft/cometbft/abci/server"
 	"github.com/spf13/cobra"
 
 	"github.com/bftnode/bftnode/abci"
