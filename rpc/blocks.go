@@ -140,4 +140,3 @@ func (r *routes) consensusParams(_ *rpctypes.Context, heightPtr *int64) (*corety
 	}
 	return &coretypes.ResultConsensusParams{BlockHeight: height, ConsensusParams: params}, nil
 }
-

@@ -162,7 +162,7 @@ func (*fakeP2P) NodeInfo() p2p.DefaultNodeInfo {
 }
 
 func (*fakeP2P) Listening() (bool, []string) { return true, []string{"Listener(@)"} }
-func (*fakeP2P) Peers() []coretypes.Peer      { return nil }
+func (*fakeP2P) Peers() []coretypes.Peer     { return nil }
 
 func (f *fakeP2P) DialSeeds(seeds []string) error {
 	f.mu.Lock()

@@ -161,4 +161,3 @@ func blockRange(base, height, lo, hi int64) (int64, int64, error) {
 	}
 	return lo, hi, nil
 }
-
