@@ -142,8 +142,8 @@ func TestOversizedHeaderRefused(t *testing.T) {
 func TestIndexingDisabled(t *testing.T) {
 	tn := newTestNode(t, func(_ *config.RPCConfig, env *Env) { env.TxIndexer, env.BlockIndexer = nil, nil })
 	for path, want := range map[string]string{
-		"/tx?hash=0xAB":                    "transaction indexing is disabled",
-		`/tx_search?query="tx.height=1"`:   "transaction indexing is disabled",
+		"/tx?hash=0xAB":                     "transaction indexing is disabled",
+		`/tx_search?query="tx.height=1"`:    "transaction indexing is disabled",
 		`/block_search?query="tx.height=1"`: "block indexing is disabled",
 	} {
 		_, body := tn.get(t, path)

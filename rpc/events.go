@@ -67,10 +67,7 @@ func (r *routes) forwardEvents(ctx *rpctypes.Context, q string, sub types.Subscr
 		select {
 		case msg := <-sub.Out():
 			resp := rpctypes.NewRPCSuccessResponse(id, &coretypes.ResultEvent{Query: q, Data: msg.Data(), Events: msg.Events()})
-			wctx, cancel := context.WithTimeout(context.Background(), eventWriteTimeout)
-			err := ctx.WSConn.WriteRPCResponse(wctx, resp)
-			cancel()
-			if err != nil {
+			if err := writeEvent(ctx.WSConn, sub, resp); err != nil {
 				r.logger.Info("disconnecting a websocket client that does not read its events", "remote", addr, "err", err)
 				r.conns.disconnect(addr)
 				return
@@ -92,6 +89,25 @@ func (r *routes) forwardEvents(ctx *rpctypes.Context, q string, sub types.Subscr
 			return
 		}
 	}
+}
+
+// writeEvent queues resp on the connection, waiting for room at most
+// eventWriteTimeout and not at all once the subscription is cancelled (its
+// buffer overflowed while the connection was full).
+func writeEvent(conn rpctypes.WSRPCConnection, sub types.Subscription, resp rpctypes.RPCResponse) error {
+	if conn.TryWriteRPCResponse(resp) {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(context.Background(), eventWriteTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-sub.Canceled():
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	return conn.WriteRPCResponse(wctx, resp)
 }
 
 func (r *routes) unsubscribe(ctx *rpctypes.Context, q string) (*coretypes.ResultUnsubscribe, error) {

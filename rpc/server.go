@@ -25,6 +25,7 @@ type Server struct {
 	pprof  *http.Server
 	pln    net.Listener
 	conns  *connTracker
+	cfg    config.RPCConfig
 	cancel context.CancelFunc // ends the contexts of requests in flight
 	served chan struct{}      // closed when the HTTP server stops serving
 
@@ -46,7 +47,7 @@ func Start(ctx context.Context, cfg config.RPCConfig, env *Env, logger *slog.Log
 		return nil, err
 	}
 	baseCtx, cancel := context.WithCancel(context.Background())
-	s := &Server{conns: conns, cancel: cancel, served: make(chan struct{})}
+	s := &Server{conns: conns, cfg: cfg, cancel: cancel, served: make(chan struct{})}
 	if cfg.ListenAddress == "" {
 		close(s.served)
 	} else if err := s.serveRPC(baseCtx, cfg, rt, logger); err != nil {
@@ -207,3 +208,6 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// routesConfig is the configuration the routes run with.
+func (s *Server) routesConfig() config.RPCConfig { return s.cfg }
