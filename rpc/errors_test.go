@@ -165,3 +165,27 @@ func TestUnsafeRoutesNeedUnsafe(t *testing.T) {
 		t.Errorf("unsafe_flush_mempool by POST: %s", body)
 	}
 }
+
+// TestRequestsTheTransportWouldPanicOn: CometBFT's transport panics on these
+// (and answers with a recovered internal error); bftnode answers them.
+func TestRequestsTheTransportWouldPanicOn(t *testing.T) {
+	tn := newTestNode(t, nil)
+	_, body := tn.get(t, `/block?height="`)
+	if e := rpcError(t, body); e.Code != -32602 || !strings.Contains(e.Data, "lone double quote") {
+		t.Errorf("lone quote: %s", body)
+	}
+	for _, req := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"header"}`,
+		`{"jsonrpc":"2.0","id":1,"method":"header","params":null}`,
+		`[{"jsonrpc":"2.0","id":1,"method":"header"}]`,
+	} {
+		_, body := tn.post(t, req)
+		if !strings.Contains(string(body), fmt.Sprintf(`"height":"%d"`, chainHeight)) {
+			t.Errorf("%s without params: %.200s", req, body)
+		}
+	}
+	_, body = tn.post(t, `{"jsonrpc":"2.0","id":1,"method":"header","Params":["2"]}`)
+	if !strings.Contains(string(body), `"height":"2"`) {
+		t.Errorf("params spelled Params: %.200s", body)
+	}
+}

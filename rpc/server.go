@@ -88,23 +88,7 @@ func transportConfig(cfg config.RPCConfig) *rpcserver.Config {
 
 func (s *Server) serveRPC(baseCtx context.Context, cfg config.RPCConfig, rt *routes, logger *slog.Logger) error {
 	tc := transportConfig(cfg)
-	funcs := rt.funcMap()
-	mux := http.NewServeMux()
-	wsLogger := cmtLogger{logger.With("protocol", "websocket")}
-	wm := rpcserver.NewWebsocketManager(funcs,
-		rpcserver.OnDisconnect(func(remoteAddr string) {
-			err := rt.env.EventBus.UnsubscribeAll(context.Background(), remoteAddr)
-			if err != nil && !errors.Is(err, cmtpubsub.ErrSubscriptionNotFound) {
-				logger.Error("unsubscribing a disconnected websocket client", "remote", remoteAddr, "err", err)
-			}
-		}),
-		rpcserver.ReadLimit(tc.MaxBodyBytes),
-		rpcserver.WriteChanCapacity(subscriptionBuffer),
-	)
-	wm.SetLogger(wsLogger)
-	mux.HandleFunc("/websocket", s.conns.track(wm.WebsocketHandler))
-	rpcserver.RegisterRPCFuncs(mux, funcs, cmtLogger{logger})
-
+	mux := s.newMux(rt, tc, logger)
 	var handler http.Handler = mux
 	if len(cfg.CORSAllowedOrigins) > 0 {
 		handler = cors.New(cors.Options{
@@ -135,6 +119,26 @@ func (s *Server) serveRPC(baseCtx context.Context, cfg config.RPCConfig, rt *rou
 		}
 	}()
 	return nil
+}
+
+// newMux routes the URI routes, JSON-RPC on / and the websocket endpoint.
+func (s *Server) newMux(rt *routes, tc *rpcserver.Config, logger *slog.Logger) http.Handler {
+	funcs := rt.funcMap()
+	mux := http.NewServeMux()
+	wm := rpcserver.NewWebsocketManager(funcs,
+		rpcserver.OnDisconnect(func(remoteAddr string) {
+			err := rt.env.EventBus.UnsubscribeAll(context.Background(), remoteAddr)
+			if err != nil && !errors.Is(err, cmtpubsub.ErrSubscriptionNotFound) {
+				logger.Error("unsubscribing a disconnected websocket client", "remote", remoteAddr, "err", err)
+			}
+		}),
+		rpcserver.ReadLimit(tc.MaxBodyBytes),
+		rpcserver.WriteChanCapacity(subscriptionBuffer),
+	)
+	wm.SetLogger(cmtLogger{logger.With("protocol", "websocket")})
+	mux.HandleFunc("/websocket", s.conns.track(wm.WebsocketHandler))
+	rpcserver.RegisterRPCFuncs(mux, funcs, cmtLogger{logger})
+	return guardParams(mux)
 }
 
 func (s *Server) servePprof(addr string, logger *slog.Logger) error {

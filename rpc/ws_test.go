@@ -194,4 +194,3 @@ func TestSlowWebsocketClientIsDisconnected(t *testing.T) {
 		}
 	}
 }
-
