@@ -341,3 +341,6 @@ func (tn *testNode) post(t testing.TB, body string) (int, []byte) {
 	}
 	return resp.StatusCode, b
 }
+
+// routesConfig is the configuration the server's routes run with.
+func (s *Server) routesConfig() config.RPCConfig { return s.cfg }

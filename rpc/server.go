@@ -212,6 +212,3 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
-
-// routesConfig is the configuration the routes run with.
-func (s *Server) routesConfig() config.RPCConfig { return s.cfg }

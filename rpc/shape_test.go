@@ -10,8 +10,6 @@ import (
 	"testing"
 )
 
-const referenceDir = "../../../shared/reference/cometbft-v0.38-rpc"
-
 // reference reads a capture of CometBFT v0.38.26's answers. The captures
 // live next to the repository, not in it; without them the tests that
 // compare against them are skipped.
