@@ -10,18 +10,17 @@ import (
 	"testing"
 )
 
-// reference reads a capture of CometBFT v0.38.26's answers. The captures
-// live next to the repository, not in it; without them the tests that
-// compare against them are skipped.
+// reference reads a capture of a real CometBFT v0.38.26 node's answers,
+// kept in testdata (BFTNODE_RPC_REFERENCE may point elsewhere).
 func reference(t *testing.T, name string) []byte {
 	t.Helper()
 	dir := os.Getenv("BFTNODE_RPC_REFERENCE")
 	if dir == "" {
-		dir = "/work/shared/reference/cometbft-v0.38-rpc"
+		dir = filepath.Join("testdata", "cometbft-v0.38")
 	}
 	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
-		t.Skipf("reference capture %s not available (set BFTNODE_RPC_REFERENCE): %v", name, err)
+		t.Fatalf("reference capture %s: %v", name, err)
 	}
 	return b
 }
