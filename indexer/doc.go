@@ -1,0 +1,64 @@
+// Package indexer keeps the transaction and block indexes behind the tx,
+// tx_search and block_search routes, on goleveldb in a directory the node
+// gives.
+//
+// It follows the semantics of CometBFT v0.38's "kv" indexer:
+//
+//   - every transaction is found by its hash and by tx.height; every block
+//     by block.height;
+//   - every attribute of a transaction's ExecTxResult events, or of a
+//     block's FinalizeBlock events, that has index=true, a non-empty event
+//     type and a non-empty key is found by "type.key";
+//   - queries use CometBFT's query language (libs/pubsub/query): =, <, <=,
+//     >, >=, CONTAINS, EXISTS joined by AND, with string, number, DATE and
+//     TIME arguments compared as the query package compares them;
+//   - the conditions on attributes must all hold within one event of the
+//     transaction or block, as CometBFT v0.38 matches them through its event
+//     sequence numbers; tx.height, block.height and tx.hash hold for the
+//     whole transaction or block.
+//
+// Where CometBFT's kv indexer answers a query oddly, this package answers it
+// as the query reads: every condition must hold (CometBFT drops an equality
+// on the height when a range on it is present, and answers a tx.hash
+// condition ignoring the others), and `key = 'v'` matches the value v only
+// (CometBFT's prefix scan also matches values that start with "v/").
+// Attributes named tx.hash, tx.height or block.height are not indexed: those
+// names belong to the transaction or block itself.
+//
+// # Paging inside the store
+//
+// A search never holds all its results. Every key that can drive a search
+// orders its entries by height (and index in the block), so one pass over a
+// key range visits the candidates in result order, forwards for ascending
+// and backwards for descending order. The pass counts every match for
+// total_count and keeps only the requested page. The candidates come from
+// the most selective key the query names: the transaction's hash, then an
+// equality on an attribute, then any condition on an attribute, then the
+// height range. When that key alone decides the query (a single attribute
+// condition, plus height bounds), counting reads keys only; otherwise each
+// candidate's stored events are checked against all conditions.
+//
+// # Layout
+//
+//	0x00 'L'                               last indexed height
+//	0x10 height index                      abci.TxResult
+//	0x11 hash                              height index of the transaction
+//	0x12 |ck| height index seq             attribute value (ck = "type.key")
+//	0x13 |ck| |value| height index seq     (empty)
+//	0x20 height                            the block's FinalizeBlock events
+//	0x22 |ck| height seq                   attribute value
+//	0x23 |ck| |value| height seq           (empty)
+//
+// Heights are 8-byte and indexes and sequence numbers 4-byte big-endian;
+// |s| is s preceded by its 4-byte length, so no key's prefix is another
+// key's. seq is the event's position in its list.
+//
+// # Writing
+//
+// Index is synchronous: the node calls it after a block's FinalizeBlock
+// response is stored, and one fsynced batch writes the block's transaction
+// and block entries together with the new last indexed height, so a crash
+// leaves a height either fully indexed or not at all. Recover, called at
+// start, indexes the heights the stores hold above the last indexed one.
+// Indexing a height again is a no-op, so replays after a crash are safe.
+package indexer

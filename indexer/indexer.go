@@ -1,0 +1,159 @@
+package indexer
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/types"
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+)
+
+// Indexer holds the transaction and block indexes of one node. Its methods
+// are safe for concurrent use: searches read a snapshot, so a block indexed
+// meanwhile never shows half-way.
+type Indexer struct {
+	db *leveldb.DB
+
+	mu   sync.Mutex // serialises Index
+	last int64      // last indexed height, guarded by mu
+}
+
+// Open opens or creates the indexes in dir.
+func Open(dir string) (*Indexer, error) {
+	db, err := leveldb.OpenFile(dir, nil)
+	if err != nil {
+		return nil, fmt.Errorf("opening the tx and block indexes in %s: %w; if the directory is corrupted, delete it and restart to rebuild the indexes", dir, err)
+	}
+	last, err := readLastHeight(db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Indexer{db: db, last: last}, nil
+}
+
+func readLastHeight(db *leveldb.DB) (int64, error) {
+	v, err := db.Get(lastHeightKey, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading the last indexed height: %w", err)
+	}
+	if len(v) != heightLen {
+		return 0, fmt.Errorf("the last indexed height record has %d bytes instead of %d: %w", len(v), heightLen, errShortKey)
+	}
+	return readHeight(v), nil
+}
+
+// Close closes the database.
+func (x *Indexer) Close() error { return x.db.Close() }
+
+// LastHeight is the highest height indexed, 0 if none.
+func (x *Indexer) LastHeight() int64 {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.last
+}
+
+// Index indexes the block at height: its transactions txs with their
+// results resp.TxResults, and the block's FinalizeBlock events. Heights at
+// or below LastHeight are already indexed and are skipped. Everything is
+// written in one fsynced batch.
+func (x *Indexer) Index(height int64, txs types.Txs, resp *abci.ResponseFinalizeBlock) error {
+	if resp == nil {
+		return fmt.Errorf("indexing block %d: the FinalizeBlock response is missing", height)
+	}
+	if len(resp.TxResults) != len(txs) {
+		return fmt.Errorf("indexing block %d: %d transactions but %d results in the FinalizeBlock response", height, len(txs), len(resp.TxResults))
+	}
+	if height < 1 {
+		return fmt.Errorf("indexing block %d: heights start at 1", height)
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if height <= x.last {
+		return nil
+	}
+	batch := new(leveldb.Batch)
+	if err := x.putTxs(batch, height, txs, resp.TxResults); err != nil {
+		return fmt.Errorf("indexing the transactions of block %d: %w", height, err)
+	}
+	if err := putBlock(batch, height, resp.Events); err != nil {
+		return fmt.Errorf("indexing block %d: %w", height, err)
+	}
+	batch.Put(lastHeightKey, blockID(height))
+	if err := x.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("writing the index of block %d: %w", height, err)
+	}
+	x.last = height
+	return nil
+}
+
+// putEvents adds the attribute entries of events for the item id.
+func putEvents(batch *leveldb.Batch, sp space, id []byte, events []abci.Event) {
+	for seq, e := range events {
+		if e.Type == "" {
+			continue
+		}
+		for _, a := range e.Attributes {
+			if !a.Index || a.Key == "" {
+				continue
+			}
+			ck := e.Type + "." + a.Key
+			if ck == sp.heightTag || ck == sp.hashTag {
+				continue // the item's own height and hash are not the app's to set
+			}
+			batch.Put(attrKey(byKeyPrefix(sp.byKey, ck), id, uint32(seq)), []byte(a.Value))
+			batch.Put(attrKey(byValuePrefix(sp.byValue, ck, a.Value), id, uint32(seq)), nil)
+		}
+	}
+}
+
+// BlockSource is what recovery reads blocks from (store.BlockStore).
+type BlockSource interface {
+	Base() int64
+	Height() int64
+	LoadBlock(height int64) (*types.Block, error)
+}
+
+// ResultSource is what recovery reads FinalizeBlock responses from
+// (store.StateStore).
+type ResultSource interface {
+	LastFinalizedHeight() (int64, error)
+	LoadFinalizeBlockResponse(height int64) (*abci.ResponseFinalizeBlock, error)
+}
+
+// Recover indexes the heights that blocks and results hold above the last
+// indexed height, up to the last executed one, and returns how many it
+// indexed. Heights pruned from the block store before they were indexed
+// stay unindexed.
+func (x *Indexer) Recover(blocks BlockSource, results ResultSource) (int, error) {
+	executed, err := results.LastFinalizedHeight()
+	if err != nil {
+		return 0, fmt.Errorf("recovering the indexes: %w", err)
+	}
+	from, to := max(x.LastHeight()+1, blocks.Base()), min(blocks.Height(), executed)
+	n := 0
+	for h := from; h <= to && h > 0; h++ {
+		block, err := blocks.LoadBlock(h)
+		if err != nil {
+			return n, fmt.Errorf("recovering the indexes at height %d: %w", h, err)
+		}
+		if block == nil {
+			return n, fmt.Errorf("recovering the indexes at height %d: the block store holds %d..%d but not this block", h, blocks.Base(), blocks.Height())
+		}
+		resp, err := results.LoadFinalizeBlockResponse(h)
+		if err != nil {
+			return n, fmt.Errorf("recovering the indexes at height %d: %w", h, err)
+		}
+		if err := x.Index(h, block.Txs, resp); err != nil {
+			return n, fmt.Errorf("recovering the indexes: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}

@@ -1,0 +1,167 @@
+package indexer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/util"
+)
+
+// Page asks for one page of a search's results.
+type Page struct {
+	Number     int  // 1-based
+	Size       int  // results per page, at least 1
+	Descending bool // highest height first
+}
+
+func (pg Page) check() error {
+	if pg.Number < 1 || pg.Size < 1 {
+		return fmt.Errorf("page %d of size %d: page and size must be at least 1", pg.Number, pg.Size)
+	}
+	return nil
+}
+
+// skip is how many matches come before the page.
+func (pg Page) skip() int {
+	if pg.Number-1 > math.MaxInt/pg.Size {
+		return math.MaxInt
+	}
+	return (pg.Number - 1) * pg.Size
+}
+
+// space describes one kind of indexed item: transactions or blocks.
+type space struct {
+	primary, byKey, byValue byte
+	idLen                   int
+	heightTag, hashTag      string
+}
+
+// collector counts matches and keeps copies of the identities on the page.
+type collector struct {
+	skip, size, total int
+	ids               [][]byte
+}
+
+func (c *collector) add(id []byte) {
+	if c.total >= c.skip && len(c.ids) < c.size {
+		c.ids = append(c.ids, bytes.Clone(id))
+	}
+	c.total++
+}
+
+// driver is the key range a search walks and how its entries qualify.
+type driver struct {
+	prefix  []byte
+	filter  *condition // an entry is a candidate if its value matches; nil: all are
+	keyOnly bool       // a candidate is a match without reading its events
+}
+
+// chooseDriver picks the most selective key range for p (see the package
+// documentation); the hash case is handled before.
+func chooseDriver(sp space, p *plan) driver {
+	rest := len(p.heightOther) == 0 && p.hash == nil && len(p.hashOther) == 0
+	for i := range p.attrs {
+		if c := p.attrs[i]; c.stringEquality() {
+			return driver{prefix: byValuePrefix(sp.byValue, c.Tag, c.Arg.Value()), keyOnly: rest && len(p.attrs) == 1}
+		}
+	}
+	if len(p.attrs) > 0 {
+		c := p.attrs[0]
+		return driver{prefix: byKeyPrefix(sp.byKey, c.Tag), filter: &c, keyOnly: rest && len(p.attrs) == 1}
+	}
+	return driver{prefix: []byte{sp.primary}, keyOnly: rest}
+}
+
+// evaluator checks every condition of a plan on one stored item.
+type evaluator func(snap *leveldb.Snapshot, id []byte) (bool, error)
+
+// search walks the driver's range in page order, counting all matches and
+// keeping the identities of the page's.
+func search(ctx context.Context, snap *leveldb.Snapshot, sp space, p *plan, pg Page, eval evaluator) ([][]byte, int, error) {
+	if err := pg.check(); err != nil {
+		return nil, 0, err
+	}
+	col := &collector{skip: pg.skip(), size: pg.Size}
+	if p.heights.empty() {
+		return nil, 0, nil
+	}
+	d := chooseDriver(sp, p)
+	it := snap.NewIterator(heightSpan(d.prefix, p.heights), nil)
+	defer it.Release()
+	step, start := it.Next, it.First
+	if pg.Descending {
+		step, start = it.Prev, it.Last
+	}
+	var last []byte
+	n := 0
+	for ok := start(); ok; ok = step() {
+		if n++; n%1024 == 0 && ctx.Err() != nil {
+			return nil, 0, fmt.Errorf("search stopped: %w", ctx.Err())
+		}
+		id, err := entryID(it.Key(), len(d.prefix), sp.idLen)
+		if err != nil {
+			return nil, 0, err
+		}
+		if last != nil && bytes.Equal(id, last) {
+			continue // this item was already decided by an earlier entry
+		}
+		if d.filter != nil && !d.filter.matches(string(it.Value())) {
+			continue
+		}
+		last = append(last[:0], id...)
+		match := d.keyOnly
+		if !match {
+			if match, err = eval(snap, id); err != nil {
+				return nil, 0, err
+			}
+		}
+		if match {
+			col.add(id)
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, 0, fmt.Errorf("reading the index: %w", err)
+	}
+	return col.ids, col.total, nil
+}
+
+// heightSpan is the part of the range under prefix whose identities start
+// with a height in r.
+func heightSpan(prefix []byte, r heightRange) *util.Range {
+	rng := &util.Range{Start: appendHeight(bytes.Clone(prefix), max(r.lo, 0))}
+	if r.hi == math.MaxInt64 {
+		rng.Limit = util.BytesPrefix(prefix).Limit
+	} else {
+		rng.Limit = appendHeight(bytes.Clone(prefix), r.hi+1)
+	}
+	return rng
+}
+
+// entryID is the item identity in a key of the driver's range: what follows
+// the prefix, without the event sequence number of attribute keys.
+func entryID(key []byte, prefixLen, idLen int) ([]byte, error) {
+	switch len(key) - prefixLen {
+	case idLen, idLen + seqLen:
+		return key[prefixLen : prefixLen+idLen], nil
+	}
+	return nil, errShortKey
+}
+
+// hashCandidate finds the one transaction a tx.hash equality allows.
+func hashCandidate(snap *leveldb.Snapshot, hash []byte) ([]byte, error) {
+	id, err := snap.Get(append([]byte{prefixTxHash}, hash...), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the transaction index: %w", err)
+	}
+	if len(id) != heightLen+indexLen {
+		return nil, errShortKey
+	}
+	return id, nil
+}

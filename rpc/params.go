@@ -1,0 +1,92 @@
+package rpc
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The paging defaults of CometBFT's routes.
+const (
+	defaultPerPage = 30
+	maxPerPage     = 100
+
+	// maxQueryLength bounds query strings, as CometBFT does.
+	maxQueryLength = 512
+)
+
+// perPage applies CometBFT's per_page rule: missing or below 1 means the
+// default, above the maximum means the maximum.
+func perPage(p *int) int {
+	switch {
+	case p == nil || *p < 1:
+		return defaultPerPage
+	case *p > maxPerPage:
+		return maxPerPage
+	}
+	return *p
+}
+
+// checkPage applies CometBFT's page rule once the total is known: a missing
+// page is the first, and a given one must lie in [1, pages].
+func checkPage(p *int, perPage, total int) (int, error) {
+	if p == nil {
+		return 1, nil
+	}
+	pages := (total-1)/perPage + 1
+	if pages < 1 {
+		pages = 1
+	}
+	if *p <= 0 || *p > pages {
+		return 1, fmt.Errorf("page should be within [1, %d] range, given %d", pages, *p)
+	}
+	return *p, nil
+}
+
+// requestedPage is the page to ask the indexer for; a page out of range is
+// answered by checkPage once the total is known.
+func requestedPage(p *int) int {
+	if p == nil || *p < 1 {
+		return 1
+	}
+	return *p
+}
+
+// orderDescending reads order_by; empty means the route's default.
+func orderDescending(orderBy string, defaultDesc bool) (bool, error) {
+	switch orderBy {
+	case "":
+		return defaultDesc, nil
+	case "asc":
+		return false, nil
+	case "desc":
+		return true, nil
+	}
+	return false, errors.New("expected order_by to be either `asc` or `desc` or empty")
+}
+
+// height checks a requested height against the chain, with CometBFT's
+// error texts; nil means latest.
+func (r *routes) height(latest int64, h *int64) (int64, error) {
+	if h == nil {
+		return latest, nil
+	}
+	if *h <= 0 {
+		return 0, fmt.Errorf("height must be greater than 0, but got %d", *h)
+	}
+	if *h > latest {
+		return 0, fmt.Errorf("height %d must be less than or equal to the current blockchain height %d", *h, latest)
+	}
+	if base := r.env.Blocks.Base(); *h < base {
+		return 0, fmt.Errorf("height %d is not available, lowest height is %d", *h, base)
+	}
+	return *h, nil
+}
+
+// nextHeight is the height being decided: validators and consensus params
+// are known for it, unless the node is catching up.
+func (r *routes) nextHeight() int64 {
+	if r.env.Consensus.IsCatchingUp() {
+		return r.env.Blocks.Height()
+	}
+	return r.env.Blocks.Height() + 1
+}
