@@ -26,6 +26,9 @@ type Config struct {
 	NewCore  CoreFactory
 	// Key is the validator key; nil for a node that only follows.
 	Key crypto.PrivKey
+	// Describe returns the core's own round or view state for RPC; may be
+	// nil.
+	Describe func(consensus.Core) any
 	// SyncInterval is how often the engine asks peers how far they are.
 	SyncInterval time.Duration
 	Logger       *slog.Logger
@@ -129,6 +132,14 @@ func New(cfg Config, p Parts) (*Engine, error) {
 	e.refreshVerifyContext()
 	e.publish()
 	return e, nil
+}
+
+// PubKey is the validator key's public half, nil for a node without one.
+func (e *Engine) PubKey() crypto.PubKey {
+	if e.cfg.Key == nil {
+		return nil
+	}
+	return e.cfg.Key.PubKey()
 }
 
 // SetMempool gives the engine its mempool, which is built after the

@@ -59,6 +59,8 @@ func (e *Engine) handle(ctx context.Context, ev event) error {
 		e.sync.status(ev)
 	case byIDRequest:
 		e.answerByID(ev)
+	case evidenceSubmitted:
+		e.evidence.add(ev.ev)
 	}
 	return nil
 }

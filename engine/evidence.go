@@ -186,3 +186,52 @@ func verifyDuplicateVote(ev *types.DuplicateVoteEvidence, chainID string, vals *
 	}
 	return nil
 }
+
+// evidenceSubmitted is evidence a client sent (broadcast_evidence), already
+// verified.
+type evidenceSubmitted struct{ ev *types.DuplicateVoteEvidence }
+
+// AddEvidence verifies evidence a client submitted against the stored
+// chain and queues it for a block. Safe from any goroutine.
+func (e *Engine) AddEvidence(ev types.Evidence) error {
+	dve, ok := ev.(*types.DuplicateVoteEvidence)
+	if !ok {
+		return fmt.Errorf("evidence of type %T is not accepted; only duplicate votes", ev)
+	}
+	if err := dve.ValidateBasic(); err != nil {
+		return err
+	}
+	h := dve.Height()
+	if h > e.p.Blocks.Height() {
+		return fmt.Errorf("evidence for height %d, which is not decided yet", h)
+	}
+	vals, err := e.p.States.LoadValidators(h)
+	if err != nil {
+		return fmt.Errorf("validators of height %d: %w", h, err)
+	}
+	meta, err := e.p.Blocks.LoadBlockMeta(h)
+	if err != nil || meta == nil {
+		return fmt.Errorf("block %d is not stored (%v)", h, err)
+	}
+	if !dve.Timestamp.Equal(meta.Header.Time) {
+		return fmt.Errorf("evidence time %v is not block %d's time %v", dve.Timestamp, h, meta.Header.Time)
+	}
+	if err := verifyDuplicateVote(dve, e.View().ChainID, vals); err != nil {
+		return err
+	}
+	e.post(evidenceSubmitted{dve})
+	return nil
+}
+
+func (p *evidencePool) add(ev *types.DuplicateVoteEvidence) {
+	h := string(ev.Hash())
+	if p.done[h] {
+		return
+	}
+	for _, have := range p.pendingEv {
+		if string(have.Hash()) == h {
+			return
+		}
+	}
+	p.pendingEv = append(p.pendingEv, ev)
+}

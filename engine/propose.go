@@ -30,6 +30,9 @@ func (e *Engine) propose(ctx context.Context, height int64, round int32) error {
 	}
 	params := e.state.ConsensusParams
 	evidence := e.evidence.pending(params.Evidence.MaxBytes)
+	if evidence == nil {
+		evidence = []types.Evidence{} // CometBFT's events show [] for none, not null
+	}
 	maxData := types.MaxDataBytes(params.Block.MaxBytes, evidenceBytes(evidence), e.state.Validators.Size())
 	if params.Block.MaxBytes == -1 {
 		maxData = types.MaxDataBytesNoEvidence(types.MaxBlockSizeBytes, e.state.Validators.Size())

@@ -49,8 +49,8 @@ func (e *Engine) publish() {
 		if old := e.views.Load(); old != nil && (old.Core.Round != v.Core.Round || old.Core.Step != v.Core.Step) {
 			e.log.Info("consensus moved", "height", v.Core.Height, "round", v.Core.Round, "step", v.Core.Step)
 		}
-		if d, ok := e.core.(interface{ Details() any }); ok {
-			v.Details = d.Details()
+		if e.cfg.Describe != nil {
+			v.Details = e.cfg.Describe(e.core)
 		}
 	}
 	e.views.Store(v)

@@ -7,16 +7,19 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/bftnode/bftnode/abci"
 	"github.com/bftnode/bftnode/config"
 	"github.com/bftnode/bftnode/engine"
+	"github.com/bftnode/bftnode/indexer"
 	"github.com/bftnode/bftnode/internal/home"
 	"github.com/bftnode/bftnode/internal/version"
 	"github.com/bftnode/bftnode/mempool"
 	"github.com/bftnode/bftnode/p2p"
 	"github.com/bftnode/bftnode/store"
 	"github.com/bftnode/bftnode/wal"
+	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/types"
 )
 
@@ -35,6 +38,7 @@ type Node struct {
 	host    *p2p.Host
 	engine  *engine.Engine
 	bus     *types.EventBus
+	index   *indexer.Indexer // nil with [tx_index] indexer = "null"
 
 	closers []func() error
 }
@@ -75,6 +79,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (n *Node,
 	if err := n.engine.Handshake(ctx); err != nil {
 		return nil, err
 	}
+	if n.index != nil {
+		if _, err := n.index.Recover(n.blocks, n.states); err != nil {
+			return nil, fmt.Errorf("catching up the transaction index: %w", err)
+		}
+	}
 	if err := n.buildMempool(ctx); err != nil {
 		return nil, err
 	}
@@ -101,6 +110,12 @@ func (n *Node) openStorage() (err error) {
 	}
 	n.wal = w
 	n.closers = append(n.closers, w.Close)
+	if n.cfg.TxIndex.Indexer != "null" {
+		if n.index, err = indexer.Open(filepath.Join(dir, "tx_index.db")); err != nil {
+			return fmt.Errorf("opening the transaction index: %w", err)
+		}
+		n.closers = append(n.closers, n.index.Close)
+	}
 	return nil
 }
 
@@ -119,15 +134,24 @@ func (n *Node) buildEngine() error {
 		return err
 	}
 	n.closers = append(n.closers, n.bus.Stop)
+	parts := engine.Parts{
+		Genesis: n.genesis, Blocks: n.blocks, States: n.states, WAL: n.wal,
+		App: n.app.Consensus, AppInfo: n.app.Query, Net: &network{n: n}, EventBus: n.bus,
+	}
+	if n.index != nil {
+		parts.Listeners = append(parts.Listeners, func(block *types.Block, resp *abcitypes.ResponseFinalizeBlock) {
+			if err := n.index.Index(block.Height, block.Txs, resp); err != nil {
+				n.log.Error("indexing a block", "height", block.Height, "err", err)
+			}
+		})
+	}
 	n.engine, err = engine.New(engine.Config{
 		Protocol: n.cfg.Consensus.Protocol,
 		NewCore:  factory,
+		Describe: describeCore,
 		Key:      pv.Key.PrivKey,
 		Logger:   n.log.With("module", "consensus"),
-	}, engine.Parts{
-		Genesis: n.genesis, Blocks: n.blocks, States: n.states, WAL: n.wal,
-		App: n.app.Consensus, AppInfo: n.app.Query, Net: &network{n: n}, EventBus: n.bus,
-	})
+	}, parts)
 	return err
 }
 
@@ -203,6 +227,15 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	defer n.host.Stop()
 	go n.gossip.Run(ctx)
+	server, err := n.startRPC(ctx)
+	if err != nil {
+		return fmt.Errorf("rpc: %w", err)
+	}
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		_ = server.Shutdown(sctx)
+	}()
 	n.log.Info("node started", "protocol", n.cfg.Consensus.Protocol, "chain", n.genesis.ChainID,
 		"height", n.engine.State().LastBlockHeight, "node_id", n.host.ID(), "p2p", n.host.ListenAddr())
 	errs := make(chan error, 2)

@@ -1,0 +1,267 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+)
+
+// Ports of node i are laid out from a base port, as `bftnode testnet
+// --base-port` lays them out: base + 10*i + offset.
+const (
+	offsetP2P     = 0
+	offsetRPC     = 1
+	offsetApp     = 2
+	offsetMetrics = 3
+	portsPerNode  = 10
+)
+
+// Options describe a network to start.
+type Options struct {
+	Protocol   string // "tendermint" or "pbft"
+	Validators int
+	FullNodes  int
+	// ExternalApp backs every node with its own `abci-cli kvstore` process
+	// over TCP; otherwise nodes use the built-in kvstore.
+	ExternalApp bool
+	// ExtraFlags are passed to every `bftnode start`.
+	ExtraFlags []string
+}
+
+// Cluster is a running network of bftnode processes on loopback.
+type Cluster struct {
+	Dir      string
+	BasePort int
+	Opts     Options
+	Nodes    []*Node
+	bin      string
+	abciCLI  string
+	logf     func(format string, args ...any)
+}
+
+// Node is one bftnode process and, with ExternalApp, its application.
+type Node struct {
+	Index   int
+	Home    string
+	RPCAddr string // host:port
+	AppAddr string // host:port
+	node    *exec.Cmd
+	app     *exec.Cmd
+	nodeLog *os.File
+	appLog  *os.File
+}
+
+// NewCluster generates the homes of a network with `bftnode testnet` under
+// dir. It starts nothing.
+func NewCluster(dir string, opts Options, logf func(string, ...any)) (*Cluster, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{Dir: dir, Opts: opts, bin: bin, logf: logf}
+	if opts.ExternalApp {
+		if c.abciCLI, err = ABCICLI(); err != nil {
+			return nil, err
+		}
+	}
+	total := opts.Validators + opts.FullNodes
+	if c.BasePort, err = freePortRange(total * portsPerNode); err != nil {
+		return nil, err
+	}
+	args := []string{"testnet", "--v", strconv.Itoa(opts.Validators), "--n", strconv.Itoa(opts.FullNodes),
+		"--o", dir, "--starting-ip-address", "127.0.0.1", "--base-port", strconv.Itoa(c.BasePort),
+		"--protocol", opts.Protocol, "--chain-id", "e2e-" + opts.Protocol}
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("bftnode %v: %v\n%s", args, err, out)
+	}
+	for i := 0; i < total; i++ {
+		c.Nodes = append(c.Nodes, &Node{
+			Index:   i,
+			Home:    filepath.Join(dir, "node"+strconv.Itoa(i)),
+			RPCAddr: "127.0.0.1:" + strconv.Itoa(c.port(i, offsetRPC)),
+			AppAddr: "127.0.0.1:" + strconv.Itoa(c.port(i, offsetApp)),
+		})
+	}
+	return c, nil
+}
+
+func (c *Cluster) port(i, offset int) int { return c.BasePort + portsPerNode*i + offset }
+
+// freePortRange finds n consecutive free TCP ports on 127.0.0.1.
+func freePortRange(n int) (int, error) {
+	for attempt := 0; attempt < 50; attempt++ {
+		base := 20000 + rand.IntN(40000-n)
+		ok := true
+		for p := base; p < base+n && ok; p++ {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				ok = false
+				continue
+			}
+			l.Close()
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("no range of %d free ports found on 127.0.0.1", n)
+}
+
+// StartAll starts every node (and app).
+func (c *Cluster) StartAll() error {
+	for i := range c.Nodes {
+		if err := c.Start(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Start starts node i, and its app first when the cluster uses external
+// apps and the app is not running.
+func (c *Cluster) Start(i int) error {
+	n := c.Nodes[i]
+	if c.Opts.ExternalApp && n.app == nil {
+		if err := c.StartApp(i); err != nil {
+			return err
+		}
+	}
+	args := []string{"start", "--home", n.Home}
+	if c.Opts.ExternalApp {
+		args = append(args, "--proxy_app", "tcp://"+n.AppAddr)
+	}
+	args = append(args, c.Opts.ExtraFlags...)
+	logFile, err := os.OpenFile(filepath.Join(n.Home, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(c.bin, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("starting node %d: %w", i, err)
+	}
+	n.node, n.nodeLog = cmd, logFile
+	c.logf("node %d started (pid %d, rpc %s)", i, cmd.Process.Pid, n.RPCAddr)
+	return nil
+}
+
+// StartApp starts `abci-cli kvstore` for node i and waits until it accepts
+// connections.
+func (c *Cluster) StartApp(i int) error {
+	n := c.Nodes[i]
+	logFile, err := os.OpenFile(filepath.Join(n.Home, "app.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(c.abciCLI, "kvstore", "--address", "tcp://"+n.AppAddr)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("starting abci-cli for node %d: %w", i, err)
+	}
+	n.app, n.appLog = cmd, logFile
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if conn, err := net.Dial("tcp", n.AppAddr); err == nil {
+			conn.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("abci-cli for node %d did not listen on %s within 20s", i, n.AppAddr)
+}
+
+// Kill sends SIGKILL to node i (not its app) and reaps it.
+func (c *Cluster) Kill(i int) error { return c.signal(i, syscall.SIGKILL) }
+
+// Stop sends SIGTERM to node i and waits for it to exit.
+func (c *Cluster) Stop(i int) error { return c.signal(i, syscall.SIGTERM) }
+
+func (c *Cluster) signal(i int, sig syscall.Signal) error {
+	n := c.Nodes[i]
+	if n.node == nil {
+		return nil
+	}
+	_ = n.node.Process.Signal(sig)
+	done := make(chan error, 1)
+	go func() { done <- n.node.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = n.node.Process.Kill()
+		<-done
+	}
+	n.nodeLog.Close()
+	n.node = nil
+	c.logf("node %d stopped with %v", i, sig)
+	return nil
+}
+
+// Pause stops node i with SIGSTOP; Resume continues it.
+func (c *Cluster) Pause(i int) error  { return c.Nodes[i].node.Process.Signal(syscall.SIGSTOP) }
+func (c *Cluster) Resume(i int) error { return c.Nodes[i].node.Process.Signal(syscall.SIGCONT) }
+
+// Shutdown stops every node and app.
+func (c *Cluster) Shutdown() {
+	for i, n := range c.Nodes {
+		if n.node != nil {
+			_ = c.Stop(i)
+		}
+		if n.app != nil {
+			_ = n.app.Process.Kill()
+			_ = n.app.Wait()
+			n.appLog.Close()
+			n.app = nil
+		}
+	}
+}
+
+// Client returns a CometBFT RPC client for node i.
+func (c *Cluster) Client(i int) (*rpchttp.HTTP, error) {
+	return rpchttp.New("http://"+c.Nodes[i].RPCAddr, "/websocket")
+}
+
+// WaitHeight waits until node i reports a latest block height of at least h.
+func (c *Cluster) WaitHeight(ctx context.Context, i int, h int64) error {
+	cl, err := c.Client(i)
+	if err != nil {
+		return err
+	}
+	var last error
+	for {
+		st, err := cl.Status(ctx)
+		if err == nil && st.SyncInfo.LatestBlockHeight >= h {
+			return nil
+		}
+		if err != nil {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("node %d did not reach height %d: %w (last error: %v)", i, h, ctx.Err(), last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// LogTail returns the last bytes of node i's log, for failure messages.
+func (c *Cluster) LogTail(i int, max int64) string {
+	b, err := os.ReadFile(filepath.Join(c.Nodes[i].Home, "node.log"))
+	if err != nil {
+		return err.Error()
+	}
+	if int64(len(b)) > max {
+		b = b[int64(len(b))-max:]
+	}
+	return string(b)
+}

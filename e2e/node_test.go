@@ -1,0 +1,183 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestValidatorsCommitAndSurviveKill is the node's acceptance test, for each
+// protocol: four validators, each backed by its own `abci-cli kvstore` over
+// TCP, commit transactions sent to any node's RPC; every node answers
+// abci_query for them; a validator killed with SIGKILL right after
+// acknowledging transactions and restarted catches up, loses none of them,
+// and agrees with the others on every block and app hash.
+func TestValidatorsCommitAndSurviveKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	for _, protocol := range []string{"tendermint", "pbft"} {
+		t.Run(protocol, func(t *testing.T) { runCommitAndKill(t, protocol) })
+	}
+}
+
+func runCommitAndKill(t *testing.T, protocol string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	c, err := NewCluster(t.TempDir(), Options{Protocol: protocol, Validators: 4, ExternalApp: true}, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown()
+	defer dumpLogsOnFailure(t, c)
+	if err := c.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range c.Nodes {
+		if err := c.WaitHeight(ctx, i, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Transactions to every node's RPC.
+	acked := map[string]string{}
+	for round := 0; round < 5; round++ {
+		for i := range c.Nodes {
+			k, v := fmt.Sprintf("k-%s-%d-%d", protocol, round, i), fmt.Sprintf("v%d", round*10+i)
+			if err := sendTx(ctx, c, i, k, v); err != nil {
+				t.Fatal(err)
+			}
+			acked[k] = v
+		}
+	}
+
+	// The victim acknowledges a burst of transactions and is killed at once.
+	const victim = 2
+	for j := 0; j < 20; j++ {
+		k, v := fmt.Sprintf("burst-%s-%d", protocol, j), fmt.Sprintf("b%d", j)
+		if err := sendTx(ctx, c, victim, k, v); err != nil {
+			t.Fatal(err)
+		}
+		acked[k] = v
+	}
+	if err := c.Kill(victim); err != nil {
+		t.Fatal(err)
+	}
+
+	// The others keep going; the victim comes back and catches up.
+	h, err := latestHeight(ctx, c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitHeight(ctx, 0, h+3); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(victim); err != nil {
+		t.Fatal(err)
+	}
+	waitAllCommitted(ctx, t, c, acked)
+	checkAgreement(ctx, t, c)
+}
+
+func dumpLogsOnFailure(t *testing.T, c *Cluster) {
+	if !t.Failed() || os.Getenv("E2E_QUIET") != "" {
+		return
+	}
+	for i := range c.Nodes {
+		t.Logf("--- node %d log tail ---\n%s", i, c.LogTail(i, 4000))
+	}
+}
+
+func sendTx(ctx context.Context, c *Cluster, node int, key, value string) error {
+	cl, err := c.Client(node)
+	if err != nil {
+		return err
+	}
+	res, err := cl.BroadcastTxSync(ctx, []byte(key+"="+value))
+	if err != nil {
+		return fmt.Errorf("broadcast_tx_sync %s to node %d: %w", key, node, err)
+	}
+	if res.Code != 0 {
+		return fmt.Errorf("broadcast_tx_sync %s to node %d: code %d log %q", key, node, res.Code, res.Log)
+	}
+	return nil
+}
+
+func latestHeight(ctx context.Context, c *Cluster, node int) (int64, error) {
+	cl, err := c.Client(node)
+	if err != nil {
+		return 0, err
+	}
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.SyncInfo.LatestBlockHeight, nil
+}
+
+// waitAllCommitted waits until every node answers abci_query with the
+// acknowledged value of every key.
+func waitAllCommitted(ctx context.Context, t *testing.T, c *Cluster, acked map[string]string) {
+	t.Helper()
+	for i := range c.Nodes {
+		cl, err := c.Client(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range acked {
+			for {
+				res, err := cl.ABCIQuery(ctx, "", []byte(k))
+				if err == nil && string(res.Response.Value) == v {
+					break
+				}
+				if ctx.Err() != nil {
+					t.Fatalf("node %d never answered %s=%s (last: %v, %v)", i, k, v, res, err)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+}
+
+// checkAgreement compares every block and app hash all nodes share, and
+// checks that no transaction appears twice in the chain.
+func checkAgreement(ctx context.Context, t *testing.T, c *Cluster) {
+	t.Helper()
+	minHeight := int64(-1)
+	for i := range c.Nodes {
+		h, err := latestHeight(ctx, c, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if minHeight < 0 || h < minHeight {
+			minHeight = h
+		}
+	}
+	seen := map[string]int64{}
+	for h := int64(1); h <= minHeight; h++ {
+		var hash, appHash []byte
+		for i := range c.Nodes {
+			cl, _ := c.Client(i)
+			b, err := cl.Block(ctx, &h)
+			if err != nil {
+				t.Fatalf("node %d block %d: %v", i, h, err)
+			}
+			if i == 0 {
+				hash, appHash = b.BlockID.Hash, b.Block.AppHash
+				for _, tx := range b.Block.Txs {
+					if prev, dup := seen[string(tx)]; dup {
+						t.Errorf("tx %q committed twice, at heights %d and %d", tx, prev, h)
+					}
+					seen[string(tx)] = h
+				}
+				continue
+			}
+			if !bytes.Equal(b.BlockID.Hash, hash) || !bytes.Equal(b.Block.AppHash, appHash) {
+				t.Fatalf("height %d: node %d has block %X app hash %X, node 0 has %X %X", h, i, b.BlockID.Hash, b.Block.AppHash, hash, appHash)
+			}
+		}
+	}
+}

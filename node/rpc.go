@@ -1,0 +1,205 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+	cmtp2p "github.com/cometbft/cometbft/p2p"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	"github.com/cometbft/cometbft/types"
+	"github.com/cometbft/cometbft/version"
+
+	"github.com/bftnode/bftnode/consensus"
+	bftversion "github.com/bftnode/bftnode/internal/version"
+	"github.com/bftnode/bftnode/mempool"
+	"github.com/bftnode/bftnode/p2p"
+	"github.com/bftnode/bftnode/pbft"
+	"github.com/bftnode/bftnode/rpc"
+	"github.com/bftnode/bftnode/tendermint"
+)
+
+// rpcMempool adapts the mempool to the RPC routes: admission is
+// synchronous and durable, so the app's answer is ready when CheckTx
+// returns.
+type rpcMempool struct{ mp *mempool.Mempool }
+
+func (m rpcMempool) CheckTx(tx types.Tx) (<-chan *abcitypes.ResponseCheckTx, error) {
+	res, err := m.mp.CheckTx(context.Background(), tx, "")
+	if errors.Is(err, mempool.ErrTxInCache) {
+		return nil, rpc.ErrTxInCache
+	}
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan *abcitypes.ResponseCheckTx, 1)
+	ch <- res
+	return ch, nil
+}
+
+func (m rpcMempool) Size() int        { return m.mp.Size() }
+func (m rpcMempool) SizeBytes() int64 { return m.mp.SizeBytes() }
+func (m rpcMempool) Flush()           { _ = m.mp.Flush() }
+func (m rpcMempool) Txs(limit int) types.Txs {
+	return toTxs(m.mp.Txs(limit))
+}
+
+// rpcApp gives the routes the query connection, and check_tx a CheckTx
+// that leaves the mempool alone.
+type rpcApp struct{ n *Node }
+
+func (a rpcApp) Query(ctx context.Context, req *abcitypes.RequestQuery) (*abcitypes.ResponseQuery, error) {
+	return a.n.app.Query.Query(ctx, req)
+}
+
+func (a rpcApp) Info(ctx context.Context, req *abcitypes.RequestInfo) (*abcitypes.ResponseInfo, error) {
+	return a.n.app.Query.Info(ctx, req)
+}
+
+func (a rpcApp) CheckTx(ctx context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
+	return a.n.app.Mempool.CheckTx(ctx, req)
+}
+
+// rpcP2P describes the node's network.
+type rpcP2P struct{ n *Node }
+
+func (r rpcP2P) NodeInfo() cmtp2p.DefaultNodeInfo {
+	n := r.n
+	return cmtp2p.DefaultNodeInfo{
+		ProtocolVersion: cmtp2p.NewProtocolVersion(version.P2PProtocol, version.BlockProtocol, n.engine.State().Version.Consensus.App),
+		DefaultNodeID:   cmtp2p.ID(n.host.ID()),
+		ListenAddr:      n.host.ListenAddr(),
+		Network:         n.genesis.ChainID,
+		Version:         bftversion.Semver,
+		Channels:        []byte{p2p.ChannelConsensus, p2p.ChannelBlocksync, p2p.ChannelMempool},
+		Moniker:         n.cfg.Moniker,
+		Other:           cmtp2p.DefaultNodeInfoOther{TxIndex: txIndexStatus(n.cfg.TxIndex.Indexer), RPCAddress: n.cfg.RPC.ListenAddress},
+	}
+}
+
+func txIndexStatus(indexer string) string {
+	if indexer == "null" {
+		return "off"
+	}
+	return "on"
+}
+
+func (r rpcP2P) Listening() (bool, []string) {
+	return true, []string{r.n.host.ListenAddr()}
+}
+
+func (r rpcP2P) Peers() []coretypes.Peer {
+	var out []coretypes.Peer
+	for _, p := range r.n.host.Peers() {
+		host, _, _ := net.SplitHostPort(p.RemoteAddr)
+		out = append(out, coretypes.Peer{
+			NodeInfo: cmtp2p.DefaultNodeInfo{
+				DefaultNodeID: cmtp2p.ID(p.ID), ListenAddr: p.ListenAddr, Network: r.n.genesis.ChainID, Version: p.Version,
+				Channels: []byte{p2p.ChannelConsensus, p2p.ChannelBlocksync, p2p.ChannelMempool},
+			},
+			IsOutbound: p.Outbound,
+			RemoteIP:   host,
+		})
+	}
+	return out
+}
+
+func (r rpcP2P) DialSeeds(seeds []string) error { return r.n.host.Dial(seeds, false) }
+func (r rpcP2P) DialPeers(peers []string, persistent, _, _ bool) error {
+	return r.n.host.Dial(peers, persistent)
+}
+
+// rpcConsensus shows the engine's published view.
+type rpcConsensus struct{ n *Node }
+
+func (c rpcConsensus) IsCatchingUp() bool { return c.n.engine.View().CatchingUp }
+
+func (c rpcConsensus) PeerStates() []coretypes.PeerStateInfo { return []coretypes.PeerStateInfo{} }
+
+func (c rpcConsensus) RoundState() rpc.RoundState {
+	v := c.n.engine.View()
+	rs := rpc.RoundState{Protocol: v.Protocol, Votes: []rpc.RoundVotes{}}
+	step := stepNumber(v.Core.Step)
+	rs.HeightRoundStep = fmt.Sprintf("%d/%d/%d", v.Core.Height, v.Core.Round, step)
+	proposer := int32(-1)
+	switch d := v.Details.(type) {
+	case tendermint.RoundState:
+		proposer = d.Proposer
+		rs.ProposalBlockHash = blockHash(d.Proposal)
+		rs.LockedBlockHash = blockHash(d.LockedValue)
+		rs.ValidBlockHash = blockHash(d.ValidValue)
+	case pbft.State:
+		proposer = d.Primary
+	}
+	if v.Validators != nil && proposer >= 0 {
+		if addr, _ := v.Validators.GetByIndex(proposer); addr != nil {
+			rs.Proposer = rpc.RoundProposer{Address: addr, Index: proposer}
+		}
+	}
+	if v.Details != nil {
+		rs.Details, _ = json.Marshal(v.Details)
+	}
+	return rs
+}
+
+// stepNumber maps a core's step name to CometBFT's RoundStepType numbers
+// (PBFT: 1 normal operation, 2 view change).
+func stepNumber(step string) int {
+	switch strings.ToLower(step) {
+	case "new-height", "newheight", "wait", "commit-wait", "normal":
+		return 1
+	case "new-round", "newround", "view-change":
+		return 2
+	case "propose":
+		return 3
+	case "prevote":
+		return 4
+	case "prevote-wait":
+		return 5
+	case "precommit":
+		return 6
+	case "precommit-wait":
+		return 7
+	case "commit", "decided":
+		return 8
+	}
+	return 0
+}
+
+func blockHash(id consensus.ID) []byte {
+	if len(id) < 32 {
+		return nil
+	}
+	return []byte(id)[:32]
+}
+
+// describeCore is the engine's Describe hook: each core's own state.
+func describeCore(c consensus.Core) any {
+	switch c := c.(type) {
+	case *tendermint.Core:
+		return c.RoundState()
+	case *pbft.Core:
+		return c.State()
+	}
+	return nil
+}
+
+// startRPC opens the indexer and serves the routes.
+func (n *Node) startRPC(ctx context.Context) (*rpc.Server, error) {
+	env := &rpc.Env{
+		Genesis: n.genesis, Blocks: n.blocks, States: n.states, EventBus: n.bus,
+		Mempool: rpcMempool{n.mempool}, App: rpcApp{n}, P2P: rpcP2P{n}, Consensus: rpcConsensus{n},
+		Evidence: n.engine,
+	}
+	if n.index != nil {
+		env.TxIndexer, env.BlockIndexer = n.index, n.index
+	}
+	if pv := n.engine.PubKey(); pv != nil {
+		env.PubKey = pv
+	}
+	return rpc.Start(ctx, n.cfg.RPC, env, n.log.With("module", "rpc"))
+}
