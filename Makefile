@@ -4,12 +4,20 @@ SEEDS     ?= 200
 FUZZTIME  ?= 30s
 PKGS      := ./...
 
-.PHONY: all build test vet race sim fuzz clean proto
+.PHONY: all build localnet test vet race sim fuzz clean proto
 
 all: build
 
 build:
 	$(GO) build -o bin/ ./cmd/...
+
+# The first command: four validators on loopback, each backed by its own
+# built-in kvstore process over a unix socket, with a light transaction
+# load and a live status line; Ctrl-C stops everything. Pass flags with
+# LOCALNET_ARGS, e.g. make localnet LOCALNET_ARGS="--protocol pbft".
+LOCALNET_ARGS ?=
+localnet: build
+	bin/bftnode localnet $(LOCALNET_ARGS)
 
 # The full test suite: vet, unit and table tests, the purity check of the
 # consensus cores and a short simulator sweep. Keep it under ~15 minutes on
@@ -40,7 +48,7 @@ clean:
 # pins. CometBFT's .proto files come from the module cache.
 PROTO_OUT := wire/wirepb
 proto:
-	@command -v protoc >/dev/null || { echo "protoc not found: install it (Debian: apt-get install -y protobuf-compiler)"; exit 1; }
+	@command -v protoc >/dev/null || apt-get install -y protobuf-compiler >/dev/null || { echo "protoc not found and could not be installed: install it (Debian: apt-get install -y protobuf-compiler)"; exit 1; }
 	$(GO) mod download github.com/cosmos/gogoproto github.com/cometbft/cometbft
 	$(GO) install github.com/cosmos/gogoproto/protoc-gen-gocosmos@$$($(GO) list -m -f '{{.Version}}' github.com/cosmos/gogoproto)
 	@set -e; \

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
 	"github.com/bftnode/bftnode/internal/testnet"
 )
 
@@ -29,12 +31,14 @@ type Options struct {
 	Out    io.Writer
 }
 
-// process is one child process and its log file.
+// process is one child process and its log file. exited closes when the
+// process ends; err is how it ended.
 type process struct {
-	name string
-	cmd  *exec.Cmd
-	log  *os.File
-	done chan error
+	name   string
+	cmd    *exec.Cmd
+	log    *os.File
+	exited chan struct{}
+	err    error
 }
 
 // Run starts the network and blocks until ctx ends or a process dies.
@@ -69,6 +73,9 @@ func Run(ctx context.Context, o Options) error {
 		procs = append(procs, node)
 		rpcs = append(rpcs, "http://127.0.0.1:"+strconv.Itoa(n.Ports.RPC))
 	}
+	if err := waitReady(ctx, rpcs); err != nil {
+		return err
+	}
 	fmt.Fprintf(o.Out, "bftnode localnet: %d validators, protocol %s, homes in %s\n", len(nodes), o.Protocol, o.Dir)
 	for i, u := range rpcs {
 		fmt.Fprintf(o.Out, "  node%d  rpc %s   log %s\n", i, u, filepath.Join(nodes[i].Dir, "node.log"))
@@ -83,8 +90,11 @@ func Run(ctx context.Context, o Options) error {
 	died := make(chan error, len(procs))
 	for _, p := range procs {
 		go func(p *process) {
-			err := <-p.done
-			died <- fmt.Errorf("%s exited (%v); see %s", p.name, err, p.log.Name())
+			select {
+			case <-p.exited:
+				died <- fmt.Errorf("%s exited (%v); see %s", p.name, p.err, p.log.Name())
+			case <-ctx.Done():
+			}
 		}(p)
 	}
 	status := newStatus(o.Out, rpcs, o.Protocol, load)
@@ -119,8 +129,11 @@ func start(name, logPath, bin string, args ...string) (*process, error) {
 		log.Close()
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	p := &process{name: name, cmd: cmd, log: log, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait() }()
+	p := &process{name: name, cmd: cmd, log: log, exited: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
 	return p, nil
 }
 
@@ -131,10 +144,10 @@ func stopAll(procs []*process) {
 		p := procs[i]
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-p.done:
+		case <-p.exited:
 		case <-time.After(10 * time.Second):
 			_ = p.cmd.Process.Kill()
-			<-p.done
+			<-p.exited
 		}
 		p.log.Close()
 	}
@@ -153,4 +166,31 @@ func waitSocket(ctx context.Context, path string) error {
 		}
 	}
 	return errors.New("the application did not open its socket within 15s")
+}
+
+// waitReady waits until every node's RPC answers and the chain has its
+// first block.
+func waitReady(ctx context.Context, rpcs []string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for _, u := range rpcs {
+		c, err := rpchttp.New(u, "/websocket")
+		if err != nil {
+			return err
+		}
+		for {
+			st, err := c.Status(ctx)
+			if err == nil && st.SyncInfo.LatestBlockHeight > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s did not come up within a minute (last error: %v)", u, err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }
