@@ -7,6 +7,9 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/cometbft/cometbft/types"
 )
 
 // TestValidatorsCommitAndSurviveKill is the node's acceptance test, for each
@@ -166,6 +169,7 @@ func checkAgreement(ctx context.Context, t *testing.T, c *Cluster) {
 				t.Fatalf("node %d block %d: %v", i, h, err)
 			}
 			if i == 0 {
+				verifyCommit(ctx, t, cl, h)
 				hash, appHash = b.BlockID.Hash, b.Block.AppHash
 				for _, tx := range b.Block.Txs {
 					if prev, dup := seen[string(tx)]; dup {
@@ -179,5 +183,27 @@ func checkAgreement(ctx context.Context, t *testing.T, c *Cluster) {
 				t.Fatalf("height %d: node %d has block %X app hash %X, node 0 has %X %X", h, i, b.BlockID.Hash, b.Block.AppHash, hash, appHash)
 			}
 		}
+	}
+}
+
+// verifyCommit checks with CometBFT's own code that the commit a node
+// serves for height h is signed by more than 2/3 of that height's
+// validators.
+func verifyCommit(ctx context.Context, t *testing.T, cl *rpchttp.HTTP, h int64) {
+	t.Helper()
+	c, err := cl.Commit(ctx, &h)
+	if err != nil {
+		t.Fatalf("commit %d: %v", h, err)
+	}
+	vals, err := cl.Validators(ctx, &h, nil, nil)
+	if err != nil {
+		t.Fatalf("validators %d: %v", h, err)
+	}
+	set, err := types.ValidatorSetFromExistingValidators(vals.Validators)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.VerifyCommit(c.ChainID, c.Commit.BlockID, h, c.Commit); err != nil {
+		t.Fatalf("commit of height %d does not verify: %v", h, err)
 	}
 }
