@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/bftnode/bftnode/consensus"
 	"github.com/bftnode/bftnode/state"
@@ -100,14 +101,16 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 		}
 		defer mp.Unlock()
 	}
-	resp, err := e.finalize(ctx, block, blockID, e.state.LastValidators)
+	start := time.Now()
+	lastVals := e.state.LastValidators
+	resp, err := e.finalize(ctx, block, blockID, lastVals)
 	if err != nil {
 		return nil, err
 	}
-	next, err := e.commitState(ctx, block, blockID, resp)
-	if err != nil {
+	if _, err := e.commitState(ctx, block, blockID, resp); err != nil {
 		return nil, err
 	}
+	took := time.Since(start)
 	if mp := e.p.Mempool; mp != nil {
 		if err := mp.Update(block.Height, block.Txs.ToSliceOfBytes(), resp.TxResults); err != nil {
 			return nil, fmt.Errorf("mempool update after block %d: %w", block.Height, err)
@@ -117,7 +120,7 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 	e.evidence.committed(block)
 	e.evidence.promote(e)
 	e.blocks.prune(block.Height)
-	e.publishBlockEvents(block, blockID, resp, next)
+	e.publishBlockEvents(block, blockID, resp, lastVals, took)
 	return resp, nil
 }
 
