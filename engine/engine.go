@@ -176,6 +176,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.enqueue(consensus.TxsAvailable{})
 		case <-syncTick.C:
 			e.sync.poll()
+			e.refetchMissing()
 		}
 		if err := e.drain(ctx); err != nil {
 			return e.stopped(ctx, err)

@@ -35,6 +35,19 @@ func (e *Engine) decide(ctx context.Context, d consensus.Decide) error {
 	return e.execute(ctx, d, block)
 }
 
+// refetchMissing asks peers again for blocks a decision or a verdict
+// waits for: a request or its answer may have been lost.
+func (e *Engine) refetchMissing() {
+	if e.waiting != nil && e.blocks.get(e.waiting.d.Value) == nil {
+		e.sync.fetchByID(e.waiting.d.Value)
+	}
+	for _, r := range e.verdicts.waiting {
+		if e.blocks.get(r.Value) == nil {
+			e.sync.fetchByID(r.Value)
+		}
+	}
+}
+
 // blockArrived resumes a decision that waited for its block.
 func (e *Engine) blockArrived(ctx context.Context) error {
 	if e.waiting != nil && e.blocks.get(e.waiting.d.Value) != nil {
