@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -76,4 +77,21 @@ func TestVerifierChecksEveryNestedSignature(t *testing.T) {
 	if err := v.message(&outsider); err == nil {
 		t.Fatal("a vote from a non-validator index was accepted")
 	}
+}
+
+func TestVerifierDoesNotBlameMessagesBeyondKnownSets(t *testing.T) {
+	v, keys := verifierFor(t, 4)
+	stranger := ed25519.GenPrivKey()
+	far := consensus.Vote{Type: consensus.Prevote, Height: 9, Value: testID(1), Validator: 1, Timestamp: time.Unix(1, 0).UTC()}
+	far.Signature = sign(t, stranger, &far)
+	if err := v.message(&far); !errors.Is(err, errUnknownSet) {
+		t.Fatalf("a vote far ahead that fails verification: %v; want errUnknownSet", err)
+	}
+	near := far
+	near.Height = 1
+	near.Signature = sign(t, stranger, &near)
+	if err := v.message(&near); err == nil || errors.Is(err, errUnknownSet) {
+		t.Fatalf("a bad vote for the next height: %v; want a plain error", err)
+	}
+	_ = keys
 }
