@@ -265,3 +265,22 @@ func (c *Cluster) LogTail(i int, max int64) string {
 	}
 	return string(b)
 }
+
+// describe summarises what node i reports, for failure messages.
+func (c *Cluster) describe(i int) string {
+	cl, err := c.Client(i)
+	if err != nil {
+		return err.Error()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return "status: " + err.Error()
+	}
+	un, err := cl.NumUnconfirmedTxs(ctx)
+	if err != nil {
+		return "num_unconfirmed_txs: " + err.Error()
+	}
+	return fmt.Sprintf("height %d, catching up %v, %d txs in the mempool", st.SyncInfo.LatestBlockHeight, st.SyncInfo.CatchingUp, un.Total)
+}

@@ -56,8 +56,8 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 
 // New opens everything the node needs and brings the application up to
 // the chain (the ABCI handshake). Nothing talks to peers yet.
-func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (n *Node, err error) {
-	n = &Node{cfg: cfg, log: logger}
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Node, err error) {
+	n := &Node{cfg: cfg, log: logger}
 	defer func() {
 		if err != nil {
 			n.Close()
