@@ -59,6 +59,45 @@ func TestPositiveControl_LockBugsBreakAgreement(t *testing.T) {
 	}
 }
 
+// TestSecondVote_SafeAndNeededForLiveness: the core counts a validator's
+// second, different vote of a slot for that value (see voteSet). A variant
+// that counts only first votes must still be safe, but equivocators in the
+// mixed family must be able to stall it for good (rounds go on and on
+// after the network healed, and nothing is decided), while the real core
+// stays live on the same seeds.
+func TestSecondVote_SafeAndNeededForLiveness(t *testing.T) {
+	const family, maxSeeds = "mixed", 100
+	variant := withBug("first-vote-only")
+	for seed := uint64(1); seed <= maxSeeds; seed++ {
+		res, err := sim.Run(sim.Options{Protocol: variant, Scenario: family, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stalled := false
+		for _, v := range res.Violations {
+			if v.Kind != "liveness" {
+				t.Fatalf("first-vote-only variant, seed %d: %s: counting only first votes must stay safe", seed, v)
+			}
+			stalled = true
+		}
+		if !stalled {
+			continue
+		}
+		t.Logf("seed %d: %s", seed, res.Violations[0])
+		for s := uint64(1); s <= seed; s++ {
+			res, err := sim.Run(sim.Options{Protocol: withBug(""), Scenario: family, Seed: s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range res.Violations {
+				t.Errorf("real core, seed %d: %s\n%s", s, v, res.ReplayCommand())
+			}
+		}
+		return
+	}
+	t.Fatalf("counting only first votes never stalled in %d seeds of %s: the second vote would not be needed", maxSeeds, family)
+}
+
 func firstAgreementViolation(t *testing.T, p sim.Protocol) (uint64, sim.Result, bool) {
 	t.Helper()
 	for seed := uint64(1); seed <= controlSeeds; seed++ {

@@ -160,7 +160,7 @@ func (c *Core) recordProposal(l *roundLog, m *consensus.Proposal) {
 
 func (c *Core) recordVote(l *roundLog, m *consensus.Vote) {
 	cp := copyVote(m)
-	counted, prior := l.votes(m.Type).add(cp)
+	counted, prior := l.votes(m.Type).add(cp, c.bug.firstVoteOnly)
 	if prior != nil {
 		c.emit(consensus.Evidence{First: copyVote(prior), Second: copyVote(cp)})
 	}
