@@ -22,7 +22,9 @@ const LockScenario = "lock"
 //     it can decide while the others, locked on (or having prepared) the
 //     same value, stay one vote short.
 //   - When a favoured validator decides its height, the network isolates
-//     it until the heal, so the others learn nothing of its decision.
+//     it, so the others learn nothing of its decision, until the heal or
+//     until every honest validator decided that height anyway (then the
+//     attack failed there and the next height gets another try).
 //   - The Byzantine validators never vote for an honest value (they vote
 //     nil, which lets the others leave the round) except to back the
 //     favoured validator's precommit, and in a round (view) one of them
