@@ -29,6 +29,9 @@ func (c *Core) receive(m consensus.Message) error {
 			return invalidf("%s from validator %d, but proposer(%d, %d) is validator %d", describe(m), p.Proposer, h.number, round, want)
 		}
 	}
+	if round < h.round {
+		c.replyToLaggard(signer, round)
+	}
 	switch h.phase {
 	case phaseCommitWait:
 		c.carry.buffered.add(m, height)
