@@ -57,7 +57,10 @@ type Core struct {
 	nvReplied map[int32]int64
 
 	snapshotDue bool
-	bug         struct{ ignorePSet bool }
+	// started: this instance was resumed by a Start already. It is not in
+	// the snapshot: every instance New builds is resumed once.
+	started bool
+	bug     struct{ ignorePSet bool }
 }
 
 // proposalRecord is the primary's RequestProposal for (Height, View).

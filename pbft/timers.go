@@ -81,7 +81,15 @@ func (c *Core) onEmptyBlockTimeout(t consensus.Timeout) []consensus.Action {
 // onStart begins or resumes participation: it starts a new retransmission
 // chain (older chains die: their epoch no longer matches) and repeats every
 // timer and request still outstanding, since a restarted driver lost them.
+// Only the first Start of an instance does so: a restarted driver steps
+// Start and then replays its log, which can hold the Start of an earlier
+// life, and repeating everything again would hand the driver the decision
+// awaiting execution twice in one life.
 func (c *Core) onStart() []consensus.Action {
+	if c.started {
+		return nil
+	}
+	c.started = true
 	c.retransmit++
 	acts := []consensus.Action{consensus.SetTimeout{
 		Timeout: consensus.Timeout{Kind: consensus.TimeoutRetransmit, Height: c.retransmit},
