@@ -67,7 +67,7 @@ func (c *Core) onCheckpoint(cp *consensus.Checkpoint) ([]consensus.Action, error
 			c.checkpoints[cp.Height] = cs
 		}
 		if _, prior, conflict := cs.add(cp); conflict {
-			return []consensus.Action{consensus.Evidence{First: prior, Second: cp}}, nil
+			return evidence(prior, cp), nil
 		}
 		return c.advanceStable()
 	}
@@ -80,7 +80,7 @@ func (c *Core) onCheckpoint(cp *consensus.Checkpoint) ([]consensus.Action, error
 				return nil, nil
 			}
 			c.aheadEvident[cp.Validator] = cp.Height
-			return []consensus.Action{consensus.Evidence{First: old, Second: cp}}, nil
+			return evidence(old, cp), nil
 		}
 	}
 	c.ahead[cp.Validator] = cp

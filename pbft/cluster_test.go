@@ -220,7 +220,9 @@ func (cl *cluster) apply(i int, a consensus.Action) {
 }
 
 // restart crashes node i and rebuilds it as a driver would: from its latest
-// snapshot, replaying the inputs logged after it, then Start.
+// snapshot, resumed with Start (whose actions are carried out: the timers
+// and requests the crash lost), then replaying the inputs logged after the
+// snapshot, whose answers the log holds already.
 func (cl *cluster) restart(i int) {
 	cl.t.Helper()
 	n := cl.nodes[i]
@@ -228,13 +230,21 @@ func (cl *cluster) restart(i int) {
 	if err != nil {
 		cl.t.Fatalf("node %d restart: %v", i, err)
 	}
-	for _, in := range n.replay {
+	logged := n.replay
+	n.core, n.replay = c, []consensus.Input{consensus.Start{}}
+	resumed, err := c.Step(consensus.Start{})
+	if err != nil {
+		cl.t.Fatalf("node %d start: %v", i, err)
+	}
+	for _, a := range resumed {
+		cl.apply(i, a)
+	}
+	for _, in := range logged {
 		if _, err := c.Step(in); err != nil && !errors.Is(err, consensus.ErrInvalidInput) {
 			cl.t.Fatalf("node %d replay: %v", i, err)
 		}
+		n.replay = append(n.replay, in)
 	}
-	n.core = c
-	cl.queue = append(cl.queue, delivery{i, consensus.Start{}})
 }
 
 func (cl *cluster) decided(i int, d consensus.Decide) {

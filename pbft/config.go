@@ -16,9 +16,10 @@ type Config struct {
 	// that the window never closes before the next checkpoint can become
 	// stable.
 	WatermarkWindow int64
-	// ViewChangeTimeout is the base of a backup's timer: how long it waits
-	// for progress before it starts a view change [§4.4]. It doubles with
-	// every consecutive view change [§4.5.2].
+	// ViewChangeTimeout is the base of a replica's view-change timer: how
+	// long it waits for progress before it starts a view change [§4.4]
+	// (the primary too, on its own pre-prepares; see armProgressTimer). It
+	// doubles with every consecutive view change [§4.5.2].
 	ViewChangeTimeout time.Duration
 	// EmptyBlockInterval is how long the primary waits without
 	// transactions before it proposes an empty block (CreateEmptyBlocks).

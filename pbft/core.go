@@ -57,7 +57,10 @@ type Core struct {
 	nvReplied map[int32]int64
 
 	snapshotDue bool
-	bug         struct{ ignorePSet bool }
+	// started: this instance was resumed by a Start already. It is not in
+	// the snapshot: every instance New builds is resumed once.
+	started bool
+	bug     struct{ ignorePSet bool }
 }
 
 // proposalRecord is the primary's RequestProposal for (Height, View).
@@ -149,11 +152,36 @@ func (c *Core) Step(in consensus.Input) ([]consensus.Action, error) {
 		if err != nil {
 			return nil, broken("encoding the snapshot: %v", err)
 		}
-		// Below a stable checkpoint a replica never prepares or commits
-		// again: every correct replica can fetch those blocks instead.
-		acts = append(acts, consensus.SaveSnapshot{State: snap, SignFloor: c.stable.Height + 1})
+		acts = append(acts, consensus.SaveSnapshot{State: snap, SignFloor: c.signFloor()})
 	}
 	return acts, nil
+}
+
+// signFloor is the lowest height this replica may still sign a proposal or
+// vote for.
+//
+// Below its stable checkpoint a replica never prepares, commits or
+// proposes: every sequence number it handles lies inside its watermarks
+// [§4.3]. The one exception is a NEW-VIEW it sends as primary: O starts
+// above min-s, the highest stable checkpoint in V [§4.4], and V holds this
+// replica's own VIEW-CHANGE, which carries the stable checkpoint it had
+// when it sent it. If its checkpoint advanced since (checkpoints or a view
+// change of others proved a later one), min-s can lie below it, and O
+// re-proposes those sequence numbers. So while its VIEW-CHANGE is
+// outstanding the floor is the height just above that VIEW-CHANGE's
+// checkpoint.
+//
+// This keeps PBFT's safety argument whole: O is still computed from V
+// alone, so every backup can verify it, and a lower floor only makes the
+// driver keep more of what it signed. The floor never goes down: a
+// VIEW-CHANGE carries the checkpoint of the moment it is sent, which is at
+// least that of every earlier snapshot.
+func (c *Core) signFloor() int64 {
+	floor := c.stable.Height + 1
+	if vc := c.ownViewChange; !c.active && vc != nil && vc.View == c.view {
+		floor = min(floor, vc.Stable.Height+1)
+	}
+	return floor
 }
 
 func (c *Core) step(in consensus.Input) ([]consensus.Action, error) {

@@ -29,7 +29,8 @@
 // that is not a validator follow the chain.
 //
 // The driver persists the SaveSnapshot actions and, after a crash, rebuilds
-// the replica with New from the latest one and replays the inputs it logged
-// after it. A snapshot holds the replica's whole state, including every
+// the replica with New from the latest one, resumes it with Start (only the
+// first Start of an instance acts) and replays the inputs it logged after
+// it. A snapshot holds the replica's whole state, including every
 // message it signed, so replay can never make it sign something different.
 package pbft

@@ -319,6 +319,7 @@ func fuzzStep(t *testing.T, data []byte) {
 			}
 			continue
 		}
+		checkEvidence(t, acts)
 		if pending = append(pending, answers(acts, vals)...); len(pending) > 64 {
 			pending = pending[len(pending)-64:]
 		}
@@ -347,8 +348,9 @@ func fuzzStep(t *testing.T, data []byte) {
 
 // FuzzStep steps a replica with arbitrary inputs: it must never panic, every
 // error must say whether the input was bad (and then change nothing) or an
-// invariant broke, decisions come in order with valid commits, and the
-// replica never signs two different messages for one slot.
+// invariant broke, decisions come in order with valid commits, the replica
+// never signs two different messages for one slot, and evidence only ever
+// pairs two messages of one signer for one slot.
 func FuzzStep(f *testing.F) {
 	rng := rand.New(rand.NewSource(7))
 	for i := 0; i < 60; i++ {

@@ -88,12 +88,19 @@ func (c *Core) onNewView(nv *consensus.NewView) ([]consensus.Action, error) {
 	if c.tooFarAhead(nv.View) || nv.View < c.view {
 		return nil, nil
 	}
+	// Only the primary of a view sends its NEW-VIEW [§4.4]; checked first,
+	// so that another validator's NEW-VIEW for this view is never paired
+	// with the primary's as evidence against the primary.
+	if primary := c.primaryOf(nv.View); nv.Validator != primary {
+		return nil, invalid("new view for view %d from validator %d; the primary is %d", nv.View, nv.Validator, primary)
+	}
 	if nv.View == c.view && c.active {
 		if c.newView == nil || c.nvEvident || digestNewView(c.newView) == digestNewView(nv) {
 			return nil, nil
 		}
-		c.nvEvident = true
-		return []consensus.Action{consensus.Evidence{First: c.newView, Second: nv}}, nil
+		acts := evidence(c.newView, nv)
+		c.nvEvident = len(acts) > 0
+		return acts, nil
 	}
 	if err := c.checkNewView(nv); err != nil {
 		return nil, err
@@ -103,9 +110,6 @@ func (c *Core) onNewView(nv *consensus.NewView) ([]consensus.Action, error) {
 
 func (c *Core) checkNewView(nv *consensus.NewView) error {
 	vals := c.current()
-	if primary := c.primaryOf(nv.View); nv.Validator != primary {
-		return invalid("new view for view %d from validator %d; the primary is %d", nv.View, nv.Validator, primary)
-	}
 	if len(nv.ViewChanges) == 0 || len(nv.ViewChanges) > vals.Size() {
 		return invalid("new view holds %d view changes for %d validators", len(nv.ViewChanges), vals.Size())
 	}

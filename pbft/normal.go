@@ -71,7 +71,7 @@ func (c *Core) onPrePrepare(p *consensus.Proposal) ([]consensus.Action, error) {
 			return nil, nil
 		}
 		vs.ppEvident = true
-		return []consensus.Action{consensus.Evidence{First: vs.prePrepare, Second: p}}, nil
+		return evidence(vs.prePrepare, p), nil
 	}
 	if p.Value == consensus.Nil {
 		return nil, invalid("null pre-prepare for (%d, %d) outside a NEW-VIEW", p.Round, p.Height)
@@ -188,7 +188,7 @@ func (c *Core) onVote(v *consensus.Vote) ([]consensus.Action, error) {
 	}
 	counted, prior, conflict := tally.Add(v.Validator, v.Value, v)
 	if conflict {
-		return append(acts, consensus.Evidence{First: prior, Second: v}), nil
+		return append(acts, evidence(prior, v)...), nil
 	}
 	if !counted {
 		return acts, nil

@@ -4,9 +4,9 @@ import (
 	"github.com/bftnode/bftnode/consensus"
 )
 
-// expectingProgress reports whether a backup should expect a block soon: a
-// pre-prepare it accepted is not executed yet, transactions wait, or the
-// primary must propose empty blocks [§4.4].
+// expectingProgress reports whether a replica should expect a block soon:
+// a pre-prepare it accepted (or, as primary, sent) is not executed yet,
+// transactions wait, or the primary must propose empty blocks [§4.4].
 func (c *Core) expectingProgress() bool {
 	if c.cfg.CreateEmptyBlocks || c.txsSeen {
 		return true
@@ -21,10 +21,24 @@ func (c *Core) expectingProgress() bool {
 	return false
 }
 
-// armProgressTimer starts a backup's view-change timer for the next height
-// while it expects progress [§4.4]. An executed block re-arms it.
+// armProgressTimer starts the view-change timer for the next height while
+// the replica expects progress [§4.4]. An executed block re-arms it.
+//
+// The papers arm it on backups only: with equal votes, the correct backups
+// stuck in a view hold f+1 votes, so when they time out the primary joins
+// them by the rule of f+1 view changes for higher views [§4.5.2]. With
+// voting power the correct backups can hold less than 1/3 of it (say the
+// primary holds 71 of 127 and the one other correct validator 27): then
+// they time out alone, nobody joins them, and the primary, whose own
+// pre-prepares can no longer commit, would wait in its view forever. So
+// the primary runs the timer too, on its own undecided pre-prepares: every
+// correct replica that waits for a block it cannot execute eventually asks
+// for a new view, which is what the liveness argument of §4.5.2 needs.
+// Going back instead (a replica that changed view alone rejoining the view
+// the others stayed in) would be unsafe: its VIEW-CHANGE promised a P set
+// that preparing again in the old view could make stale.
 func (c *Core) armProgressTimer() []consensus.Action {
-	if !c.active || !c.isValidator() || c.isPrimary() || c.vcTimer.Armed || !c.expectingProgress() {
+	if !c.active || !c.isValidator() || c.vcTimer.Armed || !c.expectingProgress() {
 		return nil
 	}
 	d := c.viewChangeTimeout()
@@ -67,7 +81,15 @@ func (c *Core) onEmptyBlockTimeout(t consensus.Timeout) []consensus.Action {
 // onStart begins or resumes participation: it starts a new retransmission
 // chain (older chains die: their epoch no longer matches) and repeats every
 // timer and request still outstanding, since a restarted driver lost them.
+// Only the first Start of an instance does so: a restarted driver steps
+// Start and then replays its log, which can hold the Start of an earlier
+// life, and repeating everything again would hand the driver the decision
+// awaiting execution twice in one life.
 func (c *Core) onStart() []consensus.Action {
+	if c.started {
+		return nil
+	}
+	c.started = true
 	c.retransmit++
 	acts := []consensus.Action{consensus.SetTimeout{
 		Timeout: consensus.Timeout{Kind: consensus.TimeoutRetransmit, Height: c.retransmit},

@@ -107,7 +107,7 @@ func (c *Core) onViewChange(vc *consensus.ViewChange) ([]consensus.Action, error
 			return nil, nil
 		}
 		c.vcEvident[vc.Validator] = vc.View
-		return []consensus.Action{consensus.Evidence{First: old, Second: vc}}, nil
+		return evidence(old, vc), nil
 	}
 	c.viewChanges[vc.Validator] = vc
 	if vc.Validator == c.self {

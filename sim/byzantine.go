@@ -25,11 +25,16 @@ const (
 	behaveInvalid
 	// behaveTwins: two honest nodes share the validator's key.
 	behaveTwins
+	// behaveLock: votes only for values the Byzantine validators propose
+	// and replaces re-proposals of locked values by fresh ones (see
+	// lockAttack).
+	behaveLock
 )
 
 var behaviourNames = map[behaviour]string{
 	behaveEquivocate: "equivocate", behaveWithhold: "withhold", behaveReplay: "replay",
 	behaveMutate: "mutate", behaveInvalid: "invalid", behaveTwins: "twins",
+	behaveLock: LockScenario,
 }
 
 func (b behaviour) String() string { return behaviourNames[b] }
@@ -103,6 +108,9 @@ func (b *byzantine) emit(n *node, to []int, m consensus.Message) {
 		}
 	case behaveMutate:
 		b.mutate(n, to, m)
+		return
+	case behaveLock:
+		b.lockEmit(n, to, m)
 		return
 	}
 	for _, s := range to {

@@ -3,7 +3,11 @@
 // a virtual clock, over a simulated network that delays, drops, duplicates,
 // reorders and partitions messages, crashes nodes and restarts them from
 // what they persisted, and lets Byzantine validators equivocate, withhold,
-// replay, mutate, propose invalid values or run as twins.
+// replay, mutate, propose invalid values or run as twins. The lock family
+// pairs an adaptive network with colluding Byzantine validators to attack
+// the rules that carry a value across rounds (Tendermint's locks, PBFT's
+// P sets): the cores must stay safe under it, and variants that break
+// those rules must not.
 //
 // Every node has a driver that does what the engine does: it logs each input
 // to a write-ahead log before stepping the core, makes the log durable before

@@ -59,7 +59,8 @@ func (w *world) peersOf(slot int) []int {
 func (w *world) send(from, to int, m consensus.Message) {
 	w.res.Messages++
 	nw := &w.net
-	if !w.reachable(from, to) || nw.silenced[w.nodes[from].val] || (nw.faulty && w.chance(nw.drop)) {
+	if !w.reachable(from, to) || nw.silenced[w.nodes[from].val] || (nw.faulty && w.chance(nw.drop)) ||
+		(nw.faulty && w.lock != nil && w.lock.dropsPrecommit(w, from, m)) {
 		w.res.Dropped++
 		return
 	}

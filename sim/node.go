@@ -286,6 +286,9 @@ func (n *node) receive(from int, m consensus.Message) {
 	}
 	if n.byz != nil {
 		n.byz.observe(m)
+		if n.byz.ignores(w, m) {
+			return
+		}
 	}
 	n.deliver(consensus.Receive{Msg: m})
 }

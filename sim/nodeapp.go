@@ -60,6 +60,9 @@ func (n *node) decide(d consensus.Decide) {
 		return
 	}
 	n.w.check.decide(n, d)
+	if n.w.lock != nil {
+		n.w.lock.onDecide(n.w, n, d.Height)
+	}
 	fresh := n.led.store(d.Height, d.Value, d.Commit)
 	if !fresh && d.Height <= n.led.executed {
 		n.later(n.w.appDelay(), n.executedInput(d.Height))
@@ -112,7 +115,7 @@ func (n *node) searchPeers(life int) {
 	from, to := n.fetchFrom, n.fetchTo
 	var peers []*node
 	for _, p := range w.nodes {
-		if p != n && p.alive && p.led.top >= from && w.reachable(n.slot, p.slot) && w.reachable(p.slot, n.slot) {
+		if p != n && p.alive && p.led.top >= from && w.reachable(n.slot, p.slot) && w.reachable(p.slot, n.slot) && w.servesBlocks(p) {
 			peers = append(peers, p)
 		}
 	}

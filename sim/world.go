@@ -33,6 +33,7 @@ type world struct {
 	values   map[consensus.ID]valueInfo
 	valueSeq int
 	splits   map[slot]split // equivocation plans shared by the Byzantine
+	lock     *lockAttack    // the lock family's adversary, nil otherwise
 
 	lastProposer int32 // the validator that signed the latest proposal
 	stress       *stress

@@ -52,6 +52,10 @@ type bugs struct {
 	unlockOnNilPolka bool
 	// forgetLock ignores the lock when prevoting (lines 22 and 28).
 	forgetLock bool
+	// firstVoteOnly counts only a validator's first vote of a slot, also
+	// for the rules about one value (see voteSet): safe, but an
+	// equivocator can then keep a correct node from ever seeing a polka.
+	firstVoteOnly bool
 }
 
 // New returns an idle core at the genesis height (snapshot nil) or at the

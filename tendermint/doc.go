@@ -26,6 +26,12 @@
 // the same reason a proposer that proposes with POL round vr relays the
 // prevotes of vr it holds.
 //
+// Gossip. The paper assumes every message a correct validator received
+// reaches every correct validator eventually. The core retransmits its own
+// messages of the current round every RetransmitInterval, and answers a
+// validator whose message shows it still in an earlier round of the height
+// with its own messages of that round (once per retransmission tick).
+//
 // Heights. New builds an idle core at a height (the genesis height, or the
 // height of a snapshot). Start begins that height: it emits SaveSnapshot
 // and, after TimeoutCommit if the height follows an executed block, starts

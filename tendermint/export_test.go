@@ -6,14 +6,18 @@ import "fmt"
 // that a simulator can prove its safety checker catches it:
 //
 //   - "unlock-on-nil-polka": release the lock on 2f+1 nil prevotes (line 44);
-//   - "forget-lock": prevote as if unlocked (lines 22 and 28).
+//   - "forget-lock": prevote as if unlocked (lines 22 and 28);
+//   - "first-vote-only": count only a validator's first vote of a slot,
+//     also for the rules about one value (safe, but not live).
 func EnableBug(c *Core, name string) {
 	switch name {
 	case "unlock-on-nil-polka":
 		c.bug.unlockOnNilPolka = true
 	case "forget-lock":
 		c.bug.forgetLock = true
+	case "first-vote-only":
+		c.bug.firstVoteOnly = true
 	default:
-		panic(fmt.Sprintf("unknown bug %q; want unlock-on-nil-polka or forget-lock", name))
+		panic(fmt.Sprintf("unknown bug %q; want unlock-on-nil-polka, forget-lock or first-vote-only", name))
 	}
 }

@@ -49,6 +49,8 @@ func (d *fuzzDriver) absorb(t *testing.T, acts []consensus.Action) {
 			d.broadcast = append(d.broadcast, a.Msg)
 		case consensus.RequestProposal, consensus.RequestVerdict:
 			d.requests = append(d.requests, a)
+		case consensus.Evidence:
+			checkEvidencePair(t, a)
 		case consensus.Decide:
 			if v, ok := d.decided[a.Height]; ok && v != a.Value {
 				t.Fatalf("height %d decided %q and %q", a.Height, v, a.Value)
@@ -164,7 +166,8 @@ func (d *fuzzDriver) quorum(r *fuzzReader, c *Core, value consensus.ID) consensu
 // ErrInvalidInput (then no actions and the twin, which never saw the
 // input, behaves the same from then on) or a broken invariant (then stop);
 // the twins' actions agree (determinism); heights never go back; a height
-// is never decided twice differently.
+// is never decided twice differently; evidence pairs two different messages
+// of one signer for one slot.
 func FuzzStep(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{8, 0, 0, 0, 0, 0, 11, 11, 11, 9, 9, 10, 10, 1, 1, 1})
@@ -227,5 +230,33 @@ func fuzzSteps(t *testing.T, data []byte) {
 	}
 	if !reflect.DeepEqual(a.RoundState(), b.RoundState()) {
 		t.Fatal("twins ended in different states")
+	}
+}
+
+// checkEvidencePair fails unless ev pairs two different messages of one
+// signer for one slot (height, round, kind): evidence accuses its signer,
+// and a pair of two signers' messages proves nothing against either.
+func checkEvidencePair(t *testing.T, ev consensus.Evidence) {
+	t.Helper()
+	if ev.First == nil || ev.Second == nil {
+		t.Fatalf("evidence with a missing message: %+v", ev)
+	}
+	a, b := ev.First, ev.Second
+	if a.Signer() != b.Signer() {
+		t.Fatalf("evidence pairs messages of validators %d and %d", a.Signer(), b.Signer())
+	}
+	switch a := a.(type) {
+	case *consensus.Proposal:
+		b, ok := b.(*consensus.Proposal)
+		if !ok || a.Height != b.Height || a.Round != b.Round || sameProposal(a, b) {
+			t.Fatalf("proposal evidence %+v vs %+v is not two proposals for one slot", a, ev.Second)
+		}
+	case *consensus.Vote:
+		b, ok := b.(*consensus.Vote)
+		if !ok || a.Type != b.Type || a.Height != b.Height || a.Round != b.Round || a.Value == b.Value {
+			t.Fatalf("vote evidence %+v vs %+v is not two votes for one slot", a, ev.Second)
+		}
+	default:
+		t.Fatalf("evidence of type %T", a)
 	}
 }

@@ -63,6 +63,9 @@ type height struct {
 	decision consensus.ID
 	// fetchRequested: FetchBlocks was emitted at this height already.
 	fetchRequested bool
+	// repliedAt is the retransmission tick at which a validator still in
+	// an earlier round was last sent this node's votes of that round.
+	repliedAt map[int32]int32
 }
 
 // verdict is what this node knows of valid(v).
@@ -79,8 +82,9 @@ func newHeight(number int64, vals *consensus.ValidatorSet, self []byte) *height 
 		number: number, vals: vals, self: -1,
 		proposers:   map[int32]int32{},
 		lockedRound: -1, validRound: -1,
-		rounds:   map[int32]*roundLog{},
-		verdicts: map[consensus.ID]verdict{},
+		rounds:    map[int32]*roundLog{},
+		verdicts:  map[consensus.ID]verdict{},
+		repliedAt: map[int32]int32{},
 	}
 	for i, v := range vals.Validators {
 		if len(self) > 0 && bytes.Equal(v.Address, self) {

@@ -29,6 +29,9 @@ func (c *Core) receive(m consensus.Message) error {
 			return invalidf("%s from validator %d, but proposer(%d, %d) is validator %d", describe(m), p.Proposer, h.number, round, want)
 		}
 	}
+	if round < h.round {
+		c.replyToLaggard(signer, round)
+	}
 	switch h.phase {
 	case phaseCommitWait:
 		c.carry.buffered.add(m, height)
@@ -160,7 +163,7 @@ func (c *Core) recordProposal(l *roundLog, m *consensus.Proposal) {
 
 func (c *Core) recordVote(l *roundLog, m *consensus.Vote) {
 	cp := copyVote(m)
-	counted, prior := l.votes(m.Type).add(cp)
+	counted, prior := l.votes(m.Type).add(cp, c.bug.firstVoteOnly)
 	if prior != nil {
 		c.emit(consensus.Evidence{First: copyVote(prior), Second: copyVote(cp)})
 	}

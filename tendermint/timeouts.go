@@ -89,3 +89,43 @@ func (c *Core) retransmit() {
 		c.emit(consensus.Send{To: consensus.All, Msg: copyVote(l.ownPrecommit)})
 	}
 }
+
+// replyToLaggard sends validator to, whose message shows it still in an
+// earlier round of this height, this node's own proposal and votes of that
+// round, at most once per retransmission tick. Retransmission resends the
+// current round only, so a validator cut off while a round's votes went
+// out would otherwise never get them; with a Byzantine validator
+// withholding, no round might then gather 2f+1 votes or f+1 messages at
+// any correct validator, and the height would stall for good. The paper's
+// liveness argument rests on its gossip communication property (a message
+// a correct process received reaches every correct process within Δ after
+// GST); this is the part of that gossip a round left behind needs.
+func (c *Core) replyToLaggard(to, round int32) {
+	h := c.h
+	if !h.isValidator() || to == h.self || (h.phase != phaseRunning && h.phase != phaseDecided) {
+		return
+	}
+	l := h.rounds[round]
+	if l == nil {
+		return
+	}
+	if last, ok := h.repliedAt[to]; ok && last == c.carry.retransmitSeq {
+		return
+	}
+	var msgs []consensus.Message
+	if l.ownProposal != nil {
+		msgs = append(msgs, copyProposal(l.ownProposal))
+	}
+	for _, v := range []*consensus.Vote{l.ownPrevote, l.ownPrecommit} {
+		if v != nil {
+			msgs = append(msgs, copyVote(v))
+		}
+	}
+	if len(msgs) == 0 {
+		return
+	}
+	h.repliedAt[to] = c.carry.retransmitSeq
+	for _, m := range msgs {
+		c.emit(consensus.Send{To: to, Msg: m})
+	}
+}

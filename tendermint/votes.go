@@ -36,8 +36,9 @@ func newVoteSet(vals *consensus.ValidatorSet) *voteSet {
 
 // add logs v (the caller checked the validator is in the set). It reports
 // whether v was the validator's first vote, and evidence (the first vote)
-// the first time the validator votes for a different value.
-func (s *voteSet) add(v *consensus.Vote) (first bool, evidence *consensus.Vote) {
+// the first time the validator votes for a different value. firstOnly is
+// the broken variant that drops the second vote (see bugs).
+func (s *voteSet) add(v *consensus.Vote, firstOnly bool) (first bool, evidence *consensus.Vote) {
 	counted, prior, conflict := s.first.Add(v.Validator, v.Value, v)
 	if counted {
 		return true, nil
@@ -45,7 +46,7 @@ func (s *voteSet) add(v *consensus.Vote) (first bool, evidence *consensus.Vote) 
 	if conflict {
 		evidence = prior
 	}
-	if firstValue, _ := s.first.Voted(v.Validator); firstValue != v.Value {
+	if firstValue, _ := s.first.Voted(v.Validator); firstValue != v.Value && !firstOnly {
 		s.addExtra(v)
 	}
 	return false, evidence
