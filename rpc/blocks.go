@@ -90,8 +90,18 @@ func (r *routes) commit(_ *rpctypes.Context, heightPtr *int64) (*coretypes.Resul
 	return coretypes.NewResultCommit(&header, commit, true), nil
 }
 
+// blockResults answers for the last executed height when no height is
+// given: the latest stored block may not have results yet.
 func (r *routes) blockResults(_ *rpctypes.Context, heightPtr *int64) (*coretypes.ResultBlockResults, error) {
-	height, err := r.height(r.env.Blocks.Height(), heightPtr)
+	latest := r.env.Blocks.Height()
+	if heightPtr == nil {
+		executed, err := r.executedHeight()
+		if err != nil {
+			return nil, err
+		}
+		latest = executed
+	}
+	height, err := r.height(latest, heightPtr)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +120,11 @@ func (r *routes) blockResults(_ *rpctypes.Context, heightPtr *int64) (*coretypes
 }
 
 func (r *routes) validators(_ *rpctypes.Context, heightPtr *int64, pagePtr, perPagePtr *int) (*coretypes.ResultValidators, error) {
-	height, err := r.height(r.nextHeight(), heightPtr)
+	next, err := r.nextHeight()
+	if err != nil {
+		return nil, err
+	}
+	height, err := r.height(next, heightPtr)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +144,11 @@ func (r *routes) validators(_ *rpctypes.Context, heightPtr *int64, pagePtr, perP
 }
 
 func (r *routes) consensusParams(_ *rpctypes.Context, heightPtr *int64) (*coretypes.ResultConsensusParams, error) {
-	height, err := r.height(r.nextHeight(), heightPtr)
+	next, err := r.nextHeight()
+	if err != nil {
+		return nil, err
+	}
+	height, err := r.height(next, heightPtr)
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,11 @@ func (r *routes) validatorInfo() coretypes.ValidatorInfo {
 		return coretypes.ValidatorInfo{}
 	}
 	info := coretypes.ValidatorInfo{Address: pk.Address(), PubKey: pk}
-	if vals, err := r.env.States.LoadValidators(r.nextHeight()); err == nil {
+	next, err := r.nextHeight()
+	if err != nil {
+		return info
+	}
+	if vals, err := r.env.States.LoadValidators(next); err == nil {
 		if _, v := vals.GetByAddress(pk.Address()); v != nil {
 			info.VotingPower = v.VotingPower
 		}

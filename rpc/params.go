@@ -82,11 +82,29 @@ func (r *routes) height(latest int64, h *int64) (int64, error) {
 	return *h, nil
 }
 
-// nextHeight is the height being decided: validators and consensus params
-// are known for it, unless the node is catching up.
-func (r *routes) nextHeight() int64 {
-	if r.env.Consensus.IsCatchingUp() {
-		return r.env.Blocks.Height()
+// executedHeight is the last height the chain state has moved past. The
+// node stores a block before the app executes it and the state moves, so
+// for a moment the block store is one height ahead: the results, the
+// validators after the block and the next consensus parameters of that
+// height do not exist yet.
+func (r *routes) executedHeight() (int64, error) {
+	s, ok, err := r.env.States.Load()
+	if err != nil {
+		return 0, fmt.Errorf("reading the chain state: %w", err)
 	}
-	return r.env.Blocks.Height() + 1
+	if !ok {
+		return 0, nil
+	}
+	return min(s.LastBlockHeight, r.env.Blocks.Height()), nil
+}
+
+// nextHeight is the height being decided, for which validators and
+// consensus params are known; while the node catches up, the last
+// executed height.
+func (r *routes) nextHeight() (int64, error) {
+	h, err := r.executedHeight()
+	if err != nil || r.env.Consensus.IsCatchingUp() {
+		return h, err
+	}
+	return h + 1, nil
 }
