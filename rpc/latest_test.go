@@ -1,7 +1,10 @@
 package rpc
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -9,11 +12,12 @@ import (
 	"github.com/bftnode/bftnode/state/statetest"
 )
 
-// TestDefaultHeightsWhileABlockExecutes stores one more block without
-// moving the chain state, as the node does between storing a decided
-// block and executing it: routes that default to the latest height answer
-// for the last executed one instead of failing.
-func TestDefaultHeightsWhileABlockExecutes(t *testing.T) {
+// TestRoutesShowABlockOnceExecuted stores one more block without moving
+// the chain state, as the node does between storing a decided block and
+// executing it. Every route goes on showing the chain up to the executed
+// height, so that a block never shows without its results, the validators
+// after it or the next consensus parameters.
+func TestRoutesShowABlockOnceExecuted(t *testing.T) {
 	tn := newTestNode(t, nil)
 	s, ok, err := tn.env.States.Load()
 	if err != nil || !ok {
@@ -30,6 +34,10 @@ func TestDefaultHeightsWhileABlockExecutes(t *testing.T) {
 	}
 	c := newClient(t, tn)
 	ctx := context.Background()
+	st, err := c.Status(ctx)
+	if err != nil || st.SyncInfo.LatestBlockHeight != chainHeight || st.ValidatorInfo.VotingPower != 10 {
+		t.Errorf("status while block %d executes: %+v %v", chainHeight+1, st, err)
+	}
 	params, err := c.ConsensusParams(ctx, nil)
 	if err != nil || params.BlockHeight != chainHeight+1 {
 		t.Errorf("consensus_params while block %d executes: %+v %v", chainHeight+1, params, err)
@@ -38,21 +46,30 @@ func TestDefaultHeightsWhileABlockExecutes(t *testing.T) {
 	if err != nil || vals.BlockHeight != chainHeight+1 || vals.Total != 1 {
 		t.Errorf("validators while block %d executes: %+v %v", chainHeight+1, vals, err)
 	}
-	res, err := c.BlockResults(ctx, nil)
-	if err != nil || res.Height != chainHeight {
-		t.Errorf("block_results while block %d executes: %+v %v", chainHeight+1, res, err)
+	for _, route := range []string{"block", "header", "commit", "block_results"} {
+		_, body := tn.get(t, "/"+route)
+		if !bytes.Contains(body, []byte(fmt.Sprintf(`"height":"%d"`, chainHeight))) || bytes.Contains(body, []byte(`"error"`)) {
+			t.Errorf("%s while block %d executes: %s", route, chainHeight+1, body)
+		}
+		_, body = tn.get(t, fmt.Sprintf("/%s?height=%d", route, chainHeight+1))
+		want := fmt.Sprintf("height %d must be less than or equal to the current blockchain height %d", chainHeight+1, chainHeight)
+		if !strings.Contains(string(body), want) {
+			t.Errorf("%s of the block not executed yet: %s", route, body)
+		}
 	}
-	st, err := c.Status(ctx)
-	if err != nil || st.SyncInfo.LatestBlockHeight != chainHeight+1 || st.ValidatorInfo.VotingPower != 10 {
-		t.Errorf("status while block %d executes: %+v %v", chainHeight+1, st, err)
+	// The latest commit is the canonical one the stored block carries.
+	h := int64(chainHeight)
+	if cm, err := c.Commit(ctx, &h); err != nil || !cm.CanonicalCommit {
+		t.Errorf("commit %d with block %d stored: %+v %v", h, h+1, cm, err)
 	}
-	// The stored block itself is served, and its results are not there
-	// yet.
-	h := int64(chainHeight + 1)
-	if b, err := c.Block(ctx, &h); err != nil || b.Block.Height != h {
-		t.Errorf("block %d: %v", h, err)
+	bc, err := c.BlockchainInfo(ctx, 0, 0)
+	if err != nil || bc.LastHeight != chainHeight || bc.BlockMetas[0].Header.Height != chainHeight {
+		t.Errorf("blockchain while block %d executes: %+v %v", chainHeight+1, bc, err)
 	}
-	if _, err := c.BlockResults(ctx, &h); err == nil {
-		t.Errorf("block_results of the block not executed yet answered")
+	if b, err := c.BlockByHash(ctx, step.Block.Hash()); err != nil || b.Block != nil {
+		t.Errorf("block_by_hash of the block not executed yet: %+v %v", b, err)
+	}
+	if hdr, err := c.HeaderByHash(ctx, step.Block.Hash()); err != nil || hdr.Header != nil {
+		t.Errorf("header_by_hash of the block not executed yet: %+v %v", hdr, err)
 	}
 }
