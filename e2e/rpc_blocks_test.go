@@ -113,6 +113,7 @@ func checkBlockRoutes(t *testing.T, n *rpcNet, i int, cl *rpchttp.HTTP, h int64)
 	if err != nil || hdrByHash.Header == nil || !bytes.Equal(hdrByHash.Header.Hash(), res.BlockID.Hash) {
 		t.Errorf("node %d header_by_hash %X: %v %v", i, res.BlockID.Hash, hdrByHash, err)
 	}
+	latest := n.height(t, i)
 	commit, err := cl.Commit(n.ctx, &h)
 	if err != nil {
 		t.Fatalf("node %d commit %d: %v", i, h, err)
@@ -124,6 +125,17 @@ func checkBlockRoutes(t *testing.T, n *rpcNet, i int, cl *rpchttp.HTTP, h int64)
 		t.Errorf("node %d commit %d: %v", i, h, err)
 	}
 	verifyCommitOf(t, n, commit.Commit, h)
+	// The commit of a block with a successor is the one that successor
+	// carries, and canonical; the latest block's is the one this node saw.
+	if next := h + 1; next <= latest {
+		nb, err := cl.Block(n.ctx, &next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !commit.CanonicalCommit || nb.Block.LastCommit.Hash().String() != commit.Commit.Hash().String() {
+			t.Errorf("node %d commit %d: canonical %v, hash %X; block %d's last commit %X", i, h, commit.CanonicalCommit, commit.Commit.Hash(), next, nb.Block.LastCommit.Hash())
+		}
+	}
 	return b
 }
 

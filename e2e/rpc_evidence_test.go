@@ -16,6 +16,8 @@ import (
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/privval"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
 )
 
@@ -104,6 +106,7 @@ func testEvidence(t *testing.T, n *rpcNet) {
 		t.Errorf("broadcast_evidence of votes signed with another key: %v", err)
 	}
 
+	events := n.subscribeEvidenceEvents(t)
 	ev := duplicateVote(t, n, key.PrivKey, h)
 	res, err := n.clients[fullNode].BroadcastEvidence(n.ctx, ev)
 	if err != nil {
@@ -126,6 +129,7 @@ func testEvidence(t *testing.T, n *rpcNet) {
 	if !punished {
 		t.Fatalf("block_results(%d) has no validator update lowering %X to %d, so the app did not see the misbehavior: %+v", at, key.Address, power-1, results.ValidatorUpdates)
 	}
+	events.check(t, at, ev, key.Address, power-1)
 	// Validator updates of height E take effect at E+2.
 	if err := n.waitHeight(0, at+2); err != nil {
 		t.Fatal(err)
@@ -201,4 +205,47 @@ func validatorPower(t *testing.T, n *rpcNet, h int64, addr []byte) int64 {
 
 func cryptoPubKey(u abci.ValidatorUpdate) (crypto.PubKey, error) {
 	return cryptoenc.PubKeyFromProto(u.PubKey)
+}
+
+// evidenceEvents are subscriptions to the events a block with evidence
+// fires.
+type evidenceEvents struct {
+	n               *rpcNet
+	evidence, vsets <-chan coretypes.ResultEvent
+}
+
+func (n *rpcNet) subscribeEvidenceEvents(t *testing.T) *evidenceEvents {
+	t.Helper()
+	cl, err := rpchttp.New("http://"+n.Nodes[2].RPCAddr, "/websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Stop() })
+	e := &evidenceEvents{n: n}
+	if e.evidence, err = cl.Subscribe(n.ctx, "e2e", types.EventQueryNewEvidence.String(), 10); err != nil {
+		t.Fatal(err)
+	}
+	if e.vsets, err = cl.Subscribe(n.ctx, "e2e", types.EventQueryValidatorSetUpdates.String(), 10); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// check reads the NewEvidence and ValidatorSetUpdates events of the block
+// at height at: the evidence, and the app's lowering of addr to power.
+func (e *evidenceEvents) check(t *testing.T, at int64, ev types.Evidence, addr []byte, power int64) {
+	t.Helper()
+	got := nextEvent(t, e.n, e.evidence, types.EventQueryNewEvidence.String())
+	data, ok := got.Data.(types.EventDataNewEvidence)
+	if !ok || data.Height != at || !bytes.Equal(data.Evidence.Hash(), ev.Hash()) {
+		t.Errorf("NewEvidence event: %+v, want evidence %X at height %d", got.Data, ev.Hash(), at)
+	}
+	got = nextEvent(t, e.n, e.vsets, types.EventQueryValidatorSetUpdates.String())
+	updates, ok := got.Data.(types.EventDataValidatorSetUpdates)
+	if !ok || len(updates.ValidatorUpdates) != 1 || !bytes.Equal(updates.ValidatorUpdates[0].Address, addr) || updates.ValidatorUpdates[0].VotingPower != power {
+		t.Errorf("ValidatorSetUpdates event: %+v, want %X at power %d", got.Data, addr, power)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,11 @@ const (
 // at once, spread over all nodes: every call returns with its
 // transaction's height and result, and the chain keeps its pace.
 func testConcurrentCommits(t *testing.T, n *rpcNet) {
+	t.Run("SpreadOverNodes", func(t *testing.T) { commitsSpreadOverNodes(t, n) })
+	t.Run("OneNode", func(t *testing.T) { commitsOnOneNode(t, n) })
+}
+
+func commitsSpreadOverNodes(t *testing.T, n *rpcNet) {
 	start := n.height(t, 0)
 	began := time.Now()
 	results := make([]*coretypes.ResultBroadcastTxCommit, commitWaiters)
@@ -113,4 +119,59 @@ func (n *rpcNet) maxBlockGap(t *testing.T, from, to int64) time.Duration {
 		prev = hdr.Header.Time
 	}
 	return gap
+}
+
+// maxSubscriptionClients is [rpc] max_subscription_clients by default:
+// each broadcast_tx_commit waiting holds one subscription.
+const maxSubscriptionClients = 100
+
+// commitsOnOneNode sends all commitWaiters calls to one node, which serves
+// at most maxSubscriptionClients waiters at once: as CometBFT, it refuses
+// the others at once with max_subscription_clients. Every call returns,
+// every one accepted commits, and the chain keeps its pace.
+func commitsOnOneNode(t *testing.T, n *rpcNet) {
+	const node = 1
+	start := n.height(t, 0)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	committed, refused := map[string]int64{}, 0
+	for j := 0; j < commitWaiters; j++ {
+		wg.Add(1)
+		go func(j int) {
+			defer wg.Done()
+			tx := kvTx(fmt.Sprintf("one-%s-%d", n.protocol, j), "1")
+			res, err := n.clients[node].BroadcastTxCommit(n.ctx, tx)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil && strings.Contains(err.Error(), fmt.Sprintf("max_subscription_clients %d reached", maxSubscriptionClients)):
+				refused++
+			case err != nil:
+				t.Errorf("broadcast_tx_commit %q: %v", tx, err)
+			case res.CheckTx.Code != abci.CodeTypeOK || res.TxResult.Code != abci.CodeTypeOK || res.Height <= start:
+				t.Errorf("broadcast_tx_commit %q: %+v", tx, res)
+			default:
+				committed[string(tx)] = res.Height
+			}
+		}(j)
+	}
+	wg.Wait()
+	end := n.height(t, 0)
+	// A refusal means maxSubscriptionClients calls were waiting, and each
+	// of those commits.
+	if len(committed)+refused != commitWaiters || (refused > 0 && len(committed) < maxSubscriptionClients) {
+		t.Fatalf("%d committed and %d refused of %d calls\n%s", len(committed), refused, commitWaiters, n.LogTails(3000))
+	}
+	for tx, h := range committed {
+		res, err := n.clients[0].Tx(n.ctx, types.Tx(tx).Hash(), false)
+		if err != nil || res.Height != h {
+			t.Errorf("%q: broadcast_tx_commit said height %d, tx says %+v %v", tx, h, res, err)
+		}
+	}
+	gap := n.maxBlockGap(t, start, end)
+	t.Logf("%d broadcast_tx_commit calls to one node: %d committed over heights %d..%d, %d refused; longest gap between blocks %v",
+		commitWaiters, len(committed), start+1, end, refused, gap.Round(time.Millisecond))
+	if gap > maxBlockGap {
+		t.Errorf("consensus slowed down under %d broadcast_tx_commit calls to one node: %v between two blocks", commitWaiters, gap)
+	}
 }

@@ -61,6 +61,7 @@ var rpcSuite = []struct {
 	{"BlockchainInfo", testBlockchainInfo},
 	{"Broadcast", testBroadcastAndTx},
 	{"CheckTx", testCheckTx},
+	{"BatchAndEdges", testBatchAndEdges},
 	{"TxSearch", testTxSearch},
 	{"BlockSearch", testBlockSearch},
 	{"Subscriptions", testSubscriptions},

@@ -194,3 +194,62 @@ func testCheckTx(t *testing.T, n *rpcNet) {
 		}
 	}
 }
+
+// testBatchAndEdges sends a JSON-RPC batch with CometBFT's Go client, asks
+// for hashes that no block has, and sends transactions kvstore refuses
+// through broadcast_tx_commit and broadcast_tx_async.
+func testBatchAndEdges(t *testing.T, n *rpcNet) {
+	cl := n.clients[fullNode]
+	batch := cl.NewBatch()
+	h := int64(2)
+	st, err1 := batch.Status(n.ctx)
+	blk, err2 := batch.Block(n.ctx, &h)
+	info, err3 := batch.ABCIInfo(n.ctx)
+	for _, err := range []error{err1, err2, err3} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	results, err := batch.Send(n.ctx)
+	if err != nil || len(results) != 3 {
+		t.Fatalf("batch: %d results, %v", len(results), err)
+	}
+	if st.SyncInfo.LatestBlockHeight < h || blk.Block.Height != h || info.Response.LastBlockHeight < h {
+		t.Errorf("batch answers: status at %d, block %d, app at %d", st.SyncInfo.LatestBlockHeight, blk.Block.Height, info.Response.LastBlockHeight)
+	}
+	single, err := cl.Block(n.ctx, &h)
+	if err != nil || !single.BlockID.Equals(blk.BlockID) {
+		t.Errorf("block %d in a batch is %v, alone %v (%v)", h, blk.BlockID, single.BlockID, err)
+	}
+
+	unknown := bytes.Repeat([]byte{0xAB}, 32)
+	if b, err := cl.BlockByHash(n.ctx, unknown); err != nil || b.Block != nil {
+		t.Errorf("block_by_hash of an unknown hash: %+v %v", b, err)
+	}
+	if hdr, err := cl.HeaderByHash(n.ctx, unknown); err != nil || hdr.Header != nil {
+		t.Errorf("header_by_hash of an unknown hash: %+v %v", hdr, err)
+	}
+
+	// A transaction the app refuses: broadcast_tx_commit answers with the
+	// check at once, without waiting for a block.
+	bad := types.Tx("refused-" + n.protocol)
+	res, err := cl.BroadcastTxCommit(n.ctx, bad)
+	if err != nil || res.CheckTx.Code != kvInvalidTxFormat || res.Height != 0 || !bytes.Equal(res.Hash, bad.Hash()) {
+		t.Errorf("broadcast_tx_commit of a refused transaction: %+v %v", res, err)
+	}
+	// broadcast_tx_async answers before the check; the refused
+	// transaction never reaches the mempool.
+	async := types.Tx("refused-async-" + n.protocol)
+	if r, err := cl.BroadcastTxAsync(n.ctx, async); err != nil || !bytes.Equal(r.Hash, async.Hash()) {
+		t.Errorf("broadcast_tx_async of a refused transaction: %+v %v", r, err)
+	}
+	unconfirmed, err := cl.UnconfirmedTxs(n.ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tx := range unconfirmed.Txs {
+		if bytes.Equal(tx, async) || bytes.Equal(tx, bad) {
+			t.Errorf("the mempool holds refused transaction %q", tx)
+		}
+	}
+}

@@ -174,6 +174,22 @@ func testWebsocketRaw(t *testing.T, n *rpcNet) {
 	if err := n.waitHeight(fullNode, top+2); err != nil {
 		t.Fatal(err)
 	}
+	// Any route answers over the websocket too.
+	if err := w.conn.WriteJSON(map[string]any{"jsonrpc": "2.0", "id": 14, "method": "header", "params": map[string]string{"height": "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	hdr := w.readAnswer(14, func(wsMessage) {})
+	var hres struct {
+		Result struct {
+			Header struct {
+				Height string `json:"height"`
+			} `json:"header"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(hdr.raw, &hres); err != nil || hres.Result.Header.Height != "2" {
+		t.Errorf("header over the websocket: %s", hdr.raw)
+	}
+	rpctest.SameShape(t, "header over the websocket", mustReference(t, "header.json"), hdr.raw)
 	w.call(13, "health", "")
 	w.readAnswer(13, func(m wsMessage) {
 		if h := eventHeight(t, m); h > top+1 {
@@ -197,4 +213,13 @@ func emptyBlockEvent(t *testing.T, m wsMessage) bool {
 		t.Fatalf("NewBlock event data %s: %v", m.Result.Data.Value, err)
 	}
 	return len(v.Block.Data.Txs) == 0
+}
+
+func mustReference(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := rpctest.Reference(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
