@@ -72,6 +72,7 @@ var rpcSuite = []struct {
 	{"Mempool", testMempool},
 	{"Evidence", testEvidence},
 	{"ConcurrentCommits", testConcurrentCommits},
+	{"RestartFullNode", testRestartFullNode},
 	{"Blocks", testBlocks},
 }
 

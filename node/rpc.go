@@ -43,7 +43,7 @@ func (m rpcMempool) CheckTx(tx types.Tx) (<-chan *abcitypes.ResponseCheckTx, err
 
 func (m rpcMempool) Size() int        { return m.mp.Size() }
 func (m rpcMempool) SizeBytes() int64 { return m.mp.SizeBytes() }
-func (m rpcMempool) Flush()           { _ = m.mp.Flush() }
+func (m rpcMempool) Flush() error     { return m.mp.Flush() }
 func (m rpcMempool) Txs(limit int) types.Txs {
 	return toTxs(m.mp.Txs(limit))
 }
