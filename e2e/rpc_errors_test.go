@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 
 	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 
@@ -122,6 +125,7 @@ func testBadInput(t *testing.T, n *rpcNet) {
 			sameErrorShape(t, name, errShape, single)
 		}
 	}
+	badWebsocketInput(t, n)
 	if err := n.Alive(); err != nil {
 		t.Fatal(err)
 	}
@@ -179,5 +183,35 @@ func sameErrorShape(t *testing.T, name string, want, got []byte) {
 	}
 	if d := rpctest.Diff("$", w, g); len(d) > 0 {
 		t.Errorf("%s: the error's shape differs from CometBFT's: %v\n%s", name, d, got)
+	}
+}
+
+// badWebsocketInput sends a websocket what is no request, a request for an
+// unknown method and a message beyond max_body_bytes: the first two get
+// CometBFT's errors on a connection that goes on working, the last closes
+// the connection.
+func badWebsocketInput(t *testing.T, n *rpcNet) {
+	w := n.dialWS(t, 1)
+	if err := w.conn.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":`)); err != nil {
+		t.Fatal(err)
+	}
+	if m := w.read(); !bytes.Contains(m.raw, []byte(fmt.Sprint(codeParse))) {
+		t.Errorf("malformed JSON over the websocket: %s", m.raw)
+	}
+	w.call(2, "no_such_method", "")
+	if m := w.readAnswer(2, func(wsMessage) {}); !bytes.Contains(m.raw, []byte(fmt.Sprint(codeMethodNotFound))) {
+		t.Errorf("unknown method over the websocket: %s", m.raw)
+	}
+	w.call(3, "health", "")
+	if m := w.readAnswer(3, func(wsMessage) {}); m.Error != nil {
+		t.Errorf("health after bad input over the websocket: %s", m.raw)
+	}
+	huge := jsonrpc(4, "broadcast_tx_sync", fmt.Sprintf(`{"tx":"%s"}`, strings.Repeat("A", 1_100_000)))
+	if err := w.conn.WriteMessage(websocket.TextMessage, []byte(huge)); err != nil {
+		return // closed while writing: what the limit does
+	}
+	w.conn.SetReadDeadline(time.Now().Add(eventWait))
+	if _, msg, err := w.conn.ReadMessage(); err == nil {
+		t.Errorf("a websocket message beyond max_body_bytes was answered: %.200s", msg)
 	}
 }

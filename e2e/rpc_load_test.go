@@ -128,9 +128,17 @@ const maxSubscriptionClients = 100
 // commitsOnOneNode sends all commitWaiters calls to one node, which serves
 // at most maxSubscriptionClients waiters at once: as CometBFT, it refuses
 // the others at once with max_subscription_clients. Every call returns,
-// every one accepted commits, and the chain keeps its pace.
+// every one accepted commits, and the chain keeps its pace, also while a
+// websocket client subscribed to every transaction reads nothing.
 func commitsOnOneNode(t *testing.T, n *rpcNet) {
 	const node = 1
+	stalled := n.dialWS(t, node)
+	for id, q := range []string{"tm.event='Tx'", "tm.event='NewBlock'"} {
+		stalled.call(id+1, "subscribe", q)
+		if m := stalled.readAnswer(id+1, func(wsMessage) {}); m.Error != nil {
+			t.Fatalf("subscribe %s: %s", q, m.raw)
+		}
+	}
 	start := n.height(t, 0)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -157,9 +165,10 @@ func commitsOnOneNode(t *testing.T, n *rpcNet) {
 	}
 	wg.Wait()
 	end := n.height(t, 0)
-	// A refusal means maxSubscriptionClients calls were waiting, and each
-	// of those commits.
-	if len(committed)+refused != commitWaiters || (refused > 0 && len(committed) < maxSubscriptionClients) {
+	// A refusal means maxSubscriptionClients subscribers at that moment:
+	// the stalled client and calls that were waiting, each of which
+	// commits.
+	if len(committed)+refused != commitWaiters || (refused > 0 && len(committed) < maxSubscriptionClients-1) {
 		t.Fatalf("%d committed and %d refused of %d calls\n%s", len(committed), refused, commitWaiters, n.LogTails(3000))
 	}
 	for tx, h := range committed {
