@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -65,9 +64,4 @@ func jsonrpc(id any, method string, params string) string {
 		return fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"method":%q}`, idJSON, method)
 	}
 	return fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"method":%q,"params":%s}`, idJSON, method, params)
-}
-
-// withTimeout is n.ctx bounded by d.
-func (n *rpcNet) withTimeout(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(n.ctx, d)
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -155,18 +154,4 @@ func nextEvent(t *testing.T, n *rpcNet, ch <-chan coretypes.ResultEvent, query s
 		t.Fatalf("no event for %q within %v\n%s", query, eventWait, n.LogTails(3000))
 	}
 	return coretypes.ResultEvent{}
-}
-
-// wsMessage is what arrives on a raw websocket: an answer or an event.
-type wsMessage struct {
-	raw    []byte
-	ID     json.RawMessage `json:"id"`
-	Error  *json.RawMessage
-	Result struct {
-		Query string `json:"query"`
-		Data  struct {
-			Type  string          `json:"type"`
-			Value json.RawMessage `json:"value"`
-		} `json:"data"`
-	} `json:"result"`
 }

@@ -11,6 +11,20 @@ import (
 	"github.com/bftnode/bftnode/rpc/rpctest"
 )
 
+// wsMessage is what arrives on a raw websocket: an answer or an event.
+type wsMessage struct {
+	raw    []byte
+	ID     json.RawMessage `json:"id"`
+	Error  *json.RawMessage
+	Result struct {
+		Query string `json:"query"`
+		Data  struct {
+			Type  string          `json:"type"`
+			Value json.RawMessage `json:"value"`
+		} `json:"data"`
+	} `json:"result"`
+}
+
 // wsConn is a raw websocket to a node's /websocket endpoint.
 type wsConn struct {
 	t    *testing.T
