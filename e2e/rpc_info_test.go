@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -260,6 +261,10 @@ func checkRoundState(t *testing.T, n *rpcNet, i int, raw json.RawMessage, before
 		Proposer struct {
 			Address string `json:"address"`
 		} `json:"proposer"`
+		Votes []struct {
+			Prevotes         []string `json:"prevotes"`
+			PrevotesBitArray string   `json:"prevotes_bit_array"`
+		} `json:"height_vote_set"`
 	}
 	if err := json.Unmarshal(raw, &rs); err != nil {
 		t.Fatalf("node %d round state %s: %v", i, raw, err)
@@ -274,6 +279,13 @@ func checkRoundState(t *testing.T, n *rpcNet, i int, raw json.RawMessage, before
 	}
 	if rs.Protocol != n.protocol || rs.Proposer.Address == "" {
 		t.Errorf("node %d round state: %s", i, raw)
+	}
+	// Tendermint shows who voted in the current round, as CometBFT does.
+	if n.protocol == "tendermint" {
+		prefix := fmt.Sprintf("BA{%d:", rpcValidators)
+		if len(rs.Votes) != 1 || len(rs.Votes[0].Prevotes) != rpcValidators || !strings.HasPrefix(rs.Votes[0].PrevotesBitArray, prefix) {
+			t.Errorf("node %d height_vote_set: %s", i, raw)
+		}
 	}
 }
 

@@ -135,6 +135,7 @@ func (c rpcConsensus) RoundState() rpc.RoundState {
 		rs.ProposalBlockHash = blockHash(d.Proposal)
 		rs.LockedBlockHash = blockHash(d.LockedValue)
 		rs.ValidBlockHash = blockHash(d.ValidValue)
+		rs.Votes = append(rs.Votes, tendermintVotes(d, v.Validators))
 	case pbft.State:
 		proposer = d.Primary
 	}
