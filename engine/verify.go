@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"runtime"
@@ -81,6 +82,9 @@ func (v *verifier) check(m rawMessage) {
 	}
 	if err != nil {
 		counters.badMessages.Add(1)
+		if errors.Is(err, errSetUnsure) {
+			return // dropped; the sender retransmits once the sets agree
+		}
 		v.e.p.Net.Penalize(m.peer, "consensus message: "+err.Error())
 		return
 	}
@@ -101,6 +105,16 @@ func (v *verifier) block(cm wire.ConsensusMessage) error {
 
 var errNotValidator = errors.New("signer is not a validator")
 
+// errSetUnsure marks a message that fails verification under the validator
+// set this node takes its signer's index from, where an honest sender may
+// have signed under another: its height is beyond the sets this node knows,
+// or it carries no height (PBFT's VIEW-CHANGE and NEW-VIEW, taken to be at
+// the next height) while the validator set changes around this height. The
+// message is dropped without blaming the sender: a validator that falls a
+// block behind across a change of powers must not be banned by everyone,
+// which would keep it from catching up.
+var errSetUnsure = errors.New("signed under a validator set this node cannot be sure of")
+
 // message verifies a message's signature and every nested one.
 func (v *verifier) message(m consensus.Message) error {
 	ctx := v.e.verifying.Load()
@@ -115,13 +129,13 @@ func (v *verifier) message(m consensus.Message) error {
 		if err := v.viewChange(ctx, m); err != nil {
 			return err
 		}
-		return v.signed(ctx, m, ctx.last+1, m.Validator, m.Signature)
+		return v.signedNow(ctx, m, m.Validator, m.Signature)
 	case *consensus.NewView:
 		for i := range m.ViewChanges {
 			if err := v.viewChange(ctx, &m.ViewChanges[i]); err != nil {
 				return err
 			}
-			if err := v.signed(ctx, &m.ViewChanges[i], ctx.last+1, m.ViewChanges[i].Validator, m.ViewChanges[i].Signature); err != nil {
+			if err := v.signedNow(ctx, &m.ViewChanges[i], m.ViewChanges[i].Validator, m.ViewChanges[i].Signature); err != nil {
 				return err
 			}
 		}
@@ -131,7 +145,7 @@ func (v *verifier) message(m consensus.Message) error {
 				return err
 			}
 		}
-		return v.signed(ctx, m, ctx.last+1, m.Validator, m.Signature)
+		return v.signedNow(ctx, m, m.Validator, m.Signature)
 	}
 	return fmt.Errorf("unknown message %T", m)
 }
@@ -158,8 +172,38 @@ func (v *verifier) viewChange(ctx *verifyContext, vc *consensus.ViewChange) erro
 	return nil
 }
 
-// signed checks that validator index of height's set signed m.
+// signedNow checks a message without a height, taken to be signed under
+// the set of the next height.
+func (v *verifier) signedNow(ctx *verifyContext, m consensus.Message, index int32, sig []byte) error {
+	err := v.signed(ctx, m, ctx.last+1, index, sig)
+	if err != nil && !errors.Is(err, errSetUnsure) && v.setsChangeNear(ctx) {
+		return fmt.Errorf("%w: %w", errSetUnsure, err)
+	}
+	return err
+}
+
+// setsChangeNear tells whether the validator sets of the latest height and
+// the next two are not all the same.
+func (v *verifier) setsChangeNear(ctx *verifyContext) bool {
+	last := v.validatorsAt(ctx, ctx.last)
+	if last == nil || ctx.vals == nil || ctx.next == nil {
+		return ctx.last > 0
+	}
+	h := last.Hash()
+	return !bytes.Equal(h, ctx.vals.Hash()) || !bytes.Equal(h, ctx.next.Hash())
+}
+
+// signed checks that validator index of height's set signed m. Beyond the
+// next two heights the set is a guess, and a failure is errSetUnsure.
 func (v *verifier) signed(ctx *verifyContext, m consensus.Message, height int64, index int32, sig []byte) error {
+	err := v.signedUnder(ctx, m, height, index, sig)
+	if err != nil && height > ctx.last+2 {
+		return fmt.Errorf("%w: %w", errSetUnsure, err)
+	}
+	return err
+}
+
+func (v *verifier) signedUnder(ctx *verifyContext, m consensus.Message, height int64, index int32, sig []byte) error {
 	vals := v.validatorsAt(ctx, height)
 	if vals == nil {
 		return fmt.Errorf("no validator set for height %d", height)
