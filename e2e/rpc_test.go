@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -128,8 +129,27 @@ func (n *rpcNet) height(t *testing.T, i int) int64 {
 	return st.SyncInfo.LatestBlockHeight
 }
 
+// logFailure shows the end of every node's log, and keeps the whole logs
+// in $E2E_LOG_DIR when it is set.
 func (n *rpcNet) logFailure(t *testing.T) {
 	t.Logf("%s network after a failed subtest:\n%s", n.protocol, n.LogTails(3000))
+	dir := os.Getenv("E2E_LOG_DIR")
+	if dir == "" {
+		return
+	}
+	for _, node := range n.Nodes {
+		for _, name := range []string{"node.log", "app.log"} {
+			b, err := os.ReadFile(filepath.Join(node.Home, name))
+			if err != nil {
+				continue
+			}
+			dst := filepath.Join(dir, fmt.Sprintf("%s-node%d-%s", n.protocol, node.Index, name))
+			if err := os.WriteFile(dst, b, 0o644); err != nil {
+				t.Logf("keeping %s: %v", dst, err)
+			}
+		}
+	}
+	t.Logf("the nodes' logs are in %s", dir)
 }
 
 // rpcProtocols are the protocols the suite runs, all unless
