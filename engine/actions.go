@@ -97,14 +97,29 @@ func (e *Engine) setTimer(t consensus.Timeout, after time.Duration) {
 	time.AfterFunc(after, func() { e.postTimer(t) })
 }
 
+// resetThreshold is how much log a snapshot lets pile up before it
+// rewrites the log from scratch. Until then a snapshot is one more record:
+// a restart replays from the latest one, and the node saves the fsyncs a
+// rewrite costs on every height.
+const resetThreshold = 32 << 20
+
 func (e *Engine) saveSnapshot(a consensus.SaveSnapshot) error {
 	if e.signer != nil {
 		e.signer.SetFloor(a.SignFloor)
 	}
-	if err := e.p.WAL.Reset(encodeSnapshot(a)); err != nil {
+	rec := encodeSnapshot(a)
+	if e.logBytes+int64(len(rec)) < resetThreshold {
+		e.logBytes += int64(len(rec))
+		if err := e.p.WAL.Append(rec); err != nil {
+			return fmt.Errorf("write-ahead log: %w", err)
+		}
+		return nil
+	}
+	if err := e.p.WAL.Reset(rec); err != nil {
 		return fmt.Errorf("write-ahead log: saving a snapshot: %w", err)
 	}
-	// Keep the guard's memory above the floor across the reset.
+	e.logBytes = int64(len(rec))
+	// Keep the guard's memory above the floor across the rewrite.
 	if e.signer != nil {
 		for _, m := range e.signer.Guarded() {
 			rec, err := encodeSigned(m)
@@ -114,6 +129,7 @@ func (e *Engine) saveSnapshot(a consensus.SaveSnapshot) error {
 			if err := e.p.WAL.Append(rec); err != nil {
 				return fmt.Errorf("write-ahead log: %w", err)
 			}
+			e.logBytes += int64(len(rec))
 		}
 	}
 	return nil

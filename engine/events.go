@@ -72,3 +72,11 @@ var counters struct {
 	badMessages    atomic.Int64
 	evidence       atomic.Int64
 }
+
+// Counters reports the engine's counts since the process started: inputs
+// the core rejected, events dropped because the driver or the verifiers
+// were behind, peer messages that failed decoding or verification, and
+// equivocations the core reported.
+func Counters() (rejected, dropped, bad, evidence int64) {
+	return counters.rejectedInputs.Load(), counters.droppedEvents.Load(), counters.badMessages.Load(), counters.evidence.Load()
+}

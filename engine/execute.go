@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/bftnode/bftnode/consensus"
 	"github.com/bftnode/bftnode/state"
@@ -32,6 +33,19 @@ func (e *Engine) decide(ctx context.Context, d consensus.Decide) error {
 		return nil
 	}
 	return e.execute(ctx, d, block)
+}
+
+// refetchMissing asks peers again for blocks a decision or a verdict
+// waits for: a request or its answer may have been lost.
+func (e *Engine) refetchMissing() {
+	if e.waiting != nil && e.blocks.get(e.waiting.d.Value) == nil {
+		e.sync.fetchByID(e.waiting.d.Value)
+	}
+	for _, r := range e.verdicts.waiting {
+		if e.blocks.get(r.Value) == nil {
+			e.sync.fetchByID(r.Value)
+		}
+	}
 }
 
 // blockArrived resumes a decision that waited for its block.
@@ -100,14 +114,16 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 		}
 		defer mp.Unlock()
 	}
-	resp, err := e.finalize(ctx, block, blockID, e.state.LastValidators)
+	start := time.Now()
+	lastVals := e.state.LastValidators
+	resp, err := e.finalize(ctx, block, blockID, lastVals)
 	if err != nil {
 		return nil, err
 	}
-	next, err := e.commitState(ctx, block, blockID, resp)
-	if err != nil {
+	if _, err := e.commitState(ctx, block, blockID, resp, true); err != nil {
 		return nil, err
 	}
+	took := time.Since(start)
 	if mp := e.p.Mempool; mp != nil {
 		if err := mp.Update(block.Height, block.Txs.ToSliceOfBytes(), resp.TxResults); err != nil {
 			return nil, fmt.Errorf("mempool update after block %d: %w", block.Height, err)
@@ -117,7 +133,7 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 	e.evidence.committed(block)
 	e.evidence.promote(e)
 	e.blocks.prune(block.Height)
-	e.publishBlockEvents(block, blockID, resp, next)
+	e.publishBlockEvents(block, blockID, resp, lastVals, took)
 	return resp, nil
 }
 
@@ -139,24 +155,30 @@ func (e *Engine) finalize(ctx context.Context, block *types.Block, blockID types
 	if err := state.CheckFinalizeBlockResponse(block, resp); err != nil {
 		return nil, fmt.Errorf("application answered FinalizeBlock wrongly: %w", err)
 	}
-	if err := e.p.States.SaveFinalizeBlockResponse(block.Height, resp); err != nil {
-		return nil, fmt.Errorf("storing FinalizeBlock response %d: %w", block.Height, err)
-	}
 	return resp, nil
 }
 
-// commitState moves the chain state past block, saves it and has the
-// application commit.
-func (e *Engine) commitState(ctx context.Context, block *types.Block, blockID types.BlockID, resp *abcitypes.ResponseFinalizeBlock) (state.State, error) {
+// commitState moves the chain state past block and saves it with the
+// FinalizeBlock response (saveResp; a recovery that only finishes a block
+// already has the response stored), then has the application commit.
+func (e *Engine) commitState(ctx context.Context, block *types.Block, blockID types.BlockID, resp *abcitypes.ResponseFinalizeBlock, saveResp bool) (state.State, error) {
 	next, err := state.Update(e.state, blockID, &block.Header, resp)
 	if err != nil {
 		return next, fmt.Errorf("applying block %d to the chain state: %w", block.Height, err)
 	}
-	if err := e.p.States.Save(next); err != nil {
-		return next, fmt.Errorf("storing the state after block %d: %w", block.Height, err)
+	if saveResp {
+		err = e.p.States.SaveExecuted(resp, next)
+	} else {
+		err = e.p.States.Save(next)
+	}
+	if err != nil {
+		return next, fmt.Errorf("storing the results of block %d and the state after it: %w", block.Height, err)
 	}
 	if _, err := e.p.App.Commit(ctx); err != nil {
 		return next, fmt.Errorf("application failed Commit at height %d: %w", block.Height, err)
+	}
+	if err := e.p.States.SaveAppCommitted(block.Height); err != nil {
+		return next, err
 	}
 	e.state = next
 	e.refreshVerifyContext()

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/bftnode/bftnode/consensus"
-	"github.com/bftnode/bftnode/state"
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/types"
 )
@@ -56,14 +55,24 @@ func (e *Engine) publish() {
 	e.views.Store(v)
 }
 
+// ExecutedBlock describes a block the engine just executed.
+type ExecutedBlock struct {
+	Block *types.Block
+	Resp  *abcitypes.ResponseFinalizeBlock
+	// LastValidators signed the block's last commit.
+	LastValidators *types.ValidatorSet
+	// Took is how long executing it took, FinalizeBlock to Commit.
+	Took time.Duration
+}
+
 // BlockListener is told about every executed block, in height order, on
-// the driver goroutine (indexers); it must not block for long.
-type BlockListener func(block *types.Block, resp *abcitypes.ResponseFinalizeBlock)
+// the driver goroutine (indexers, metrics); it must not block for long.
+type BlockListener func(ExecutedBlock)
 
 // publishBlockEvents fires CometBFT's events for an executed block.
-func (e *Engine) publishBlockEvents(block *types.Block, blockID types.BlockID, resp *abcitypes.ResponseFinalizeBlock, next state.State) {
+func (e *Engine) publishBlockEvents(block *types.Block, blockID types.BlockID, resp *abcitypes.ResponseFinalizeBlock, lastVals *types.ValidatorSet, took time.Duration) {
 	for _, l := range e.p.Listeners {
-		l(block, resp)
+		l(ExecutedBlock{Block: block, Resp: resp, LastValidators: lastVals, Took: took})
 	}
 	bus := e.p.EventBus
 	if bus == nil {
@@ -90,5 +99,4 @@ func (e *Engine) publishBlockEvents(block *types.Block, blockID types.BlockID, r
 			logErr(bus.PublishEventValidatorSetUpdates(types.EventDataValidatorSetUpdates{ValidatorUpdates: updates}))
 		}
 	}
-	_ = next
 }

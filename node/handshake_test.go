@@ -1,40 +1,43 @@
 package node
 
 import (
-	"context"
-	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
-
-	"github.com/cometbft/cometbft/abci/example/kvstore"
+	"time"
 
 	"github.com/bftnode/bftnode/config"
-	"github.com/bftnode/bftnode/internal/testnet"
 )
 
-// TestNewChainTakesTheAppVersion starts a new chain with the built-in
-// kvstore, which reports app version 1 in Info: as in CometBFT, the chain
-// state takes it, so that headers and the node info carry it.
-func TestNewChainTakesTheAppVersion(t *testing.T) {
-	gen, err := testnet.Generate(testnet.Options{
-		Validators: 1, OutputDir: t.TempDir(), NodeDirPrefix: "node",
-		BasePort: freeBase(t, 10), Protocol: "tendermint", ChainID: "version-test",
-	})
-	if err != nil {
-		t.Fatal(err)
+// TestHandshakeReplaysBlocksTheAppLost wipes the application's state
+// between two runs of a node: on restart the ABCI handshake must call
+// InitChain again and replay every stored block, so the app answers
+// queries for transactions committed before, and the chain goes on.
+func TestHandshakeReplaysBlocksTheAppLost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs nodes")
 	}
-	cfg, err := config.Load(gen[0].Dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	if got := n.Engine().State().Version.Consensus.App; got != kvstore.AppVersion {
-		t.Errorf("the chain's app version is %d, the app reported %d", got, kvstore.AppVersion)
-	}
-	if got := (rpcP2P{n}).NodeInfo().ProtocolVersion.App; got != kvstore.AppVersion {
-		t.Errorf("the node info's app version is %d, want %d", got, kvstore.AppVersion)
+	for _, protocol := range []string{config.ProtocolTendermint, config.ProtocolPBFT} {
+		t.Run(protocol, func(t *testing.T) {
+			c := newCluster(t, protocol, 1)
+			for i := 0; i < 5; i++ {
+				c.send(0, "k"+string(rune('a'+i)), "v")
+			}
+			c.waitValue(0, "ke", "v", 30*time.Second)
+			c.stop(0)
+			cfg, err := config.Load(c.homes[0], nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(filepath.Join(cfg.DBDir(), "kvstore")); err != nil {
+				t.Fatal(err)
+			}
+			c.start(0)
+			for i := 0; i < 5; i++ {
+				c.waitValue(0, "k"+string(rune('a'+i)), "v", 10*time.Second)
+			}
+			c.send(0, "after", "restart")
+			c.waitValue(0, "after", "restart", 30*time.Second)
+		})
 	}
 }

@@ -16,10 +16,10 @@ import (
 	"github.com/bftnode/bftnode/internal/home"
 	"github.com/bftnode/bftnode/internal/version"
 	"github.com/bftnode/bftnode/mempool"
+	"github.com/bftnode/bftnode/metrics"
 	"github.com/bftnode/bftnode/p2p"
 	"github.com/bftnode/bftnode/store"
 	"github.com/bftnode/bftnode/wal"
-	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/types"
 )
 
@@ -40,6 +40,7 @@ type Node struct {
 	engine  *engine.Engine
 	bus     *types.EventBus
 	index   *indexer.Indexer // nil with [tx_index] indexer = "null"
+	metrics *metrics.Metrics // nil unless [instrumentation] prometheus
 
 	closers []func() error
 }
@@ -56,8 +57,8 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 
 // New opens everything the node needs and brings the application up to
 // the chain (the ABCI handshake). Nothing talks to peers yet.
-func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (n *Node, err error) {
-	n = &Node{cfg: cfg, log: logger}
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Node, err error) {
+	n := &Node{cfg: cfg, log: logger}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -140,10 +141,16 @@ func (n *Node) buildEngine() error {
 		App: n.app.Consensus, AppInfo: n.app.Query, Net: &network{n: n}, EventBus: n.bus,
 	}
 	if n.index != nil {
-		parts.Listeners = append(parts.Listeners, func(block *types.Block, resp *abcitypes.ResponseFinalizeBlock) {
-			if err := n.index.Index(block.Height, block.Txs, resp); err != nil {
-				n.log.Error("indexing a block", "height", block.Height, "err", err)
+		parts.Listeners = append(parts.Listeners, func(b engine.ExecutedBlock) {
+			if err := n.index.Index(b.Block.Height, b.Block.Txs, b.Resp); err != nil {
+				n.log.Error("indexing a block", "height", b.Block.Height, "err", err)
 			}
+		})
+	}
+	if n.cfg.Instrumentation.Prometheus {
+		n.metrics = metrics.New(n.cfg.Instrumentation.Namespace, n.genesis.ChainID, n.metricSources())
+		parts.Listeners = append(parts.Listeners, func(b engine.ExecutedBlock) {
+			n.metrics.BlockExecuted(b.Block, b.LastValidators, b.Took)
 		})
 	}
 	n.engine, err = engine.New(engine.Config{
@@ -233,6 +240,13 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	defer n.host.Stop()
 	go n.gossip.Run(ctx)
+	if n.metrics != nil {
+		addr, err := n.metrics.Serve(ctx, n.cfg.Instrumentation.PrometheusListenAddr, n.cfg.Instrumentation.MaxOpenConnections, n.log)
+		if err != nil {
+			return err
+		}
+		n.log.Info("serving metrics", "addr", addr.String())
+	}
 	server, err := n.startRPC(ctx)
 	if err != nil {
 		return fmt.Errorf("rpc: %w", err)
@@ -256,6 +270,34 @@ func (n *Node) Run(ctx context.Context) error {
 		cancel()
 		<-errs
 		return fmt.Errorf("the application failed; halting so as not to commit without it: %w", n.app.Err())
+	}
+}
+
+// metricSources lets the gauges read the node's live values. The mempool
+// and host are built after the engine, so each source checks for them.
+func (n *Node) metricSources() metrics.Sources {
+	return metrics.Sources{
+		MempoolSize: func() int {
+			if n.mempool == nil {
+				return 0
+			}
+			return n.mempool.Size()
+		},
+		MempoolSizeBytes: func() int64 {
+			if n.mempool == nil {
+				return 0
+			}
+			return n.mempool.SizeBytes()
+		},
+		Peers: func() int {
+			if n.host == nil {
+				return 0
+			}
+			return len(n.host.Peers())
+		},
+		Round:      func() int32 { return n.engine.View().Core.Round },
+		CatchingUp: func() bool { return n.engine.View().CatchingUp },
+		Counters:   engine.Counters,
 	}
 }
 

@@ -29,10 +29,14 @@ type cluster struct {
 }
 
 func newCluster(t *testing.T, protocol string, validators int) *cluster {
+	return newClusterWithFullNodes(t, protocol, validators, 0)
+}
+
+func newClusterWithFullNodes(t *testing.T, protocol string, validators, full int) *cluster {
 	t.Helper()
 	gen, err := testnet.Generate(testnet.Options{
-		Validators: validators, OutputDir: t.TempDir(), NodeDirPrefix: "node",
-		BasePort: freeBase(t, validators*10), Protocol: protocol, PopulatePeers: true, ChainID: "node-test",
+		Validators: validators, NonValidators: full, OutputDir: t.TempDir(), NodeDirPrefix: "node",
+		BasePort: freeBase(t, (validators+full)*10), Protocol: protocol, PopulatePeers: true, ChainID: "node-test",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -41,9 +45,9 @@ func newCluster(t *testing.T, protocol string, validators int) *cluster {
 	for _, g := range gen {
 		c.homes = append(c.homes, g.Dir)
 	}
-	c.nodes = make([]*Node, validators)
-	c.cancel = make([]context.CancelFunc, validators)
-	c.done = make([]chan error, validators)
+	c.nodes = make([]*Node, len(gen))
+	c.cancel = make([]context.CancelFunc, len(gen))
+	c.done = make([]chan error, len(gen))
 	for i := range c.homes {
 		c.start(i)
 	}
@@ -93,8 +97,9 @@ func (c *cluster) start(i int) {
 	}
 	c.nodes[i], c.cancel[i], c.done[i] = n, cancel, make(chan error, 1)
 	go func(done chan error) {
-		done <- n.Run(ctx)
+		err := n.Run(ctx)
 		n.Close()
+		done <- err
 	}(c.done[i])
 }
 
