@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -58,6 +59,8 @@ type Node struct {
 	app     *exec.Cmd
 	nodeLog *os.File
 	appLog  *os.File
+	exited  chan struct{} // closed when the node process has exited
+	exitErr error         // how it exited, once exited is closed
 }
 
 // NewCluster generates the homes of a network with `bftnode testnet` under
@@ -157,7 +160,11 @@ func (c *Cluster) Start(i int) error {
 		logFile.Close()
 		return fmt.Errorf("starting node %d: %w", i, err)
 	}
-	n.node, n.nodeLog = cmd, logFile
+	n.node, n.nodeLog, n.exited = cmd, logFile, make(chan struct{})
+	go func(n *Node, exited chan struct{}) {
+		n.exitErr = cmd.Wait()
+		close(exited)
+	}(n, n.exited)
 	c.logf("node %d started (pid %d, rpc %s)", i, cmd.Process.Pid, n.RPCAddr)
 	return nil
 }
@@ -200,13 +207,11 @@ func (c *Cluster) signal(i int, sig syscall.Signal) error {
 		return nil
 	}
 	_ = n.node.Process.Signal(sig)
-	done := make(chan error, 1)
-	go func() { done <- n.node.Wait() }()
 	select {
-	case <-done:
+	case <-n.exited:
 	case <-time.After(30 * time.Second):
 		_ = n.node.Process.Kill()
-		<-done
+		<-n.exited
 	}
 	n.nodeLog.Close()
 	n.node = nil
@@ -271,6 +276,53 @@ func (c *Cluster) LogTail(i int, max int64) string {
 		b = b[int64(len(b))-max:]
 	}
 	return string(b)
+}
+
+// LogTails is the end of every node's log, for failure messages.
+func (c *Cluster) LogTails(max int64) string {
+	var b strings.Builder
+	for i := range c.Nodes {
+		fmt.Fprintf(&b, "--- node %d log tail ---\n%s\n", i, c.LogTail(i, max))
+	}
+	return b.String()
+}
+
+// WaitUntil calls cond every poll interval until it reports done, ctx
+// ends or timeout passes. On failure the error names what was awaited,
+// cond's last error and the tail of every node's log.
+func (c *Cluster) WaitUntil(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last error
+	for {
+		done, err := cond()
+		if done && err == nil {
+			return nil
+		}
+		if err != nil {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waited %v for %s: %w (last error: %v)\n%s", timeout, what, ctx.Err(), last, c.LogTails(3000))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Alive reports an error naming the first node whose process has exited.
+func (c *Cluster) Alive() error {
+	for i, n := range c.Nodes {
+		if n.node == nil {
+			continue
+		}
+		select {
+		case <-n.exited:
+			return fmt.Errorf("node %d (pid %d) exited: %v", i, n.node.Process.Pid, n.exitErr)
+		default:
+		}
+	}
+	return nil
 }
 
 // describe summarises what node i reports, for failure messages.

@@ -3,4 +3,11 @@
 // own application process over a socket, all on loopback. Tests drive them
 // through CometBFT's own RPC client, kill, pause and restart processes, and
 // check what the chain holds afterwards.
+//
+// TestRPCCompatibility is the JSON-RPC's proof against running networks of
+// both protocols: every method of CometBFT's Go client, checked against the
+// chain; the shapes of raw URI, JSON-RPC and batch answers against
+// captures of a real CometBFT node (rpc/rpctest); errors for bad input;
+// mempool, evidence and websocket routes; broadcast_tx_commit under many
+// concurrent waiters. Set E2E_PROTOCOL to run one protocol only.
 package e2e

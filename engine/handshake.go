@@ -36,7 +36,7 @@ func (e *Engine) Handshake(ctx context.Context) error {
 		return fmt.Errorf("handshake: the block store (height %d) is more than one block ahead of the chain state (height %d); the data directory is damaged", storeHeight, e.state.LastBlockHeight)
 	}
 	if appHeight == 0 {
-		if err := e.initChain(ctx); err != nil {
+		if err := e.initChain(ctx, info.AppVersion); err != nil {
 			return err
 		}
 	}
@@ -90,8 +90,11 @@ func (e *Engine) completeInterruptedCommit(ctx context.Context, appHeight, store
 }
 
 // initChain calls InitChain with the genesis document; on a new chain the
-// application's answer shapes the first state.
-func (e *Engine) initChain(ctx context.Context) error {
+// application's answer shapes the first state. appVersion is what the app
+// reported in Info: as in CometBFT's handshake it becomes the chain's app
+// version, which every header carries, unless InitChain's consensus
+// params set another.
+func (e *Engine) initChain(ctx context.Context, appVersion uint64) error {
 	gen := e.p.Genesis
 	vals := make([]abcitypes.ValidatorUpdate, 0, len(gen.Validators))
 	for _, v := range gen.Validators {
@@ -108,7 +111,9 @@ func (e *Engine) initChain(ctx context.Context) error {
 	if e.state.LastBlockHeight > 0 {
 		return nil // the chain exists; the application replays it from the start
 	}
-	st, err := state.WithInitChain(e.state, resp)
+	genesis := e.state
+	genesis.Version.Consensus.App = appVersion
+	st, err := state.WithInitChain(genesis, resp)
 	if err != nil {
 		return fmt.Errorf("handshake: %w", err)
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"runtime"
@@ -108,8 +109,12 @@ func (v *verifier) block(cm wire.ConsensusMessage) error {
 var errNotValidator = errors.New("signer is not a validator")
 
 // errUnknownSet marks a message that failed verification against a
-// validator set this node only guesses (heights beyond the next two): the
-// node may be behind a change of validators, so the sender is not blamed.
+// validator set this node only guesses: heights beyond the next two, where
+// the node may be behind a change of validators, and messages without a
+// height (PBFT's VIEW-CHANGE and NEW-VIEW) while the sets around this
+// height differ. The sender is not blamed: banning an honest validator
+// that is a block apart across a change of powers would keep it from ever
+// catching up.
 var errUnknownSet = errors.New("signed for a height whose validators this node does not know yet")
 
 // message verifies a message's signature and every nested one. A message
@@ -135,7 +140,7 @@ func (v *verifier) message(m consensus.Message) error {
 			p := &m.PrePrepares[i]
 			b.add(p, p.Height, p.Proposer, p.Signature)
 		}
-		b.add(m, last+1, m.Validator, m.Signature)
+		b.addNow(m, m.Validator, m.Signature)
 	default:
 		return fmt.Errorf("unknown message %T", m)
 	}
@@ -169,7 +174,19 @@ func (b *sigBatch) viewChange(vc *consensus.ViewChange, last int64) {
 			b.add(p, p.Height, p.Validator, p.Signature)
 		}
 	}
-	b.add(vc, last+1, vc.Validator, vc.Signature)
+	b.addNow(vc, vc.Validator, vc.Signature)
+}
+
+// addNow queues the check of a message without a height, taken to be
+// signed under the set of the next height. When powers change, validator
+// indexes move; a sender a block behind signs with its index in the set
+// before, which names another validator here, so while the sets of the
+// latest height and the next two differ the set is only a guess.
+func (b *sigBatch) addNow(m consensus.Message, index int32, sig []byte) {
+	if b.v.setsChangeNear(b.ctx) {
+		b.guessed = true
+	}
+	b.add(m, b.ctx.last+1, index, sig)
 }
 
 // add queues the check that validator index of height's set signed m.
@@ -235,6 +252,20 @@ func (b *sigBatch) verifyAll() error {
 		}
 	}
 	return nil
+}
+
+// setsChangeNear tells whether the validator sets of the latest height and
+// the next two are not all the same.
+func (v *verifier) setsChangeNear(ctx *verifyContext) bool {
+	if ctx.last < 1 || ctx.vals == nil || ctx.next == nil {
+		return false
+	}
+	last := v.validatorsAt(ctx, ctx.last)
+	if last == nil {
+		return true
+	}
+	h := last.Hash()
+	return !bytes.Equal(h, ctx.vals.Hash()) || !bytes.Equal(h, ctx.next.Hash())
 }
 
 // validatorsAt is the validator set that signs height: known for the next

@@ -2,10 +2,14 @@ package engine
 
 import (
 	"errors"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/bftnode/bftnode/consensus"
+	"github.com/bftnode/bftnode/state/statetest"
+	"github.com/bftnode/bftnode/store"
 	"github.com/bftnode/bftnode/wire"
 	"github.com/cometbft/cometbft/crypto"
 	"github.com/cometbft/cometbft/crypto/ed25519"
@@ -94,4 +98,135 @@ func TestVerifierDoesNotBlameMessagesBeyondKnownSets(t *testing.T) {
 		t.Fatalf("a bad vote for the next height: %v; want a plain error", err)
 	}
 	_ = keys
+}
+
+// penaltyNet records penalties.
+type penaltyNet struct {
+	mu        sync.Mutex
+	penalized []string
+}
+
+func (*penaltyNet) Broadcast(byte, []byte)         {}
+func (*penaltyNet) Send(string, byte, []byte) bool { return true }
+func (n *penaltyNet) Penalize(peer string, _ string) {
+	n.mu.Lock()
+	n.penalized = append(n.penalized, peer)
+	n.mu.Unlock()
+}
+
+// verifierAt is a verifier of a node whose chain is at height 1, with the
+// genesis set of four validators of power 10 signing height 1 and set
+// `next` signing heights 2 and 3.
+func verifierAt(t *testing.T, next *types.ValidatorSet) (*verifier, *Engine, *penaltyNet, *types.ValidatorSet) {
+	t.Helper()
+	ss, err := store.OpenStateStore(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	s, _ := statetest.GenesisState(t, 10, 10, 10, 10)
+	if err := ss.Save(s); err != nil {
+		t.Fatal(err)
+	}
+	net := &penaltyNet{}
+	e := &Engine{p: Parts{States: ss, Net: net}, events: make(chan event, 10)}
+	e.verifying.Store(&verifyContext{chainID: s.ChainID, last: 1, vals: next, next: next})
+	return newVerifier(e), e, net, s.Validators
+}
+
+// lowered is set with key's validator at power 9: sorted last, so the
+// indexes of the others move.
+func lowered(t *testing.T, set *types.ValidatorSet, key crypto.PrivKey) *types.ValidatorSet {
+	t.Helper()
+	out := set.Copy()
+	if err := out.UpdateWithChangeSet([]*types.Validator{types.NewValidator(key.PubKey(), 9)}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// signedViewChange is a VIEW-CHANGE signed by key as validator index.
+func signedViewChange(t *testing.T, chainID string, key crypto.PrivKey, index int32) []byte {
+	t.Helper()
+	vc := &consensus.ViewChange{View: 1, Validator: index}
+	sb, err := wire.SignBytes(chainID, vc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vc.Signature, err = key.Sign(sb); err != nil {
+		t.Fatal(err)
+	}
+	b, err := wire.EncodeConsensus(wire.ConsensusMessage{Msg: vc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestViewChangeAcrossAPowerChangeIsDroppedWithoutBlame: a validator one
+// block behind signs its VIEW-CHANGE with its index in the set before a
+// change of powers; the receiver, past the change, finds another validator
+// at that index. The message is dropped, and the sender is not penalized
+// (three penalties ban a peer, which then cannot catch up).
+func TestViewChangeAcrossAPowerChangeIsDroppedWithoutBlame(t *testing.T) {
+	s, _ := statetest.GenesisState(t, 10, 10, 10, 10)
+	victim := statetest.Key(0)
+	next := lowered(t, s.Validators, victim)
+	v, e, net, genesisSet := verifierAt(t, next)
+	// A validator whose index differs between the sets.
+	var sender crypto.PrivKey
+	var oldIndex int32
+	for i := 1; i < 4; i++ {
+		k := statetest.Key(i)
+		a, _ := genesisSet.GetByAddress(k.PubKey().Address())
+		b, _ := next.GetByAddress(k.PubKey().Address())
+		if a != b {
+			sender, oldIndex = k, a
+			break
+		}
+	}
+	if sender == nil {
+		t.Fatal("lowering a power moved no index; the test needs another set")
+	}
+	v.check(rawMessage{"behind", signedViewChange(t, s.ChainID, sender, oldIndex)})
+	if len(net.penalized) != 0 || len(e.events) != 0 {
+		t.Errorf("penalized %v, %d messages passed on; want none of either", net.penalized, len(e.events))
+	}
+}
+
+// TestBadSignaturesAreStillPenalized: where the signing set is certain, a
+// signature that does not verify still costs the sender.
+func TestBadSignaturesAreStillPenalized(t *testing.T) {
+	s, _ := statetest.GenesisState(t, 10, 10, 10, 10)
+	v, e, net, genesisSet := verifierAt(t, nil)
+	e.verifying.Store(&verifyContext{chainID: s.ChainID, last: 1, vals: genesisSet, next: genesisSet})
+	k := statetest.Key(1)
+	idx, _ := genesisSet.GetByAddress(k.PubKey().Address())
+	// Signed by key 1 but claiming another index: a forgery.
+	v.check(rawMessage{"forger", signedViewChange(t, s.ChainID, k, (idx+1)%4)})
+	// A vote with an explicit height whose set is known, across a change.
+	next := lowered(t, genesisSet, statetest.Key(0))
+	e.verifying.Store(&verifyContext{chainID: s.ChainID, last: 1, vals: next, next: next})
+	vote := &consensus.Vote{Type: consensus.Prevote, Height: 2, Validator: 0, Value: consensus.Nil}
+	sb, err := wire.SignBytes(s.ChainID, vote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vote.Signature, err = statetest.Key(3).Sign(sb); err != nil {
+		t.Fatal(err)
+	}
+	b, err := wire.EncodeConsensus(wire.ConsensusMessage{Msg: vote})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.check(rawMessage{"voter", b})
+	if len(net.penalized) != 2 || net.penalized[0] != "forger" || net.penalized[1] != "voter" {
+		t.Errorf("penalized %v, want the forger and the voter", net.penalized)
+	}
+	// A good signature passes.
+	good := signedViewChange(t, s.ChainID, k, func() int32 { i, _ := next.GetByAddress(k.PubKey().Address()); return i }())
+	v.check(rawMessage{"honest", good})
+	if len(e.events) != 1 {
+		t.Errorf("a well signed VIEW-CHANGE was not passed on")
+	}
 }

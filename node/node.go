@@ -35,6 +35,7 @@ type Node struct {
 	app     *abci.Conns
 	mempool *mempool.Mempool
 	gossip  *mempool.Gossip
+	evgos   *evidenceGossip
 	host    *p2p.Host
 	engine  *engine.Engine
 	bus     *types.EventBus
@@ -207,10 +208,12 @@ func (n *Node) buildHost() error {
 	if err != nil {
 		return err
 	}
+	n.evgos = newEvidenceGossip(n.engine, n.host, n.log.With("module", "evidence"))
 	handlers := map[byte]p2p.Handler{
 		p2p.ChannelConsensus: func(from p2p.ID, msg []byte) { n.engine.HandleConsensus(string(from), msg) },
 		p2p.ChannelBlocksync: func(from p2p.ID, msg []byte) { n.engine.HandleBlocksync(string(from), msg) },
 		p2p.ChannelMempool:   n.receiveTxs,
+		p2p.ChannelEvidence:  n.evgos.receive,
 	}
 	for ch, h := range handlers {
 		if err := n.host.Handle(ch, h); err != nil {
@@ -218,7 +221,10 @@ func (n *Node) buildHost() error {
 		}
 	}
 	n.host.OnPeer(
-		func(p p2p.PeerInfo) { n.gossip.AddPeer(mempool.PeerID(p.ID)) },
+		func(p p2p.PeerInfo) {
+			n.gossip.AddPeer(mempool.PeerID(p.ID))
+			n.evgos.peerUp(p.ID)
+		},
 		func(p p2p.PeerInfo) { n.gossip.RemovePeer(mempool.PeerID(p.ID)) },
 	)
 	return nil

@@ -43,7 +43,7 @@ func (m rpcMempool) CheckTx(tx types.Tx) (<-chan *abcitypes.ResponseCheckTx, err
 
 func (m rpcMempool) Size() int        { return m.mp.Size() }
 func (m rpcMempool) SizeBytes() int64 { return m.mp.SizeBytes() }
-func (m rpcMempool) Flush()           { _ = m.mp.Flush() }
+func (m rpcMempool) Flush() error     { return m.mp.Flush() }
 func (m rpcMempool) Txs(limit int) types.Txs {
 	return toTxs(m.mp.Txs(limit))
 }
@@ -75,11 +75,14 @@ func (r rpcP2P) NodeInfo() cmtp2p.DefaultNodeInfo {
 		ListenAddr:      n.host.ListenAddr(),
 		Network:         n.genesis.ChainID,
 		Version:         bftversion.Semver,
-		Channels:        []byte{p2p.ChannelConsensus, p2p.ChannelBlocksync, p2p.ChannelMempool},
+		Channels:        nodeChannels,
 		Moniker:         n.cfg.Moniker,
 		Other:           cmtp2p.DefaultNodeInfoOther{TxIndex: txIndexStatus(n.cfg.TxIndex.Indexer), RPCAddress: n.cfg.RPC.ListenAddress},
 	}
 }
+
+// nodeChannels are the channels a node speaks, as node info lists them.
+var nodeChannels = []byte{p2p.ChannelConsensus, p2p.ChannelBlocksync, p2p.ChannelMempool, p2p.ChannelEvidence}
 
 func txIndexStatus(indexer string) string {
 	if indexer == "null" {
@@ -99,7 +102,7 @@ func (r rpcP2P) Peers() []coretypes.Peer {
 		out = append(out, coretypes.Peer{
 			NodeInfo: cmtp2p.DefaultNodeInfo{
 				DefaultNodeID: cmtp2p.ID(p.ID), ListenAddr: p.ListenAddr, Network: r.n.genesis.ChainID, Version: p.Version,
-				Channels: []byte{p2p.ChannelConsensus, p2p.ChannelBlocksync, p2p.ChannelMempool},
+				Channels: nodeChannels,
 			},
 			IsOutbound: p.Outbound,
 			RemoteIP:   host,
@@ -132,6 +135,7 @@ func (c rpcConsensus) RoundState() rpc.RoundState {
 		rs.ProposalBlockHash = blockHash(d.Proposal)
 		rs.LockedBlockHash = blockHash(d.LockedValue)
 		rs.ValidBlockHash = blockHash(d.ValidValue)
+		rs.Votes = append(rs.Votes, tendermintVotes(d, v.Validators))
 	case pbft.State:
 		proposer = d.Primary
 	}
@@ -193,7 +197,7 @@ func (n *Node) startRPC(ctx context.Context) (*rpc.Server, error) {
 	env := &rpc.Env{
 		Genesis: n.genesis, Blocks: n.blocks, States: n.states, EventBus: n.bus,
 		Mempool: rpcMempool{n.mempool}, App: rpcApp{n}, P2P: rpcP2P{n}, Consensus: rpcConsensus{n},
-		Evidence: n.engine,
+		Evidence: n.evgos,
 	}
 	if n.index != nil {
 		env.TxIndexer, env.BlockIndexer = n.index, n.index

@@ -13,6 +13,7 @@ import (
 const (
 	ChannelConsensus byte = 0x20
 	ChannelMempool   byte = 0x30
+	ChannelEvidence  byte = 0x38
 	ChannelBlocksync byte = 0x40
 
 	controlChannel byte = 0x00
@@ -32,17 +33,19 @@ type ChannelSpec struct {
 	QueueSize int
 }
 
-// DefaultChannels returns the consensus, blocksync and mempool channels in
-// that priority order. The consensus and blocksync channels carry whole
-// blocks, so their limit is the largest block plus 1 MiB (2 MiB for
-// blocksync, whose responses also carry a commit); a mempool batch is at
-// most one 1 MiB beyond the largest transaction.
+// DefaultChannels returns the consensus, blocksync, mempool and evidence
+// channels in that priority order. The consensus and blocksync channels
+// carry whole blocks, so their limit is the largest block plus 1 MiB (2 MiB
+// for blocksync, whose responses also carry a commit); a mempool batch is
+// at most one 1 MiB beyond the largest transaction; evidence comes in
+// lists of at most 1 MiB, CometBFT's default limit of evidence per block.
 func DefaultChannels(maxBlockBytes, maxTxBytes int) []ChannelSpec {
 	const mib = 1 << 20
 	return []ChannelSpec{
 		{ID: ChannelConsensus, Name: "consensus", MaxMessageBytes: maxBlockBytes + mib, QueueSize: 1000},
 		{ID: ChannelBlocksync, Name: "blocksync", MaxMessageBytes: maxBlockBytes + 2*mib, QueueSize: 100},
 		{ID: ChannelMempool, Name: "mempool", MaxMessageBytes: maxTxBytes + mib, QueueSize: 1000},
+		{ID: ChannelEvidence, Name: "evidence", MaxMessageBytes: mib, QueueSize: 100},
 	}
 }
 

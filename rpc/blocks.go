@@ -4,10 +4,11 @@ import (
 	cmtbytes "github.com/cometbft/cometbft/libs/bytes"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
+	"github.com/cometbft/cometbft/types"
 )
 
 func (r *routes) block(_ *rpctypes.Context, heightPtr *int64) (*coretypes.ResultBlock, error) {
-	height, err := r.height(r.env.Blocks.Height(), heightPtr)
+	height, err := r.heightUpToLatest(heightPtr)
 	if err != nil {
 		return nil, err
 	}
@@ -29,19 +30,30 @@ func (r *routes) blockAt(height int64) (*coretypes.ResultBlock, error) {
 	return &coretypes.ResultBlock{BlockID: meta.BlockID, Block: block}, nil
 }
 
+// blockByHash, like headerByHash, knows only blocks up to latestHeight.
 func (r *routes) blockByHash(_ *rpctypes.Context, hash []byte) (*coretypes.ResultBlock, error) {
 	block, err := r.env.Blocks.LoadBlockByHash(hash)
 	if err != nil {
 		return nil, err
 	}
-	if block == nil {
-		return &coretypes.ResultBlock{}, nil
+	if shown, err := r.shown(block); err != nil || !shown {
+		return &coretypes.ResultBlock{}, err
 	}
 	return r.blockAt(block.Height)
 }
 
+// shown tells whether the routes show block: it is stored and not above
+// latestHeight.
+func (r *routes) shown(block *types.Block) (bool, error) {
+	if block == nil {
+		return false, nil
+	}
+	latest, err := r.latestHeight()
+	return err == nil && block.Height <= latest, err
+}
+
 func (r *routes) header(_ *rpctypes.Context, heightPtr *int64) (*coretypes.ResultHeader, error) {
-	height, err := r.height(r.env.Blocks.Height(), heightPtr)
+	height, err := r.heightUpToLatest(heightPtr)
 	if err != nil {
 		return nil, err
 	}
@@ -59,24 +71,27 @@ func (r *routes) headerByHash(_ *rpctypes.Context, hash cmtbytes.HexBytes) (*cor
 	if err != nil || meta == nil {
 		return &coretypes.ResultHeader{}, err
 	}
+	if latest, err := r.latestHeight(); err != nil || meta.Header.Height > latest {
+		return &coretypes.ResultHeader{}, err
+	}
 	return &coretypes.ResultHeader{Header: &meta.Header}, nil
 }
 
 // commit returns the canonical commit of height (carried by the next
-// block), or the commit this node saw for the latest block, which is not
-// canonical yet.
+// block), or the commit this node saw for the last stored block, which is
+// not canonical yet.
 func (r *routes) commit(_ *rpctypes.Context, heightPtr *int64) (*coretypes.ResultCommit, error) {
-	latest := r.env.Blocks.Height()
-	height, err := r.height(latest, heightPtr)
+	height, err := r.heightUpToLatest(heightPtr)
 	if err != nil {
 		return nil, err
 	}
+	stored := r.env.Blocks.Height()
 	meta, err := r.env.Blocks.LoadBlockMeta(height)
 	if err != nil || meta == nil {
 		return nil, err
 	}
 	header := meta.Header
-	if height == latest {
+	if height >= stored {
 		commit, err := r.env.Blocks.LoadSeenCommit(height)
 		if err != nil {
 			return nil, err
@@ -91,7 +106,7 @@ func (r *routes) commit(_ *rpctypes.Context, heightPtr *int64) (*coretypes.Resul
 }
 
 func (r *routes) blockResults(_ *rpctypes.Context, heightPtr *int64) (*coretypes.ResultBlockResults, error) {
-	height, err := r.height(r.env.Blocks.Height(), heightPtr)
+	height, err := r.heightUpToLatest(heightPtr)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +125,11 @@ func (r *routes) blockResults(_ *rpctypes.Context, heightPtr *int64) (*coretypes
 }
 
 func (r *routes) validators(_ *rpctypes.Context, heightPtr *int64, pagePtr, perPagePtr *int) (*coretypes.ResultValidators, error) {
-	height, err := r.height(r.nextHeight(), heightPtr)
+	next, err := r.nextHeight()
+	if err != nil {
+		return nil, err
+	}
+	height, err := r.height(next, heightPtr)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +149,11 @@ func (r *routes) validators(_ *rpctypes.Context, heightPtr *int64, pagePtr, perP
 }
 
 func (r *routes) consensusParams(_ *rpctypes.Context, heightPtr *int64) (*coretypes.ResultConsensusParams, error) {
-	height, err := r.height(r.nextHeight(), heightPtr)
+	next, err := r.nextHeight()
+	if err != nil {
+		return nil, err
+	}
+	height, err := r.height(next, heightPtr)
 	if err != nil {
 		return nil, err
 	}

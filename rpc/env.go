@@ -96,7 +96,7 @@ type Mempool interface {
 	// reaped into a block.
 	Txs(limit int) types.Txs
 	// Flush removes every transaction (unsafe_flush_mempool).
-	Flush()
+	Flush() error
 }
 
 // App is the app's query side, and a CheckTx that leaves the mempool

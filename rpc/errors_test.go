@@ -3,6 +3,7 @@ package rpc
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -187,5 +188,20 @@ func TestRequestsTheTransportWouldPanicOn(t *testing.T) {
 	_, body = tn.post(t, `{"jsonrpc":"2.0","id":1,"method":"header","Params":["2"]}`)
 	if !strings.Contains(string(body), `"height":"2"`) {
 		t.Errorf("params spelled Params: %.200s", body)
+	}
+}
+
+// TestFlushFailureIsReported: a mempool that cannot flush (its store
+// failed) makes unsafe_flush_mempool fail and say why, rather than answer
+// success with the transactions still there.
+func TestFlushFailureIsReported(t *testing.T) {
+	tn := newTestNode(t, nil)
+	tn.mempool.flushErr = errors.New("disk on fire")
+	_, body := tn.get(t, "/unsafe_flush_mempool")
+	if e := rpcError(t, body); e.Code != -32603 || e.Data != "flushing the mempool: disk on fire" {
+		t.Errorf("unsafe_flush_mempool with a failing mempool: %s", body)
+	}
+	if tn.mempool.Size() == 0 {
+		t.Error("the failing mempool was emptied")
 	}
 }

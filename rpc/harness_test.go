@@ -78,6 +78,8 @@ type fakeMempool struct {
 	txs     types.Txs
 	include func(tx types.Tx)
 	hold    chan struct{} // when set, answers wait for it to close
+	// flushErr, when set, is what Flush fails with.
+	flushErr error
 }
 
 func newFakeMempool(txs ...string) *fakeMempool {
@@ -137,10 +139,14 @@ func (m *fakeMempool) Txs(limit int) types.Txs {
 	return append(types.Txs(nil), m.txs[:min(limit, len(m.txs))]...)
 }
 
-func (m *fakeMempool) Flush() {
+func (m *fakeMempool) Flush() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.flushErr != nil {
+		return m.flushErr
+	}
 	m.txs = nil
+	return nil
 }
 
 type fakeP2P struct {

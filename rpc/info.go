@@ -22,7 +22,11 @@ func (r *routes) health(*rpctypes.Context) (*coretypes.ResultHealth, error) {
 func (r *routes) status(*rpctypes.Context) (*coretypes.ResultStatus, error) {
 	var sync coretypes.SyncInfo
 	var earliestNano, latestNano int64
-	base, height := r.env.Blocks.Base(), r.env.Blocks.Height()
+	height, err := r.latestHeight()
+	if err != nil {
+		return nil, err
+	}
+	base := r.env.Blocks.Base()
 	if base > 0 {
 		meta, err := r.env.Blocks.LoadBlockMeta(base)
 		if err != nil {
@@ -65,7 +69,11 @@ func (r *routes) validatorInfo() coretypes.ValidatorInfo {
 		return coretypes.ValidatorInfo{}
 	}
 	info := coretypes.ValidatorInfo{Address: pk.Address(), PubKey: pk}
-	if vals, err := r.env.States.LoadValidators(r.nextHeight()); err == nil {
+	next, err := r.nextHeight()
+	if err != nil {
+		return info
+	}
+	if vals, err := r.env.States.LoadValidators(next); err == nil {
 		if _, v := vals.GetByAddress(pk.Address()); v != nil {
 			info.VotingPower = v.VotingPower
 		}
@@ -126,7 +134,11 @@ func (r *routes) genesisChunked(_ *rpctypes.Context, chunk uint) (*coretypes.Res
 const blockchainLimit = 20
 
 func (r *routes) blockchain(_ *rpctypes.Context, minHeight, maxHeight int64) (*coretypes.ResultBlockchainInfo, error) {
-	lo, hi, err := blockRange(r.env.Blocks.Base(), r.env.Blocks.Height(), minHeight, maxHeight)
+	latest, err := r.latestHeight()
+	if err != nil {
+		return nil, err
+	}
+	lo, hi, err := blockRange(r.env.Blocks.Base(), latest, minHeight, maxHeight)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +150,7 @@ func (r *routes) blockchain(_ *rpctypes.Context, minHeight, maxHeight int64) (*c
 		}
 		metas = append(metas, meta)
 	}
-	return &coretypes.ResultBlockchainInfo{LastHeight: r.env.Blocks.Height(), BlockMetas: metas}, nil
+	return &coretypes.ResultBlockchainInfo{LastHeight: latest, BlockMetas: metas}, nil
 }
 
 // blockRange applies blockchain's rules: 0 means the lowest or highest

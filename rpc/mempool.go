@@ -129,6 +129,8 @@ func (r *routes) numUnconfirmedTxs(*rpctypes.Context) (*coretypes.ResultUnconfir
 }
 
 func (r *routes) unsafeFlushMempool(*rpctypes.Context) (*coretypes.ResultUnsafeFlushMempool, error) {
-	r.env.Mempool.Flush()
+	if err := r.env.Mempool.Flush(); err != nil {
+		return nil, fmt.Errorf("flushing the mempool: %w", err)
+	}
 	return &coretypes.ResultUnsafeFlushMempool{}, nil
 }

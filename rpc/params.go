@@ -64,6 +64,16 @@ func orderDescending(orderBy string, defaultDesc bool) (bool, error) {
 	return false, errors.New("expected order_by to be either `asc` or `desc` or empty")
 }
 
+// heightUpToLatest checks a requested height against the chain up to
+// latestHeight; nil means latest.
+func (r *routes) heightUpToLatest(h *int64) (int64, error) {
+	latest, err := r.latestHeight()
+	if err != nil {
+		return 0, err
+	}
+	return r.height(latest, h)
+}
+
 // height checks a requested height against the chain, with CometBFT's
 // error texts; nil means latest.
 func (r *routes) height(latest int64, h *int64) (int64, error) {
@@ -82,11 +92,30 @@ func (r *routes) height(latest int64, h *int64) (int64, error) {
 	return *h, nil
 }
 
-// nextHeight is the height being decided: validators and consensus params
-// are known for it, unless the node is catching up.
-func (r *routes) nextHeight() int64 {
-	if r.env.Consensus.IsCatchingUp() {
-		return r.env.Blocks.Height()
+// latestHeight is the chain's latest height as every route shows it: the
+// last height the chain state has moved past. The node stores a block
+// before the app executes it and the state moves, so for a moment the
+// block store is one height ahead, and that block's results, the
+// validators after it and the next consensus parameters do not exist yet;
+// the routes show that block once they do, all at once.
+func (r *routes) latestHeight() (int64, error) {
+	s, ok, err := r.env.States.Load()
+	if err != nil {
+		return 0, fmt.Errorf("reading the chain state: %w", err)
 	}
-	return r.env.Blocks.Height() + 1
+	if !ok {
+		return 0, nil
+	}
+	return min(s.LastBlockHeight, r.env.Blocks.Height()), nil
+}
+
+// nextHeight is the height being decided, for which validators and
+// consensus params are known; while the node catches up, the last
+// executed height.
+func (r *routes) nextHeight() (int64, error) {
+	h, err := r.latestHeight()
+	if err != nil || r.env.Consensus.IsCatchingUp() {
+		return h, err
+	}
+	return h + 1, nil
 }

@@ -1,133 +1,26 @@
 package rpc
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
+
+	"github.com/bftnode/bftnode/rpc/rpctest"
 )
 
-// reference reads a capture of a real CometBFT v0.38.26 node's answers,
-// kept in testdata (BFTNODE_RPC_REFERENCE may point elsewhere).
+// reference reads a capture of a real CometBFT v0.38.26 node's answers.
 func reference(t *testing.T, name string) []byte {
 	t.Helper()
-	dir := os.Getenv("BFTNODE_RPC_REFERENCE")
-	if dir == "" {
-		dir = filepath.Join("testdata", "cometbft-v0.38")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, name))
+	b, err := rpctest.Reference(name)
 	if err != nil {
-		t.Fatalf("reference capture %s: %v", name, err)
+		t.Fatal(err)
 	}
 	return b
 }
 
-// kind names a JSON value's kind.
-func kind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "string"
-	case float64, json.Number:
-		return "number"
-	case bool:
-		return "bool"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-// shapeDiff lists where got's shape differs from want's: different keys,
-// or values of different kinds. Arrays of equal length are compared element
-// by element, others each element of got with want's first.
-func shapeDiff(path string, want, got any) []string {
-	if kind(want) != kind(got) {
-		return []string{fmt.Sprintf("%s: %s in CometBFT, %s here", path, kind(want), kind(got))}
-	}
-	var diffs []string
-	switch w := want.(type) {
-	case map[string]any:
-		g := got.(map[string]any)
-		keys := map[string]bool{}
-		for k := range w {
-			keys[k] = true
-		}
-		for k := range g {
-			keys[k] = true
-		}
-		var sorted []string
-		for k := range keys {
-			sorted = append(sorted, k)
-		}
-		sort.Strings(sorted)
-		for _, k := range sorted {
-			wv, wok := w[k]
-			gv, gok := g[k]
-			switch {
-			case !gok:
-				diffs = append(diffs, fmt.Sprintf("%s.%s: missing here", path, k))
-			case !wok:
-				diffs = append(diffs, fmt.Sprintf("%s.%s: not in CometBFT", path, k))
-			default:
-				diffs = append(diffs, shapeDiff(path+"."+k, wv, gv)...)
-			}
-		}
-	case []any:
-		g := got.([]any)
-		if len(w) == 0 {
-			return nil
-		}
-		for i, gv := range g {
-			wv := w[0]
-			if len(w) == len(g) {
-				wv = w[i] // same length: element by element (batches)
-			}
-			diffs = append(diffs, shapeDiff(fmt.Sprintf("%s[%d]", path, i), wv, gv)...)
-		}
-	}
-	return diffs
-}
-
-func decodeJSON(t *testing.T, what string, b []byte) any {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("%s is not JSON: %v\n%s", what, err, b)
-	}
-	return v
-}
-
 func sameShape(t *testing.T, name string, want, got []byte) {
 	t.Helper()
-	diffs := shapeDiff("$", decodeJSON(t, name, want), decodeJSON(t, "our answer", got))
-	if len(diffs) > 0 {
-		t.Errorf("%s: the answer's shape differs from CometBFT's:\n  %s\nanswer: %s", name, strings.Join(diffs, "\n  "), got)
-	}
-}
-
-func TestShapeDiffCatchesDifferences(t *testing.T) {
-	want := `{"a":"1","b":[{"c":1}],"d":null}`
-	for _, got := range []string{
-		`{"a":1,"b":[{"c":1}],"d":null}`,
-		`{"a":"1","b":[{"c":"1"}],"d":null}`,
-		`{"a":"1","b":[{"c":1}],"d":[]}`,
-		`{"a":"1","b":[{"c":1}]}`,
-		`{"a":"1","b":[{"c":1}],"d":null,"e":2}`,
-	} {
-		if len(shapeDiff("$", decodeJSON(t, "want", []byte(want)), decodeJSON(t, "got", []byte(got)))) == 0 {
-			t.Errorf("%s has the shape of %s", got, want)
-		}
-	}
-	if d := shapeDiff("$", decodeJSON(t, "want", []byte(want)), decodeJSON(t, "got", []byte(`{"a":"x","b":[],"d":null}`))); len(d) != 0 {
-		t.Errorf("same shape reported as different: %v", d)
-	}
+	rpctest.SameShape(t, name, want, got)
 }
 
 // TestReferenceShapes calls each captured route the way it was captured and

@@ -1,0 +1,180 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/bftnode/bftnode/rpc/rpctest"
+)
+
+// testShapes calls each route the reference captures hold, the way it was
+// captured (URI GET, JSON-RPC POST, a batch), on a validator and on the
+// full node, and compares the answers' shapes with CometBFT's.
+func testShapes(t *testing.T, n *rpcNet) {
+	p := n.protocol
+	committed, err := n.clients[0].BroadcastTxCommit(n.ctx, kvTx("shape-"+p, "yes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	txHeight, txHash := committed.Height, fmt.Sprintf("%X", committed.Hash)
+	empty := n.emptyBlockHeight(t)
+	for _, node := range []int{0, fullNode} {
+		gets := []struct{ file, path string }{
+			{"abci_info.json", "/abci_info"},
+			{"abci_query.json", `/abci_query?path=""&data="shape-` + p + `"`},
+			{"abci_query_hex.json", fmt.Sprintf("/abci_query?data=0x%X&prove=true", "shape-"+p)},
+			{"block.json", fmt.Sprintf("/block?height=%d", txHeight)},
+			{"block_empty.json", fmt.Sprintf("/block?height=%d", empty)},
+			{"block_results.json", fmt.Sprintf("/block_results?height=%d", txHeight)},
+			{"blockchain.json", "/blockchain?minHeight=1&maxHeight=2"},
+			{"commit.json", "/commit?height=3"},
+			{"consensus_params.json", "/consensus_params"},
+			{"genesis.json", "/genesis"},
+			{"header.json", "/header?height=2"},
+			{"net_info.json", "/net_info"},
+			{"num_unconfirmed_txs.json", "/num_unconfirmed_txs"},
+			{"unconfirmed_txs.json", "/unconfirmed_txs"},
+			{"validators.json", "/validators"},
+			{"tx.json", "/tx?hash=0x" + txHash},
+			{"tx_prove.json", "/tx?hash=0x" + txHash + "&prove=true"},
+			{"tx_search.json", fmt.Sprintf(`/tx_search?query="tx.height=%d"`, txHeight)},
+			{"check_tx.json", `/check_tx?tx="check=1"`},
+			{"broadcast_tx_async.json", fmt.Sprintf(`/broadcast_tx_async?tx="async-shape-%s-%d=2"`, p, node)},
+			{"broadcast_tx_sync.json", fmt.Sprintf(`/broadcast_tx_sync?tx="sync-shape-%s-%d=2"`, p, node)},
+			{"broadcast_tx_sync_bad.json", `/broadcast_tx_sync?tx="bad"`},
+			{"broadcast_tx_sync_dup.json", fmt.Sprintf(`/broadcast_tx_sync?tx="sync-shape-%s-%d=2"`, p, node)},
+			{"broadcast_tx_commit.json", fmt.Sprintf(`/broadcast_tx_commit?tx="commit-shape-%s-%d=yes"`, p, node)},
+			{"err_height.json", "/block?height=99999999"},
+		}
+		for _, g := range gets {
+			status, body := n.get(t, node, g.path)
+			if status != http.StatusOK && !strings.HasPrefix(g.file, "err_") && g.file != "broadcast_tx_sync_dup.json" {
+				t.Errorf("node %d GET %s: status %d: %s", node, g.path, status, body)
+			}
+			sameLiveShape(t, fmt.Sprintf("node %d %s", node, g.file), g.file, body)
+		}
+		posts := []struct{ file, body string }{
+			{"post_abci_query.json", jsonrpc("x", "abci_query", fmt.Sprintf(`{"path":"","data":"%X"}`, "shape-"+p))},
+			{"post_block_positional.json", jsonrpc(3, "block", `["2"]`)},
+			{"post_broadcast_tx_sync.json", jsonrpc(7, "broadcast_tx_sync", fmt.Sprintf(`{"tx":%q}`, base64.StdEncoding.EncodeToString(kvTx(fmt.Sprintf("post-%s-%d", p, node), "2"))))},
+			{"batch.json", "[" + jsonrpc(1, "health", "") + "," + jsonrpc(2, "num_unconfirmed_txs", "") + "]"},
+		}
+		for _, post := range posts {
+			status, body := n.post(t, node, post.body)
+			if status != http.StatusOK {
+				t.Errorf("node %d POST %s: status %d: %s", node, post.body, status, body)
+			}
+			sameLiveShape(t, fmt.Sprintf("node %d %s", node, post.file), post.file, body)
+		}
+	}
+}
+
+// emptyBlockHeight finds a decided block without transactions.
+func (n *rpcNet) emptyBlockHeight(t *testing.T) int64 {
+	t.Helper()
+	for h := int64(1); h <= n.height(t, 0); h++ {
+		b, err := n.clients[0].Block(n.ctx, &h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Block.Txs) == 0 {
+			return h
+		}
+	}
+	t.Fatal("no empty block in the chain")
+	return 0
+}
+
+// sameLiveShape compares a live answer with the capture file. The capture
+// comes from a one-validator chain whose commits are all signed; a live
+// commit may list validators whose vote did not make it in, and CometBFT
+// shows those with block_id_flag 1 and a null signature. Such entries are
+// compared with CometBFT's own encoding of an absent signature instead.
+//
+// The genesis capture comes from `cometbft init`, which writes no
+// app_state; the app state is whatever the genesis file holds, so it is
+// left out of the comparison.
+func sameLiveShape(t *testing.T, name, file string, got []byte) {
+	t.Helper()
+	want, err := rpctest.Reference(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLiveShapeAs(t, name, want, got)
+}
+
+func sameLiveShapeAs(t *testing.T, name string, want, got []byte) {
+	t.Helper()
+	var decoded any
+	if err := json.Unmarshal(got, &decoded); err != nil {
+		t.Errorf("%s: the answer is not JSON: %v\n%s", name, err, got)
+		return
+	}
+	for _, absent := range takeAbsentSignatures(decoded) {
+		if d := rpctest.Diff(name+" absent signature", absentSignatureShape(t), absent); len(d) > 0 {
+			t.Errorf("%s: an absent commit signature's shape differs from CometBFT's: %v", name, d)
+		}
+	}
+	if m, ok := decoded.(map[string]any); ok {
+		if res, ok := m["result"].(map[string]any); ok {
+			if gen, ok := res["genesis"].(map[string]any); ok {
+				delete(gen, "app_state")
+			}
+		}
+	}
+	stripped, err := json.Marshal(decoded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpctest.SameShape(t, name, want, stripped)
+}
+
+// takeAbsentSignatures removes the entries with block_id_flag 1 from every
+// "signatures" array in v and returns them.
+func takeAbsentSignatures(v any) []any {
+	var taken []any
+	switch x := v.(type) {
+	case map[string]any:
+		for k, child := range x {
+			if sigs, ok := child.([]any); ok && k == "signatures" {
+				kept := []any{}
+				for _, s := range sigs {
+					if m, ok := s.(map[string]any); ok && m["block_id_flag"] == float64(types.BlockIDFlagAbsent) {
+						taken = append(taken, s)
+						continue
+					}
+					kept = append(kept, s)
+				}
+				x[k] = kept
+				continue
+			}
+			taken = append(taken, takeAbsentSignatures(child)...)
+		}
+	case []any:
+		for _, child := range x {
+			taken = append(taken, takeAbsentSignatures(child)...)
+		}
+	}
+	return taken
+}
+
+// absentSignatureShape is CometBFT's JSON of an absent commit signature.
+func absentSignatureShape(t *testing.T) any {
+	t.Helper()
+	raw, err := cmtjson.Marshal(types.NewCommitSigAbsent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
