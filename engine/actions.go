@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bftnode/bftnode/consensus"
+	"github.com/bftnode/bftnode/internal/failpoint"
 	"github.com/bftnode/bftnode/wire"
 )
 
@@ -75,6 +76,7 @@ func (e *Engine) broadcastOwn(m consensus.Message) error {
 	}
 	e.queue = append(e.queue, q)
 	e.send(signed)
+	failpoint.Hit(failpoint.SignedBeforeLogged)
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/bftnode/bftnode/internal/failpoint"
 )
 
 // crashAt, when set by a test, is asked at each step of Reset whether to
@@ -13,7 +15,10 @@ var crashAt func(step string) bool
 
 var errSimulatedCrash = errors.New("wal: simulated crash")
 
-func crashed(step string) bool { return crashAt != nil && crashAt(step) }
+func crashed(step string) bool {
+	failpoint.Hit("wal/reset/" + step)
+	return crashAt != nil && crashAt(step)
+}
 
 // Reset starts the log over with first as its only record, durable when
 // Reset returns. Records appended before are made durable first (callers
