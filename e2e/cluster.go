@@ -13,6 +13,8 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"github.com/bftnode/bftnode/internal/faultproxy"
 )
 
 // Ports of node i are laid out from a base port, as `bftnode testnet
@@ -35,6 +37,15 @@ type Options struct {
 	ExternalApp bool
 	// ExtraFlags are passed to every `bftnode start`.
 	ExtraFlags []string
+	// App chooses the external application: "" or "kvstore" for
+	// `abci-cli kvstore`, "casapp" for the register app of
+	// internal/casapp. Only with ExternalApp.
+	App string
+	// BuildTags build the node binary with these tags (failpoint,
+	// byzantine); nil uses the plain binary.
+	BuildTags []string
+	// Powers are the validators' voting powers; nil gives 10 each.
+	Powers []int64
 }
 
 // Cluster is a running network of bftnode processes on loopback.
@@ -46,6 +57,7 @@ type Cluster struct {
 	bin      string
 	abciCLI  string
 	logf     func(format string, args ...any)
+	mesh     *faultproxy.Mesh // with UseProxies
 }
 
 // Node is one bftnode process and, with ExternalApp, its application.
@@ -58,18 +70,24 @@ type Node struct {
 	app     *exec.Cmd
 	nodeLog *os.File
 	appLog  *os.File
+	exited  chan struct{} // closed when the node process has exited
+	exitErr error         // how it exited, once exited is closed
+	// Env is added to the node process's environment at each Start.
+	Env []string
+	// AppArgs are added to the app's command line at each StartApp.
+	AppArgs []string
 }
 
 // NewCluster generates the homes of a network with `bftnode testnet` under
 // dir. It starts nothing.
 func NewCluster(dir string, opts Options, logf func(string, ...any)) (*Cluster, error) {
-	bin, err := Binary()
+	bin, err := BinaryTags(opts.BuildTags...)
 	if err != nil {
 		return nil, err
 	}
 	c := &Cluster{Dir: dir, Opts: opts, bin: bin, logf: logf}
 	if opts.ExternalApp {
-		if c.abciCLI, err = ABCICLI(); err != nil {
+		if c.abciCLI, err = appBinary(opts.App); err != nil {
 			return nil, err
 		}
 	}
@@ -80,6 +98,9 @@ func NewCluster(dir string, opts Options, logf func(string, ...any)) (*Cluster, 
 	args := []string{"testnet", "--v", strconv.Itoa(opts.Validators), "--n", strconv.Itoa(opts.FullNodes),
 		"--o", dir, "--starting-ip-address", "127.0.0.1", "--base-port", strconv.Itoa(c.BasePort),
 		"--protocol", opts.Protocol, "--chain-id", "e2e-" + opts.Protocol}
+	for _, p := range opts.Powers {
+		args = append(args, "--power", strconv.FormatInt(p, 10))
+	}
 	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("bftnode %v: %v\n%s", args, err, out)
 	}
@@ -146,11 +167,16 @@ func (c *Cluster) Start(i int) error {
 	}
 	cmd := exec.Command(c.bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Env = append(os.Environ(), n.Env...)
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return fmt.Errorf("starting node %d: %w", i, err)
 	}
-	n.node, n.nodeLog = cmd, logFile
+	n.node, n.nodeLog, n.exited = cmd, logFile, make(chan struct{})
+	go func(n *Node, exited chan struct{}) {
+		n.exitErr = cmd.Wait()
+		close(exited)
+	}(n, n.exited)
 	c.logf("node %d started (pid %d, rpc %s)", i, cmd.Process.Pid, n.RPCAddr)
 	return nil
 }
@@ -163,11 +189,12 @@ func (c *Cluster) StartApp(i int) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(c.abciCLI, "kvstore", "--address", "tcp://"+n.AppAddr)
+	args := append(appArgs(c.Opts.App, n.AppAddr), n.AppArgs...)
+	cmd := exec.Command(c.abciCLI, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return fmt.Errorf("starting abci-cli for node %d: %w", i, err)
+		return fmt.Errorf("starting the app (%s) for node %d: %w", c.abciCLI, i, err)
 	}
 	n.app, n.appLog = cmd, logFile
 	deadline := time.Now().Add(20 * time.Second)
@@ -178,7 +205,7 @@ func (c *Cluster) StartApp(i int) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("abci-cli for node %d did not listen on %s within 20s", i, n.AppAddr)
+	return fmt.Errorf("the app of node %d did not listen on %s within 20s", i, n.AppAddr)
 }
 
 // Kill sends SIGKILL to node i (not its app) and reaps it.
@@ -193,13 +220,11 @@ func (c *Cluster) signal(i int, sig syscall.Signal) error {
 		return nil
 	}
 	_ = n.node.Process.Signal(sig)
-	done := make(chan error, 1)
-	go func() { done <- n.node.Wait() }()
 	select {
-	case <-done:
+	case <-n.exited:
 	case <-time.After(30 * time.Second):
 		_ = n.node.Process.Kill()
-		<-done
+		<-n.exited
 	}
 	n.nodeLog.Close()
 	n.node = nil
@@ -223,6 +248,9 @@ func (c *Cluster) Shutdown() {
 			n.appLog.Close()
 			n.app = nil
 		}
+	}
+	if c.mesh != nil {
+		c.mesh.Close()
 	}
 }
 
