@@ -75,7 +75,7 @@ func (c *Cluster) CheckChains(ctx context.Context, nodes []int, acked []string) 
 			return res, err
 		}
 		readers[k] = chainReader{node: i, cl: cl}
-		h, err := latestHeight(ctx, c, i)
+		h, err := c.Height(ctx, i)
 		if err != nil {
 			return res, fmt.Errorf("node %d: %w", i, err)
 		}
@@ -219,7 +219,7 @@ func (c *Cluster) WaitCommitted(ctx context.Context, node int, txs []string, tim
 	deadline := time.Now().Add(timeout)
 	next := int64(1)
 	for len(want) > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
-		h, err := latestHeight(ctx, c, node)
+		h, err := c.Height(ctx, node)
 		for ; err == nil && next <= h; next++ {
 			b, berr := cl.Block(ctx, &next)
 			if berr != nil {

@@ -1,13 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/bftnode/bftnode/internal/faultproxy"
 )
@@ -92,7 +92,7 @@ func (c *Cluster) Running(i int) bool {
 func (c *Cluster) Exited(i int) <-chan struct{} { return c.Nodes[i].exited }
 
 // ExitStatus describes how node i's process ended: "running", "stopped"
-// (by the harness), "killed by SIGKILL", "exit status N".
+// (by the harness), "signal: killed", "exit status N".
 func (c *Cluster) ExitStatus(i int) string {
 	n := c.Nodes[i]
 	if n.node == nil {
@@ -102,9 +102,6 @@ func (c *Cluster) ExitStatus(i int) string {
 	case <-n.exited:
 	default:
 		return "running"
-	}
-	if ws, ok := n.node.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return "killed by " + ws.Signal().String()
 	}
 	return n.node.ProcessState.String()
 }
@@ -137,4 +134,17 @@ func (c *Cluster) Pid(i int) int {
 		return n.node.Process.Pid
 	}
 	return 0
+}
+
+// Height is node i's latest block height.
+func (c *Cluster) Height(ctx context.Context, i int) (int64, error) {
+	cl, err := c.Client(i)
+	if err != nil {
+		return 0, err
+	}
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.SyncInfo.LatestBlockHeight, nil
 }

@@ -14,7 +14,7 @@ import (
 func (e *Env) heights(ctx context.Context) []int64 {
 	out := make([]int64, Validators)
 	for i := range out {
-		h, err := latestHeight(ctx, e.C, i)
+		h, err := e.C.Height(ctx, i)
 		if err != nil {
 			h = -1
 		}

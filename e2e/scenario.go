@@ -203,7 +203,7 @@ func measureRecovery(ctx context.Context, env *Env) (time.Duration, error) {
 	top := int64(0)
 	live := env.live()
 	for _, i := range live {
-		if h, err := latestHeight(ctx, env.C, i); err == nil && h > top {
+		if h, err := env.C.Height(ctx, i); err == nil && h > top {
 			top = h
 		}
 	}

@@ -8,6 +8,17 @@ var Scenarios = []Scenario{
 	{Name: "partition/isolate-one", Inject: isolateOne},
 	{Name: "partition/cycle-halves-ring", Inject: cyclePartitions},
 	{Name: "partition/pbft-primary-star", Protocols: []string{"pbft"}, Inject: primaryStar},
+	{Name: "crash/fail-points", Options: frequentSnapshots, Inject: crashPoints},
+	{Name: "crash/torn-wal-tail", Options: frequentSnapshots, Inject: tornTails},
+	{Name: "crash/wal-bit-flip", Inject: bitFlips},
+}
+
+// frequentSnapshots makes PBFT checkpoint (and reset its log) every 5
+// blocks, as Tendermint does every height, so crashes hit log resets.
+func frequentSnapshots(o *Options) {
+	if o.Protocol == "pbft" {
+		o.ExtraFlags = append(o.ExtraFlags, "--consensus.checkpoint_interval", "5", "--consensus.watermark_window", "10")
+	}
 }
 
 // appliesTo reports whether s runs for protocol.

@@ -93,6 +93,9 @@ func (e *Engine) send(m consensus.Message) {
 		return
 	}
 	e.p.Net.Broadcast(ChannelConsensus, b)
+	if misbehave != nil {
+		misbehave(e, m)
+	}
 }
 
 func (e *Engine) setTimer(t consensus.Timeout, after time.Duration) {
