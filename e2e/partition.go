@@ -27,7 +27,7 @@ func (e *Env) heights(ctx context.Context) []int64 {
 // neither side holds more than 2/3 of the power, so no block may be
 // committed until the split heals.
 func split22(ctx context.Context, e *Env) error {
-	d := e.Dur(30*time.Second, 8*time.Second)
+	d := e.Dur(30*time.Second, 6*time.Second)
 	e.Fault("partition {0,1,full} | {2,3} for %v", d)
 	e.Mesh.Partition(faultproxy.Cut, []int{0, 1, FullNode}, []int{2, 3})
 	// A block decided just before the cut may still reach its last node.
@@ -53,7 +53,7 @@ func split22(ctx context.Context, e *Env) error {
 // isolateOne cuts one validator off from everyone; the other three keep
 // committing, and it catches up after.
 func isolateOne(ctx context.Context, e *Env) error {
-	d := e.Dur(30*time.Second, 8*time.Second)
+	d := e.Dur(30*time.Second, 6*time.Second)
 	e.Fault("isolate validator 1 for %v", d)
 	e.Mesh.Isolate(1, faultproxy.Cut)
 	before := e.heights(ctx)
@@ -103,7 +103,7 @@ func primaryStar(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	d := e.Dur(30*time.Second, 8*time.Second)
+	d := e.Dur(30*time.Second, 6*time.Second)
 	e.Fault("star around primary %d for %v", primary, d)
 	e.Mesh.Star(primary, faultproxy.Cut)
 	before := e.heights(ctx)

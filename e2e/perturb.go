@@ -79,10 +79,10 @@ var perturbations = map[string]perturbation{
 	"kill": func(ctx context.Context, e *Env, i int) error { return e.KillRestart(ctx, i) },
 	"term": func(ctx context.Context, e *Env, i int) error { return e.TermRestart(ctx, i) },
 	"pause": func(ctx context.Context, e *Env, i int) error {
-		return e.Pause(ctx, i, e.Dur(10*time.Second, 4*time.Second))
+		return e.Pause(ctx, i, e.Dur(10*time.Second, 3*time.Second))
 	},
 	"cut": func(ctx context.Context, e *Env, i int) error {
-		return e.CutLink(ctx, i, (i+1)%Validators, e.Dur(10*time.Second, 4*time.Second))
+		return e.CutLink(ctx, i, (i+1)%Validators, e.Dur(10*time.Second, 3*time.Second))
 	},
 }
 
@@ -108,7 +108,7 @@ func randomPerturbations(ctx context.Context, e *Env) error {
 	seed := uint64(time.Now().UnixNano())
 	e.Note("random seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 7))
-	n := map[bool]int{true: 16, false: 4}[e.Long]
+	n := map[bool]int{true: 16, false: 3}[e.Long]
 	for k := 0; k < n; k++ {
 		name, node := names[rng.IntN(len(names))], rng.IntN(Validators+1)
 		if err := perturbations[name](ctx, e, node); err != nil {

@@ -29,6 +29,14 @@ type Scenario struct {
 	Byzantine []int
 	// Check adds scenario-specific checks of the result.
 	Check func(ctx context.Context, env *Env, r *Result)
+	// Prepare runs after the homes are generated, before any node starts.
+	Prepare func(ctx context.Context, env *Env) error
+	// ShortOn lists the protocols the short suite (make test) runs the
+	// scenario for; nil means both. The long suite runs every protocol.
+	ShortOn []string
+	// Control marks a positive control: the network is made to break an
+	// invariant, and the run passes only if the checker reports it.
+	Control bool
 }
 
 // Env is what a scenario's faults act on.
@@ -43,11 +51,13 @@ type Env struct {
 	// halted on a bad application): not read by the checker.
 	Down map[int]bool
 
-	log      func(string, ...any)
-	mu       sync.Mutex
-	faults   int
-	lastHeal time.Time
-	notes    []string
+	log        func(string, ...any)
+	mu         sync.Mutex
+	faults     int
+	lastHeal   time.Time
+	notes      []string
+	violations []string
+	phase      string // the scenario running within a combined run
 }
 
 // Validators is the number of validators of every scenario's network; the
@@ -62,7 +72,14 @@ func (e *Env) Fault(format string, args ...any) {
 	e.mu.Lock()
 	e.faults++
 	e.mu.Unlock()
-	e.log("fault: "+format, args...)
+	e.log("fault: "+e.prefix()+format, args...)
+}
+
+func (e *Env) prefix() string {
+	if e.phase == "" {
+		return ""
+	}
+	return e.phase + ": "
 }
 
 // Healed records that every fault injected so far has ended.
@@ -75,9 +92,9 @@ func (e *Env) Healed() {
 // Note adds a line to the scenario's report.
 func (e *Env) Note(format string, args ...any) {
 	e.mu.Lock()
-	e.notes = append(e.notes, fmt.Sprintf(format, args...))
+	e.notes = append(e.notes, e.prefix()+fmt.Sprintf(format, args...))
 	e.mu.Unlock()
-	e.log("note: "+format, args...)
+	e.log("note: "+e.prefix()+format, args...)
 }
 
 // Dur picks the long or the short duration of a fault.
@@ -113,10 +130,18 @@ type Result struct {
 	Violations         []string
 	Notes              []string
 	Err                error
+	// Control runs pass when the checker found the violation they cause.
+	Control bool
 }
 
-// Failed reports whether the run broke an invariant or could not finish.
-func (r *Result) Failed() bool { return r.Err != nil || len(r.Violations) > 0 }
+// Failed reports whether the run broke an invariant or could not finish;
+// for a positive control, whether the checker missed the fork.
+func (r *Result) Failed() bool {
+	if r.Control {
+		return r.Err != nil || r.Forks == 0
+	}
+	return r.Err != nil || len(r.Violations) > 0
+}
 
 // RecoveryLimit is how soon after the last fault heals the chain must
 // commit again.
@@ -125,7 +150,7 @@ const RecoveryLimit = 20 * time.Second
 // RunScenario starts a network for one protocol, runs both workloads,
 // injects the scenario's faults and checks every invariant.
 func RunScenario(ctx context.Context, dir string, s Scenario, protocol string, long bool, logf func(string, ...any)) *Result {
-	r := &Result{Scenario: s.Name, Protocol: protocol}
+	r := &Result{Scenario: s.Name, Protocol: protocol, Control: s.Control}
 	opts := Options{Protocol: protocol, Validators: Validators, FullNodes: 1, ExternalApp: true, App: "casapp",
 		BuildTags: []string{"failpoint", "byzantine"}}
 	if s.Options != nil {
@@ -145,6 +170,7 @@ func RunScenario(ctx context.Context, dir string, s Scenario, protocol string, l
 	env := &Env{C: c, Mesh: mesh, Protocol: protocol, Long: long, Down: map[int]bool{}, log: logf}
 	r.Err = runScenario(ctx, s, env, r)
 	r.Notes = append(r.Notes, env.notes...)
+	r.Violations = append(r.Violations, env.violations...)
 	r.Faults = env.faults
 	if r.Failed() {
 		keepLogs(dir, s.Name, protocol, logf)
@@ -154,6 +180,11 @@ func RunScenario(ctx context.Context, dir string, s Scenario, protocol string, l
 
 func runScenario(ctx context.Context, s Scenario, env *Env, r *Result) error {
 	c := env.C
+	if s.Prepare != nil {
+		if err := s.Prepare(ctx, env); err != nil {
+			return err
+		}
+	}
 	if err := c.StartAll(); err != nil {
 		return err
 	}
@@ -162,9 +193,9 @@ func runScenario(ctx context.Context, s Scenario, env *Env, r *Result) error {
 			return err
 		}
 	}
-	all := []int{0, 1, 2, 3, FullNode}
-	writes := NewWriteLoad(c, s.Name+"-"+env.Protocol, all)
-	regs := NewRegisterLoad(c, strings.ReplaceAll(s.Name, "/", "-"), all, 3)
+	targets := s.loadTargets()
+	writes := NewWriteLoad(c, s.Name+"-"+env.Protocol, targets)
+	regs := NewRegisterLoad(c, strings.ReplaceAll(s.Name, "/", "-"), targets, 3)
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -180,7 +211,7 @@ func runScenario(ctx context.Context, s Scenario, env *Env, r *Result) error {
 			err = nil
 		}
 	}
-	if err == nil {
+	if err == nil && !s.Control {
 		r.Recovery, err = measureRecovery(ctx, env)
 	}
 	if err == nil {
@@ -216,6 +247,22 @@ func measureRecovery(ctx context.Context, env *Env) (time.Duration, error) {
 	return time.Since(healed), nil
 }
 
+// loadTargets lists the nodes the workloads send to: all but the
+// Byzantine ones, whose acknowledgements promise nothing.
+func (s Scenario) loadTargets() []int {
+	var out []int
+	for i := 0; i <= FullNode; i++ {
+		byz := false
+		for _, b := range s.Byzantine {
+			byz = byz || b == i
+		}
+		if !byz {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // live lists the nodes the scenario did not leave down.
 func (e *Env) live() []int {
 	var out []int
@@ -236,7 +283,11 @@ func checkResult(ctx context.Context, s Scenario, env *Env, r *Result, writes *W
 	}
 	r.Acked = len(txs)
 	live := env.live()
-	if _, err := c.WaitCommitted(ctx, live[0], txs, 60*time.Second); err != nil {
+	wait := 60 * time.Second
+	if s.Control {
+		wait = 5 * time.Second // the other side's transactions never come
+	}
+	if _, err := c.WaitCommitted(ctx, live[0], txs, wait); err != nil {
 		return err
 	}
 	for _, i := range live {

@@ -3,14 +3,18 @@ package e2e
 // Scenarios is the fault suite, in the order it runs.
 var Scenarios = []Scenario{
 	{Name: "perturb/one-each", Inject: onePerturbationEach},
-	{Name: "perturb/random", Inject: randomPerturbations},
+	{Name: "perturb/random", Inject: randomPerturbations, ShortOn: []string{"pbft"}},
 	{Name: "partition/split-2-2", Inject: split22},
-	{Name: "partition/isolate-one", Inject: isolateOne},
+	{Name: "partition/isolate-one", Inject: isolateOne, ShortOn: []string{"tendermint"}},
 	{Name: "partition/cycle-halves-ring", Inject: cyclePartitions},
 	{Name: "partition/pbft-primary-star", Protocols: []string{"pbft"}, Inject: primaryStar},
 	{Name: "crash/fail-points", Options: frequentSnapshots, Inject: crashPoints},
 	{Name: "crash/torn-wal-tail", Options: frequentSnapshots, Inject: tornTails},
-	{Name: "crash/wal-bit-flip", Inject: bitFlips},
+	{Name: "crash/wal-bit-flip", Inject: bitFlips, ShortOn: []string{"pbft"}},
+	{Name: "app/faults", Inject: appFaults},
+	{Name: "rpc/abuse", Inject: rpcAbuse, ShortOn: []string{"tendermint"}},
+	{Name: "byzantine/validator", Inject: byzantinePhases, Byzantine: []int{byzantineValidator}, Check: checkMisbehaviorReachedApp},
+	{Name: "control/twins-fork", Options: func(o *Options) { o.Powers = twinPowers }, Prepare: prepareTwins, Inject: twinsRun, Control: true, Check: checkTwinsForked},
 }
 
 // frequentSnapshots makes PBFT checkpoint (and reset its log) every 5
