@@ -168,6 +168,7 @@ func (c *Cluster) Start(i int) error {
 	cmd := exec.Command(c.bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = append(os.Environ(), n.Env...)
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return fmt.Errorf("starting node %d: %w", i, err)
@@ -192,6 +193,7 @@ func (c *Cluster) StartApp(i int) error {
 	args := append(appArgs(c.Opts.App, n.AppAddr), n.AppArgs...)
 	cmd := exec.Command(c.abciCLI, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return fmt.Errorf("starting the app (%s) for node %d: %w", c.abciCLI, i, err)

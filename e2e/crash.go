@@ -225,7 +225,7 @@ func (e *Env) startOrRefuse(ctx context.Context, what, file string) error {
 	if err != nil {
 		return err
 	}
-	waitErr := waitHeight(ctx, e.C, crashVictim, top, 60*time.Second)
+	waitErr := waitHeightOrExit(ctx, e.C, crashVictim, top, 60*time.Second)
 	if waitErr == nil {
 		e.Note("node %d recovered %s", crashVictim, what)
 		return nil
@@ -240,6 +240,21 @@ func (e *Env) startOrRefuse(ctx context.Context, what, file string) error {
 	}
 	e.Note("node %d refused to start %s: %s", crashVictim, what, lastErrorLine(tail))
 	return nil
+}
+
+// waitHeightOrExit is waitHeight that gives up as soon as node i's
+// process exits.
+func waitHeightOrExit(ctx context.Context, c *Cluster, i int, h int64, timeout time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.Exited(i):
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	return c.WaitHeight(wctx, i, h)
 }
 
 func lastErrorLine(log string) string {

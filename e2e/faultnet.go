@@ -148,3 +148,23 @@ func (c *Cluster) Height(ctx context.Context, i int) (int64, error) {
 	}
 	return st.SyncInfo.LatestBlockHeight, nil
 }
+
+// Panics lists the nodes whose logs show a Go panic or fatal runtime
+// error: whatever the fault, a node must fail with an error, not crash.
+func (c *Cluster) Panics() []string {
+	var out []string
+	for i, n := range c.Nodes {
+		b, err := os.ReadFile(filepath.Join(n.Home, "node.log"))
+		if err != nil {
+			continue
+		}
+		for _, marker := range []string{"\npanic: ", "\nfatal error: "} {
+			if k := strings.Index(string(b), marker); k >= 0 {
+				end := min(len(b), k+300)
+				out = append(out, fmt.Sprintf("node %d %s", i, strings.TrimSpace(string(b[k:end]))))
+				break
+			}
+		}
+	}
+	return out
+}

@@ -323,6 +323,7 @@ func checkResult(ctx context.Context, s Scenario, env *Env, r *Result, writes *W
 	if r.Recovery > RecoveryLimit {
 		r.Violations = append(r.Violations, fmt.Sprintf("the chain resumed %v after the last fault healed (limit %v)", r.Recovery.Round(time.Millisecond), RecoveryLimit))
 	}
+	r.Violations = append(r.Violations, c.Panics()...)
 	if s.Check != nil {
 		s.Check(ctx, env, r)
 	}
