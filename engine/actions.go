@@ -67,6 +67,13 @@ func (e *Engine) broadcastOwn(m consensus.Message) error {
 		e.log.Debug("not signing below the floor", "err", err)
 		return nil
 	}
+	if _, isProposal := m.(*consensus.Proposal); isProposal && errors.Is(err, ErrDoubleSign) {
+		// A restarted proposer whose earlier proposal for this round is
+		// remembered but whose block is not: not proposing is safe, and
+		// the round times out as if the proposer were slow.
+		e.log.Warn("not proposing again for a round already proposed in", "err", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -106,20 +113,22 @@ func (e *Engine) saveSnapshot(a consensus.SaveSnapshot) error {
 	if e.signer != nil {
 		e.signer.SetFloor(a.SignFloor)
 	}
-	if err := e.p.WAL.Reset(encodeSnapshot(a)); err != nil {
-		return fmt.Errorf("write-ahead log: saving a snapshot: %w", err)
-	}
-	// Keep the guard's memory above the floor across the reset.
+	// Keep the guard's memory above the floor across the reset, in the
+	// same atomic reset: a crash right after it must not leave a snapshot
+	// without the messages signed at its height (a restarted proposer would
+	// otherwise sign a second proposal for the same round).
+	var guarded [][]byte
 	if e.signer != nil {
 		for _, m := range e.signer.Guarded() {
 			rec, err := encodeSigned(m)
 			if err != nil {
 				return err
 			}
-			if err := e.p.WAL.Append(rec); err != nil {
-				return fmt.Errorf("write-ahead log: %w", err)
-			}
+			guarded = append(guarded, rec)
 		}
+	}
+	if err := e.p.WAL.Reset(encodeSnapshot(a), guarded...); err != nil {
+		return fmt.Errorf("write-ahead log: saving a snapshot: %w", err)
 	}
 	return nil
 }
