@@ -18,7 +18,7 @@ const appVictim = 2
 // restarts on a healthy application and catches up.
 func appFaults(ctx context.Context, e *Env) error {
 	faults := []struct{ flag, message string }{
-		{"--exit-in-finalize", "FinalizeBlock"},
+		{"--exit-in-finalize", "the application failed"},
 		{"--wrong-results", "FinalizeBlock"},
 		{"--bad-app-hash", "app hash"},
 	}

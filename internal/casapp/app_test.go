@@ -167,3 +167,22 @@ func TestMisbehaviorIsRecordedAndQueryable(t *testing.T) {
 		t.Fatalf("recorded %+v", got)
 	}
 }
+
+// FuzzParseOp: any transaction parses as an operation, as "not an
+// operation", or fails with an error; a parsed operation encodes back to
+// the same transaction.
+func FuzzParseOp(f *testing.F) {
+	f.Add([]byte("op/1/read/k"))
+	f.Add([]byte("op/1/cas/k/a/b"))
+	f.Add([]byte("op/1/write/k/"))
+	f.Add([]byte("k=v"))
+	f.Fuzz(func(t *testing.T, tx []byte) {
+		o, err := ParseOp(tx)
+		if err != nil {
+			return
+		}
+		if got := o.Encode(); !bytes.Equal(got, tx) {
+			t.Fatalf("%q parses to %+v, which encodes to %q", tx, o, got)
+		}
+	})
+}
