@@ -70,7 +70,38 @@ func appFault(ctx context.Context, e *Env, flag, message string) error {
 		return violation("the other validators stopped committing while node %d's app failed: %v", appVictim, err)
 	}
 	e.C.KillApp(appVictim)
-	return e.restartVictim(ctx, appVictim, "on a healthy app after "+flag)
+	if flag != "--bad-app-hash" {
+		return e.restartVictim(ctx, appVictim, "on a healthy app after "+flag)
+	}
+	return e.restartAfterDivergence(ctx)
+}
+
+// restartAfterDivergence restarts the node whose app returned a wrong app
+// hash. Its stores hold that hash, so on a healthy app it must refuse to
+// start, saying the app's state diverged; after unsafe-reset-all it
+// syncs the chain from its peers.
+func (e *Env) restartAfterDivergence(ctx context.Context) error {
+	if err := e.C.Start(appVictim); err != nil {
+		return err
+	}
+	top, err := e.C.Height(ctx, 0)
+	if err != nil {
+		return err
+	}
+	if waitHeightOrExit(ctx, e.C, appVictim, top, 60*time.Second) == nil {
+		return nil
+	}
+	tail := e.C.LogTail(appVictim, 3000)
+	if e.C.Running(appVictim) || !strings.Contains(tail, "app hash") {
+		return violation("node %d neither caught up nor refused to start on a healthy app after a diverged app hash:\n%s", appVictim, tail)
+	}
+	e.C.Reap(appVictim)
+	e.Note("node %d refused to start on its stores after the divergence: %s", appVictim, lastErrorLine(tail))
+	if err := e.C.ResetAll(appVictim); err != nil {
+		return err
+	}
+	e.C.KillApp(appVictim)
+	return e.restartVictim(ctx, appVictim, "after unsafe-reset-all")
 }
 
 // restartVictim starts node i (and a fresh app) and waits until it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -167,4 +168,13 @@ func (c *Cluster) Panics() []string {
 		}
 	}
 	return out
+}
+
+// ResetAll runs `bftnode unsafe-reset-all` on node i's home (stopped).
+func (c *Cluster) ResetAll(i int) error {
+	out, err := exec.Command(c.bin, "unsafe-reset-all", "--home", c.Nodes[i].Home).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("unsafe-reset-all of node %d: %v\n%s", i, err, out)
+	}
+	return nil
 }

@@ -132,6 +132,8 @@ type Result struct {
 	Err                error
 	// Control runs pass when the checker found the violation they cause.
 	Control bool
+	// OpenBugs are violations of a known, still open bug (known.go).
+	OpenBugs []string
 }
 
 // Failed reports whether the run broke an invariant or could not finish;
@@ -324,6 +326,9 @@ func checkResult(ctx context.Context, s Scenario, env *Env, r *Result, writes *W
 		r.Violations = append(r.Violations, fmt.Sprintf("the chain resumed %v after the last fault healed (limit %v)", r.Recovery.Round(time.Millisecond), RecoveryLimit))
 	}
 	r.Violations = append(r.Violations, c.Panics()...)
+	if !s.Control {
+		setAsideKnownBugs(r)
+	}
 	if s.Check != nil {
 		s.Check(ctx, env, r)
 	}
