@@ -27,10 +27,16 @@ func TestFaults(t *testing.T) {
 	start := time.Now()
 	var mu sync.Mutex
 	var results []*Result
+	path := os.Getenv("BFTNODE_FAULTS_REPORT")
 	run := func(t *testing.T, s Scenario, protocol string) {
 		r := runLogged(t, s, protocol, long)
 		mu.Lock()
 		results = append(results, r)
+		if path != "" { // after every scenario, so a cut-short run still reports
+			if err := writeReportFile(path, results, long, time.Since(start)); err != nil {
+				t.Error(err)
+			}
+		}
 		mu.Unlock()
 		reportResult(t, r)
 	}
@@ -54,16 +60,18 @@ func TestFaults(t *testing.T) {
 			}
 		}
 	})
-	if path := os.Getenv("BFTNODE_FAULTS_REPORT"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if err := WriteReport(f, results, long, time.Since(start)); err != nil {
-			t.Fatal(err)
-		}
+}
+
+func writeReportFile(path string, results []*Result, long bool, took time.Duration) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
 	}
+	if err := WriteReport(f, results, long, took); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func twinsControl() Scenario {
