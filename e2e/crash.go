@@ -235,8 +235,11 @@ func (e *Env) startOrRefuse(ctx context.Context, what, file string) error {
 	}
 	tail := e.C.LogTail(crashVictim, 4000)
 	e.C.Reap(crashVictim)
-	if !strings.Contains(tail, "write-ahead log") || (file != "" && !strings.Contains(tail, filepath.Base(file))) {
-		return violation("node %d refused to start %s without a clear message:\n%s", crashVictim, what, tail)
+	// The error it exits with, not any line of its log, must name the log
+	// (and, for a damaged middle record, the file).
+	msg := lastErrorLine(tail)
+	if !strings.Contains(msg, "write-ahead log") || (file != "" && !strings.Contains(msg, filepath.Base(file))) {
+		return violation("node %d refused to start %s without saying what is wrong with its log: %s", crashVictim, what, msg)
 	}
 	e.Note("node %d refused to start %s: %s", crashVictim, what, lastErrorLine(tail))
 	return nil

@@ -8,15 +8,20 @@ import "strings"
 // make test. Remove the entry with the fix.
 type knownBug struct {
 	protocol string
-	prefix   string // of the violation's text
+	text     string // found in the violation's text
 	finding  string
 }
 
 var knownBugs = []knownBug{{
 	protocol: "pbft",
-	prefix:   "tx committed more than once",
+	text:     "tx committed more than once",
 	finding: "PBFT under crash points and app-fault restarts: transactions of a committed block are " +
 		"proposed and committed again dozens of blocks later (txs of blocks 202 and 343-344 again at 473 and 509 in two runs)",
+}, {
+	protocol: "pbft",
+	text:     "the core did not accept stored block",
+	finding: "PBFT node whose log lost its snapshot (a cut tail) cannot restart: the core rebuilt at genesis " +
+		"refuses stored blocks beyond its watermark window, so catchUpFromStore stops (\"the core did not accept stored block 11\")",
 }}
 
 // setAsideKnownBugs moves the violations that match an open bug from
@@ -26,7 +31,7 @@ func setAsideKnownBugs(r *Result) {
 	for _, v := range r.Violations {
 		matched := false
 		for _, k := range knownBugs {
-			if k.protocol == r.Protocol && strings.HasPrefix(v, k.prefix) {
+			if k.protocol == r.Protocol && strings.Contains(v, k.text) {
 				matched = true
 				break
 			}
