@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -139,10 +140,7 @@ func tornTails(ctx context.Context, e *Env) error {
 			return err
 		}
 		e.Fault("SIGKILL node %d and cut %d of %d bytes off its log", crashVictim, cut, info.Size())
-		if err := e.startOrRefuse(ctx, fmt.Sprintf("after a cut of %d bytes", cut), ""); err != nil {
-			return err
-		}
-		if err := e.restoreIfRefused(ctx, last, orig); err != nil {
+		if err := e.startOrRestore(ctx, fmt.Sprintf("after a cut of %d bytes", cut), "", last, orig); err != nil {
 			return err
 		}
 	}
@@ -191,15 +189,27 @@ func bitFlips(ctx context.Context, e *Env) error {
 			return err
 		}
 		e.Fault("flip a bit at offset %d of %s (%d bytes)", at, filepath.Base(seg), len(orig))
-		if err := e.startOrRefuse(ctx, fmt.Sprintf("after a bit flip at offset %d", at), seg); err != nil {
-			return err
-		}
-		if err := e.restoreIfRefused(ctx, seg, orig); err != nil {
+		if err := e.startOrRestore(ctx, fmt.Sprintf("after a bit flip at offset %d", at), seg, seg, orig); err != nil {
 			return err
 		}
 	}
 	e.Healed()
 	return nil
+}
+
+// startOrRestore is startOrRefuse followed, if the node did not start,
+// by restoring the undamaged segment, also when the refusal itself broke
+// an invariant (reported after the node runs again).
+func (e *Env) startOrRestore(ctx context.Context, what, file, seg string, orig []byte) error {
+	err := e.startOrRefuse(ctx, what, file)
+	var v *violationError
+	if err != nil && !errors.As(err, &v) {
+		return err
+	}
+	if rerr := e.restoreIfRefused(ctx, seg, orig); rerr != nil {
+		return rerr
+	}
+	return err
 }
 
 // restoreIfRefused puts the undamaged segment back, as an operator
