@@ -117,10 +117,17 @@ func NewCluster(dir string, opts Options, logf func(string, ...any)) (*Cluster, 
 
 func (c *Cluster) port(i, offset int) int { return c.BasePort + portsPerNode*i + offset }
 
-// freePortRange finds n consecutive free TCP ports on 127.0.0.1.
+// freePortRange finds n consecutive free TCP ports on 127.0.0.1. Each
+// test process starts its search in a band of its own (by process ID), so
+// test binaries running side by side rarely race for the same ports
+// between this check and the nodes binding them.
 func freePortRange(n int) (int, error) {
+	band := 20000 + (os.Getpid()%300)*120
 	for attempt := 0; attempt < 50; attempt++ {
-		base := 20000 + rand.IntN(40000-n)
+		base := band + rand.IntN(120)
+		if attempt >= 10 {
+			base = 20000 + rand.IntN(40000-n)
+		}
 		ok := true
 		for p := base; p < base+n && ok; p++ {
 			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
@@ -294,4 +301,23 @@ func (c *Cluster) LogTail(i int, max int64) string {
 		b = b[int64(len(b))-max:]
 	}
 	return string(b)
+}
+
+// describe summarises what node i reports, for failure messages.
+func (c *Cluster) describe(i int) string {
+	cl, err := c.Client(i)
+	if err != nil {
+		return err.Error()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return "status: " + err.Error()
+	}
+	un, err := cl.NumUnconfirmedTxs(ctx)
+	if err != nil {
+		return "num_unconfirmed_txs: " + err.Error()
+	}
+	return fmt.Sprintf("height %d, catching up %v, %d txs in the mempool", st.SyncInfo.LatestBlockHeight, st.SyncInfo.CatchingUp, un.Total)
 }

@@ -30,7 +30,7 @@ var shortCrashPoints = map[string][]string{
 	"tendermint": {failpoint.WALBeforeFsync, failpoint.SignedBeforeLogged, failpoint.ExecFinalized,
 		failpoint.ExecSavedState, failpoint.WALResetRenamed, failpoint.WALResetSynced},
 	"pbft": {failpoint.WALAppend, failpoint.WALAfterFsync, failpoint.ExecSavedBlock,
-		failpoint.ExecSavedResponse, failpoint.ExecAppCommitted, failpoint.WALResetTemp},
+		failpoint.ExecSavedState, failpoint.ExecAppCommitted, failpoint.WALResetTemp},
 }
 
 // crashPoints restarts the victim with each crash point armed in turn,

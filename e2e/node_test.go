@@ -131,13 +131,22 @@ func waitAllCommitted(ctx context.Context, t *testing.T, c *Cluster, acked map[s
 			t.Fatal(err)
 		}
 		for k, v := range acked {
+			var got string
+			var lastErr error
 			for {
-				res, err := cl.ABCIQuery(ctx, "", []byte(k))
-				if err == nil && string(res.Response.Value) == v {
-					break
+				qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				res, err := cl.ABCIQuery(qctx, "", []byte(k))
+				cancel()
+				if err == nil {
+					got, lastErr = string(res.Response.Value), nil
+					if got == v {
+						break
+					}
+				} else {
+					lastErr = err
 				}
 				if ctx.Err() != nil {
-					t.Fatalf("node %d never answered %s=%s (last: %v, %v)", i, k, v, res, err)
+					t.Fatalf("node %d never answered %s=%s (last value %q, last error %v; %s)", i, k, v, got, lastErr, c.describe(i))
 				}
 				time.Sleep(100 * time.Millisecond)
 			}

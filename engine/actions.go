@@ -109,26 +109,43 @@ func (e *Engine) setTimer(t consensus.Timeout, after time.Duration) {
 	time.AfterFunc(after, func() { e.postTimer(t) })
 }
 
+// resetThreshold is how much log a snapshot lets pile up before it
+// rewrites the log from scratch. Until then a snapshot is one more record:
+// a restart replays from the latest one, and the node saves the fsyncs a
+// rewrite costs on every height.
+const resetThreshold = 32 << 20
+
 func (e *Engine) saveSnapshot(a consensus.SaveSnapshot) error {
 	if e.signer != nil {
 		e.signer.SetFloor(a.SignFloor)
 	}
-	// Keep the guard's memory above the floor across the reset, in the
+	rec := encodeSnapshot(a)
+	if e.logBytes+int64(len(rec)) < resetThreshold {
+		e.logBytes += int64(len(rec))
+		if err := e.p.WAL.Append(rec); err != nil {
+			return fmt.Errorf("write-ahead log: %w", err)
+		}
+		return nil
+	}
+	// Keep the guard's memory above the floor across the rewrite, in the
 	// same atomic reset: a crash right after it must not leave a snapshot
 	// without the messages signed at its height (a restarted proposer would
 	// otherwise sign a second proposal for the same round).
 	var guarded [][]byte
+	size := int64(len(rec))
 	if e.signer != nil {
 		for _, m := range e.signer.Guarded() {
-			rec, err := encodeSigned(m)
+			g, err := encodeSigned(m)
 			if err != nil {
 				return err
 			}
-			guarded = append(guarded, rec)
+			guarded = append(guarded, g)
+			size += int64(len(g))
 		}
 	}
-	if err := e.p.WAL.Reset(encodeSnapshot(a), guarded...); err != nil {
+	if err := e.p.WAL.Reset(rec, guarded...); err != nil {
 		return fmt.Errorf("write-ahead log: saving a snapshot: %w", err)
 	}
+	e.logBytes = size
 	return nil
 }

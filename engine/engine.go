@@ -73,6 +73,8 @@ type Engine struct {
 	// outstanding holds actions produced while replaying the log, until
 	// the log shows they were answered.
 	outstanding []consensus.Action
+	// logBytes counts what the log holds since it was last rewritten.
+	logBytes int64
 	// done closes when Run returns, releasing timer goroutines.
 	done chan struct{}
 
@@ -159,7 +161,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer close(e.done)
 	e.verify.run(e.done)
 	if err := e.recover(ctx); err != nil {
-		return err
+		return e.stopped(ctx, err)
 	}
 	syncTick := time.NewTicker(e.cfg.SyncInterval)
 	defer syncTick.Stop()
@@ -224,6 +226,7 @@ func (e *Engine) step(ctx context.Context, q queued) error {
 		if err := e.p.WAL.Append(rec); err != nil {
 			return fmt.Errorf("write-ahead log: %w", err)
 		}
+		e.logBytes += int64(len(rec))
 	}
 	actions, err := e.core.Step(q.in)
 	if err != nil {

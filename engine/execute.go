@@ -122,7 +122,7 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 	if err != nil {
 		return nil, err
 	}
-	if _, err := e.commitState(ctx, block, blockID, resp); err != nil {
+	if _, err := e.commitState(ctx, block, blockID, resp, true); err != nil {
 		return nil, err
 	}
 	took := time.Since(start)
@@ -158,28 +158,33 @@ func (e *Engine) finalize(ctx context.Context, block *types.Block, blockID types
 		return nil, fmt.Errorf("application answered FinalizeBlock wrongly: %w", err)
 	}
 	failpoint.Hit(failpoint.ExecFinalized)
-	if err := e.p.States.SaveFinalizeBlockResponse(block.Height, resp); err != nil {
-		return nil, fmt.Errorf("storing FinalizeBlock response %d: %w", block.Height, err)
-	}
-	failpoint.Hit(failpoint.ExecSavedResponse)
 	return resp, nil
 }
 
-// commitState moves the chain state past block, saves it and has the
-// application commit.
-func (e *Engine) commitState(ctx context.Context, block *types.Block, blockID types.BlockID, resp *abcitypes.ResponseFinalizeBlock) (state.State, error) {
+// commitState moves the chain state past block and saves it with the
+// FinalizeBlock response (saveResp; a recovery that only finishes a block
+// already has the response stored), then has the application commit.
+func (e *Engine) commitState(ctx context.Context, block *types.Block, blockID types.BlockID, resp *abcitypes.ResponseFinalizeBlock, saveResp bool) (state.State, error) {
 	next, err := state.Update(e.state, blockID, &block.Header, resp)
 	if err != nil {
 		return next, fmt.Errorf("applying block %d to the chain state: %w", block.Height, err)
 	}
-	if err := e.p.States.Save(next); err != nil {
-		return next, fmt.Errorf("storing the state after block %d: %w", block.Height, err)
+	if saveResp {
+		err = e.p.States.SaveExecuted(resp, next)
+	} else {
+		err = e.p.States.Save(next)
+	}
+	if err != nil {
+		return next, fmt.Errorf("storing the results of block %d and the state after it: %w", block.Height, err)
 	}
 	failpoint.Hit(failpoint.ExecSavedState)
 	if _, err := e.p.App.Commit(ctx); err != nil {
 		return next, fmt.Errorf("application failed Commit at height %d: %w", block.Height, err)
 	}
 	failpoint.Hit(failpoint.ExecAppCommitted)
+	if err := e.p.States.SaveAppCommitted(block.Height); err != nil {
+		return next, err
+	}
 	e.state = next
 	e.refreshVerifyContext()
 	return next, nil

@@ -40,10 +40,21 @@ func (e *Engine) Handshake(ctx context.Context) error {
 			return err
 		}
 	}
+	if appHeight > 0 && appHeight == storeHeight && storeHeight == e.state.LastBlockHeight+1 {
+		// The node saves a block's results with the state, before the
+		// app's Commit; an app reporting the block while the state does
+		// not has only run FinalizeBlock for it (some apps, like
+		// CometBFT's example kvstore, report that height at once) and
+		// cannot run it again.
+		return fmt.Errorf("handshake: the application reports block %d, which it was never asked to commit; restart the application from its last committed state (or reset it: the node replays the chain into it)", appHeight)
+	}
 	for h := max(appHeight+1, e.state.InitialHeight); h <= storeHeight; h++ {
 		if err := e.replayBlock(ctx, h); err != nil {
 			return err
 		}
+	}
+	if err := e.completeInterruptedCommit(ctx, appHeight, storeHeight, info.LastBlockAppHash); err != nil {
+		return err
 	}
 	if appHeight == storeHeight && appHeight > 0 && !bytes.Equal(info.LastBlockAppHash, e.state.AppHash) {
 		return fmt.Errorf("handshake: the application's hash at height %d is %X, the chain's is %X: the application's state diverged", appHeight, info.LastBlockAppHash, e.state.AppHash)
@@ -51,6 +62,31 @@ func (e *Engine) Handshake(ctx context.Context) error {
 	e.refreshVerifyContext()
 	e.publish()
 	return nil
+}
+
+// completeInterruptedCommit handles an app that outlived the node and
+// reports the height whose Commit the node never saw return. An app that
+// follows ABCI reports only committed heights: then the node died between
+// the app's Commit and recording it. But some apps (CometBFT's example
+// kvstore among them) report a height as soon as FinalizeBlock ran, with
+// its state staged and not stored; left alone, that state would be lost
+// while the app hash still matches the chain. One more Commit completes
+// the block for such apps; the record of each Commit keeps the window in
+// which a following app sees a second one to a process crash between its
+// Commit returning and the next write.
+func (e *Engine) completeInterruptedCommit(ctx context.Context, appHeight, storeHeight int64, appHash []byte) error {
+	committed, err := e.p.States.LastAppCommitted()
+	if err != nil {
+		return err
+	}
+	if !commitInterrupted(appHeight, storeHeight, e.state.LastBlockHeight, committed, bytes.Equal(appHash, e.state.AppHash)) {
+		return nil
+	}
+	e.log.Warn("the application reports a height whose Commit never returned to this node; committing it again", "height", appHeight)
+	if _, err := e.p.App.Commit(ctx); err != nil {
+		return fmt.Errorf("handshake: completing the application's Commit at height %d: %w", appHeight, err)
+	}
+	return e.p.States.SaveAppCommitted(appHeight)
 }
 
 // initChain calls InitChain with the genesis document; on a new chain the
@@ -126,7 +162,7 @@ func (e *Engine) replayBlock(ctx context.Context, h int64) error {
 	if _, err := e.p.App.Commit(ctx); err != nil {
 		return fmt.Errorf("handshake: application Commit at height %d: %w", h, err)
 	}
-	return nil
+	return e.p.States.SaveAppCommitted(h)
 }
 
 // CatchUpMempool tells the mempool about blocks executed since it last
@@ -152,4 +188,11 @@ func (e *Engine) CatchUpMempool(ctx context.Context, mempoolHeight int64) error 
 		}
 	}
 	return nil
+}
+
+// commitInterrupted tells whether the app reports the node's latest
+// executed height, with the chain's app hash, while the node never
+// recorded the app's Commit for it.
+func commitInterrupted(appHeight, storeHeight, stateHeight, committed int64, sameHash bool) bool {
+	return appHeight > 0 && appHeight == storeHeight && appHeight == stateHeight && committed < appHeight && sameHash
 }

@@ -18,6 +18,7 @@ import (
 func (e *Engine) recover(ctx context.Context) error {
 	var recs []logged
 	err := e.p.WAL.Replay(func(rec []byte) error {
+		e.logBytes += int64(len(rec))
 		l, err := decodeRecord(rec)
 		if err != nil {
 			return fmt.Errorf("write-ahead log record %d: %w", len(recs), err)
@@ -28,13 +29,24 @@ func (e *Engine) recover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Restart from the latest snapshot; the node's own signed messages
+	// before it still teach the double-sign guard.
 	var snapshot []byte
-	if len(recs) > 0 && recs[0].kind == recSnapshot {
-		snapshot = recs[0].snapshot
-		if e.signer != nil {
-			e.signer.SetFloor(recs[0].signFloor)
+	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].kind != recSnapshot {
+			continue
 		}
-		recs = recs[1:]
+		snapshot = recs[i].snapshot
+		if e.signer != nil {
+			e.signer.SetFloor(recs[i].signFloor)
+			for _, l := range recs[:i] {
+				if l.kind == recOwn || l.kind == recSigned {
+					e.signer.Observe(l.input.(consensus.Receive).Msg)
+				}
+			}
+		}
+		recs = recs[i+1:]
+		break
 	}
 	genesis, err := e.genesisValidators()
 	if err != nil {

@@ -58,8 +58,6 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 // New opens everything the node needs and brings the application up to
 // the chain (the ABCI handshake). Nothing talks to peers yet.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Node, err error) {
-	// Not the named result: the error returns below set that to nil, and
-	// what was opened must still be closed.
 	n := &Node{cfg: cfg, log: logger}
 	defer func() {
 		if err != nil {

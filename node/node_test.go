@@ -97,8 +97,9 @@ func (c *cluster) start(i int) {
 	}
 	c.nodes[i], c.cancel[i], c.done[i] = n, cancel, make(chan error, 1)
 	go func(done chan error) {
-		done <- n.Run(ctx)
+		err := n.Run(ctx)
 		n.Close()
+		done <- err
 	}(c.done[i])
 }
 

@@ -22,6 +22,7 @@
 //
 //	0x01                    latest state: format byte + tendermint.state.State
 //	0x02                    last FinalizeBlock height (8 bytes): how far execution got
+//	0x03                    last height whose app Commit returned (8 bytes, not synced)
 //	'V' height              validators of height: tendermint.state.ValidatorsInfo
 //	'P' height              consensus params of height: tendermint.state.ConsensusParamsInfo
 //	'R' height              FinalizeBlock response of height: tendermint.abci.ResponseFinalizeBlock

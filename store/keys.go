@@ -10,6 +10,7 @@ var (
 	blockRangeKey   = []byte{0x01}
 	stateKey        = []byte{0x01}
 	lastFinalizeKey = []byte{0x02}
+	appCommitKey    = []byte{0x03}
 )
 
 const (

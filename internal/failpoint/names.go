@@ -37,21 +37,18 @@ const (
 	// ExecFinalized: the application finalized the block; its answer is
 	// not stored.
 	ExecFinalized = "exec/finalized"
-	// ExecSavedResponse: the FinalizeBlock answer is stored, the new chain
-	// state is not.
-	ExecSavedResponse = "exec/saved-response"
-	// ExecSavedState: the new chain state is stored, the application has
-	// not committed.
+	// ExecSavedState: the FinalizeBlock answer and the new chain state are
+	// stored, the application has not committed.
 	ExecSavedState = "exec/saved-state"
-	// ExecAppCommitted: the application committed; the mempool and the
-	// core have not heard of it.
+	// ExecAppCommitted: the application committed, the node has not
+	// recorded it; the mempool and the core have not heard of it.
 	ExecAppCommitted = "exec/app-committed"
 )
 
 // All lists every crash point, in the order a block passes them.
 var All = []string{
 	WALAppend, WALBeforeFsync, WALAfterFsync, SignedBeforeLogged,
-	ExecSavedBlock, ExecFinalized, ExecSavedResponse, ExecSavedState, ExecAppCommitted,
+	ExecSavedBlock, ExecFinalized, ExecSavedState, ExecAppCommitted,
 	WALResetTemp, WALResetRenamed, WALResetSynced,
 }
 
