@@ -33,7 +33,7 @@ func TestFaults(t *testing.T) {
 		mu.Lock()
 		results = append(results, r)
 		if path != "" { // after every scenario, so a cut-short run still reports
-			if err := writeReportFile(path, results, long, time.Since(start)); err != nil {
+			if err := writeReportFile(path, results, planned(long, only), long, time.Since(start)); err != nil {
 				t.Error(err)
 			}
 		}
@@ -62,12 +62,33 @@ func TestFaults(t *testing.T) {
 	})
 }
 
-func writeReportFile(path string, results []*Result, long bool, took time.Duration) error {
+// planned counts the runs TestFaults makes.
+func planned(long bool, only string) int {
+	n := 0
+	for _, protocol := range []string{"tendermint", "pbft"} {
+		if !long {
+			for _, s := range []Scenario{shortSuite(protocol), twinsControl()} {
+				if strings.Contains(s.Name, only) {
+					n++
+				}
+			}
+			continue
+		}
+		for _, s := range Scenarios {
+			if s.appliesTo(protocol) && strings.Contains(s.Name, only) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func writeReportFile(path string, results []*Result, planned int, long bool, took time.Duration) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := WriteReport(f, results, long, took); err != nil {
+	if err := WriteReport(f, results, planned, long, took); err != nil {
 		f.Close()
 		return err
 	}

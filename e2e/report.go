@@ -8,7 +8,9 @@ import (
 )
 
 // WriteReport writes the fault report (FAULTS.md) for results.
-func WriteReport(w io.Writer, results []*Result, long bool, took time.Duration) error {
+// planned is how many runs the suite was to make; a report written before
+// they all ended says so.
+func WriteReport(w io.Writer, results []*Result, planned int, long bool, took time.Duration) error {
 	var b strings.Builder
 	mode := "short (make test)"
 	if long {
@@ -17,7 +19,7 @@ func WriteReport(w io.Writer, results []*Result, long bool, took time.Duration) 
 	fmt.Fprintf(&b, "# Fault suite report\n\n")
 	fmt.Fprintf(&b, "Written by `make faults` (`go test ./e2e -run TestFaults` with BFTNODE_FAULTS_LONG=1): real `bftnode` processes on loopback, 4 validators and 1 full node, each backed by its own `casapp` process over a socket, every peer link through a fault-injecting proxy. ")
 	fmt.Fprintf(&b, "Two workloads run throughout: unique writes acknowledged by `broadcast_tx_sync`/`broadcast_tx_commit`, and read/write/compare-and-set on 3 registers checked for linearizability with porcupine.\n\n")
-	fmt.Fprintf(&b, "Mode: %s. Generated %s, took %v.\n\n", mode, time.Now().UTC().Format(time.RFC3339), took.Round(time.Second))
+	fmt.Fprintf(&b, "Mode: %s. Generated %s after %v; %d of %d planned runs finished.\n\n", mode, time.Now().UTC().Format(time.RFC3339), took.Round(time.Second), len(results), planned)
 	fmt.Fprintf(&b, "| scenario | protocol | faults | acked txs | lost | duplicated | forks | conflicting votes | evidence | linearizable (ops, known) | recovery | verdict |\n")
 	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|\n")
 	for _, r := range results {
