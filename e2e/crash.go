@@ -59,7 +59,7 @@ func crashAt(ctx context.Context, e *Env, point string) error {
 		return err
 	}
 	e.C.Nodes[crashVictim].Env = []string{failpoint.EnvVar + "=" + spec.String()}
-	if err := e.C.Start(crashVictim); err != nil {
+	if err := e.startNode(ctx, crashVictim); err != nil {
 		return err
 	}
 	e.C.Nodes[crashVictim].Env = nil
@@ -84,7 +84,7 @@ func crashAt(ctx context.Context, e *Env, point string) error {
 // restartAndCatchUp starts the victim and waits until it reaches the height
 // validator 0 had at the restart.
 func (e *Env) restartAndCatchUp(ctx context.Context, what string) error {
-	if err := e.C.Start(crashVictim); err != nil {
+	if err := e.startNode(ctx, crashVictim); err != nil {
 		return err
 	}
 	top, err := e.C.Height(ctx, 0)
@@ -228,7 +228,7 @@ func (e *Env) restoreIfRefused(ctx context.Context, seg string, orig []byte) err
 // up, or exit at once with a message that names the log (and, for a
 // damaged middle record, the file).
 func (e *Env) startOrRefuse(ctx context.Context, what, file string) error {
-	if err := e.C.Start(crashVictim); err != nil {
+	if err := e.startNode(ctx, crashVictim); err != nil {
 		return err
 	}
 	top, err := e.C.Height(ctx, 0)
@@ -278,4 +278,35 @@ func lastErrorLine(log string) string {
 		}
 	}
 	return lines[len(lines)-1]
+}
+
+// interruptedCommitError starts the error of a node whose handshake sent
+// its application a second Commit (open bug, known.go).
+const interruptedCommitError = "handshake: completing the application's Commit"
+
+// startNode starts node i. If it exits at once because its handshake sent
+// the application a second Commit the application refused, that is
+// recorded, and the node is started again on a fresh application (which
+// the handshake replays the chain into), as an operator would.
+func (e *Env) startNode(ctx context.Context, i int) error {
+	if err := e.C.Start(i); err != nil {
+		return err
+	}
+	select {
+	case <-e.C.Exited(i):
+	case <-time.After(3 * time.Second):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	msg := lastErrorLine(e.C.LogTail(i, 3000))
+	if !strings.Contains(msg, interruptedCommitError) {
+		return nil // the caller judges this exit
+	}
+	e.mu.Lock()
+	e.violations = append(e.violations, fmt.Sprintf("node %d cannot restart: %s", i, msg))
+	e.mu.Unlock()
+	e.C.Reap(i)
+	e.C.KillApp(i)
+	return e.C.Start(i)
 }

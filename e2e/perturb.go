@@ -38,7 +38,7 @@ func (e *Env) KillRestart(ctx context.Context, i int) error {
 	if err := Sleep(ctx, time.Second); err != nil {
 		return err
 	}
-	return e.C.Start(i)
+	return e.startNode(ctx, i)
 }
 
 // TermRestart stops node i with SIGTERM and starts it again.
@@ -47,7 +47,7 @@ func (e *Env) TermRestart(ctx context.Context, i int) error {
 	if err := e.C.Stop(i); err != nil {
 		return err
 	}
-	return e.C.Start(i)
+	return e.startNode(ctx, i)
 }
 
 // Pause stops node i with SIGSTOP for d.
