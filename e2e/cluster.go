@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -121,7 +122,17 @@ func (c *Cluster) port(i, offset int) int { return c.BasePort + portsPerNode*i +
 // test process starts its search in a band of its own (by process ID), so
 // test binaries running side by side rarely race for the same ports
 // between this check and the nodes binding them.
+var (
+	reservedMu sync.Mutex
+	reserved   = map[int]bool{}
+)
+
 func freePortRange(n int) (int, error) {
+	// Clusters of one test process may be made in parallel: a range handed
+	// out is never handed out again, though its ports are free until the
+	// nodes bind them.
+	reservedMu.Lock()
+	defer reservedMu.Unlock()
 	band := 20000 + (os.Getpid()%300)*120
 	for attempt := 0; attempt < 50; attempt++ {
 		base := band + rand.IntN(120)
@@ -130,6 +141,10 @@ func freePortRange(n int) (int, error) {
 		}
 		ok := true
 		for p := base; p < base+n && ok; p++ {
+			if reserved[p] {
+				ok = false
+				continue
+			}
 			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 			if err != nil {
 				ok = false
@@ -138,6 +153,9 @@ func freePortRange(n int) (int, error) {
 			l.Close()
 		}
 		if ok {
+			for p := base; p < base+n; p++ {
+				reserved[p] = true
+			}
 			return base, nil
 		}
 	}
