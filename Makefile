@@ -4,7 +4,7 @@ SEEDS     ?= 200
 FUZZTIME  ?= 30s
 PKGS      := ./...
 
-.PHONY: all build localnet test vet race sim fuzz clean proto
+.PHONY: all build localnet test vet race sim fuzz faults clean proto
 
 all: build
 
@@ -24,6 +24,8 @@ localnet: build
 # two cores; long runs have their own targets (sim, fuzz).
 test: vet
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -tags failpoint,byzantine ./internal/failpoint ./internal/casapp
+	$(GO) test -count=1 -tags failpoint,byzantine -run 'Byzantine|Equivocat|Invalid|Replay' ./engine
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go') | grep -v '\.pb\.go$$')" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
@@ -38,6 +40,26 @@ race:
 sim:
 	$(GO) build -o bin/ ./cmd/bftsim
 	bin/bftsim -protocol all -scenario all -seeds $(SEEDS) -timing
+
+# The process-level fault suite, long version: every scenario of e2e/
+# (crashes, partitions, a Byzantine validator, crash points, damaged logs,
+# failing apps, RPC abuse, the twins positive control) for both protocols,
+# each on its own network, with the issue's durations. Writes FAULTS.md.
+# make test runs the short version.
+faults:
+	BFTNODE_FAULTS_LONG=1 BFTNODE_FAULTS_REPORT=$(CURDIR)/FAULTS.md \
+		$(GO) test -count=1 -timeout 180m -run '^TestFaults$$' -v ./e2e
+
+# Every fuzz target of the module for FUZZTIME each (go test -fuzz runs
+# one target at a time). Their seed corpora already run in make test.
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+			echo "== $$pkg $$fn"; \
+			$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
 
 clean:
 	rm -rf bin

@@ -10,10 +10,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"github.com/bftnode/bftnode/internal/faultproxy"
 )
 
 // Ports of node i are laid out from a base port, as `bftnode testnet
@@ -36,6 +39,15 @@ type Options struct {
 	ExternalApp bool
 	// ExtraFlags are passed to every `bftnode start`.
 	ExtraFlags []string
+	// App chooses the external application: "" or "kvstore" for
+	// `abci-cli kvstore`, "casapp" for the register app of
+	// internal/casapp. Only with ExternalApp.
+	App string
+	// BuildTags build the node binary with these tags (failpoint,
+	// byzantine); nil uses the plain binary.
+	BuildTags []string
+	// Powers are the validators' voting powers; nil gives 10 each.
+	Powers []int64
 }
 
 // Cluster is a running network of bftnode processes on loopback.
@@ -47,6 +59,7 @@ type Cluster struct {
 	bin      string
 	abciCLI  string
 	logf     func(format string, args ...any)
+	mesh     *faultproxy.Mesh // with UseProxies
 }
 
 // Node is one bftnode process and, with ExternalApp, its application.
@@ -61,18 +74,22 @@ type Node struct {
 	appLog  *os.File
 	exited  chan struct{} // closed when the node process has exited
 	exitErr error         // how it exited, once exited is closed
+	// Env is added to the node process's environment at each Start.
+	Env []string
+	// AppArgs are added to the app's command line at each StartApp.
+	AppArgs []string
 }
 
 // NewCluster generates the homes of a network with `bftnode testnet` under
 // dir. It starts nothing.
 func NewCluster(dir string, opts Options, logf func(string, ...any)) (*Cluster, error) {
-	bin, err := Binary()
+	bin, err := BinaryTags(opts.BuildTags...)
 	if err != nil {
 		return nil, err
 	}
 	c := &Cluster{Dir: dir, Opts: opts, bin: bin, logf: logf}
 	if opts.ExternalApp {
-		if c.abciCLI, err = ABCICLI(); err != nil {
+		if c.abciCLI, err = appBinary(opts.App); err != nil {
 			return nil, err
 		}
 	}
@@ -83,6 +100,9 @@ func NewCluster(dir string, opts Options, logf func(string, ...any)) (*Cluster, 
 	args := []string{"testnet", "--v", strconv.Itoa(opts.Validators), "--n", strconv.Itoa(opts.FullNodes),
 		"--o", dir, "--starting-ip-address", "127.0.0.1", "--base-port", strconv.Itoa(c.BasePort),
 		"--protocol", opts.Protocol, "--chain-id", "e2e-" + opts.Protocol}
+	for _, p := range opts.Powers {
+		args = append(args, "--power", strconv.FormatInt(p, 10))
+	}
 	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("bftnode %v: %v\n%s", args, err, out)
 	}
@@ -102,16 +122,32 @@ func (c *Cluster) port(i, offset int) int { return c.BasePort + portsPerNode*i +
 // freePortRange finds n consecutive free TCP ports on 127.0.0.1. Each
 // test process starts its search in a band of its own (by process ID), so
 // test binaries running side by side rarely race for the same ports
-// between this check and the nodes binding them.
+// between this check and the nodes binding them. All bands lie below the
+// kernel's ephemeral range (32768 and up), which outgoing connections take
+// their local ports from.
+var (
+	reservedMu sync.Mutex
+	reserved   = map[int]bool{}
+)
+
 func freePortRange(n int) (int, error) {
-	band := 20000 + (os.Getpid()%300)*120
+	// Clusters of one test process may be made in parallel: a range handed
+	// out is never handed out again, though its ports are free until the
+	// nodes bind them.
+	reservedMu.Lock()
+	defer reservedMu.Unlock()
+	band := 20000 + (os.Getpid()%100)*120
 	for attempt := 0; attempt < 50; attempt++ {
 		base := band + rand.IntN(120)
 		if attempt >= 10 {
-			base = 20000 + rand.IntN(40000-n)
+			base = 20000 + rand.IntN(12000-n)
 		}
 		ok := true
 		for p := base; p < base+n && ok; p++ {
+			if reserved[p] {
+				ok = false
+				continue
+			}
 			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 			if err != nil {
 				ok = false
@@ -120,6 +156,9 @@ func freePortRange(n int) (int, error) {
 			l.Close()
 		}
 		if ok {
+			for p := base; p < base+n; p++ {
+				reserved[p] = true
+			}
 			return base, nil
 		}
 	}
@@ -156,6 +195,8 @@ func (c *Cluster) Start(i int) error {
 	}
 	cmd := exec.Command(c.bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Env = append(os.Environ(), n.Env...)
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return fmt.Errorf("starting node %d: %w", i, err)
@@ -177,11 +218,13 @@ func (c *Cluster) StartApp(i int) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(c.abciCLI, "kvstore", "--address", "tcp://"+n.AppAddr)
+	args := append(appArgs(c.Opts.App, n.AppAddr), n.AppArgs...)
+	cmd := exec.Command(c.abciCLI, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return fmt.Errorf("starting abci-cli for node %d: %w", i, err)
+		return fmt.Errorf("starting the app (%s) for node %d: %w", c.abciCLI, i, err)
 	}
 	n.app, n.appLog = cmd, logFile
 	deadline := time.Now().Add(20 * time.Second)
@@ -192,7 +235,7 @@ func (c *Cluster) StartApp(i int) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("abci-cli for node %d did not listen on %s within 20s", i, n.AppAddr)
+	return fmt.Errorf("the app of node %d did not listen on %s within 20s", i, n.AppAddr)
 }
 
 // Kill sends SIGKILL to node i (not its app) and reaps it.
@@ -235,6 +278,9 @@ func (c *Cluster) Shutdown() {
 			n.appLog.Close()
 			n.app = nil
 		}
+	}
+	if c.mesh != nil {
+		c.mesh.Close()
 	}
 }
 

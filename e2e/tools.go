@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 )
 
@@ -14,14 +15,20 @@ import (
 const abciCLIVersion = "v0.38.26"
 
 var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
+	buildMu sync.Mutex
+	builds  = map[string]*build{}
 
 	cliOnce sync.Once
 	cliPath string
 	cliErr  error
 )
+
+// build is one binary built once per test process.
+type build struct {
+	once sync.Once
+	path string
+	err  error
+}
 
 // moduleRoot finds the directory holding go.mod above this source file.
 func moduleRoot() (string, error) {
@@ -43,26 +50,70 @@ func cacheDir() (string, error) {
 }
 
 // Binary builds cmd/bftnode once per test process and returns its path.
-func Binary() (string, error) {
-	buildOnce.Do(func() {
+func Binary() (string, error) { return BinaryTags() }
+
+// BinaryTags builds cmd/bftnode with the given build tags once per test
+// process and returns its path.
+func BinaryTags(tags ...string) (string, error) {
+	return buildOnce("./cmd/bftnode", "bftnode", tags)
+}
+
+// CASApp builds the register application of internal/casapp.
+func CASApp() (string, error) {
+	return buildOnce("./internal/casapp/cmd/casapp", "casapp", nil)
+}
+
+func buildOnce(pkg, name string, tags []string) (string, error) {
+	key := pkg + " " + strings.Join(tags, ",")
+	buildMu.Lock()
+	b := builds[key]
+	if b == nil {
+		b = &build{}
+		builds[key] = b
+	}
+	buildMu.Unlock()
+	b.once.Do(func() {
 		root, err := moduleRoot()
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
 		dir, err := os.MkdirTemp("", "bftnode-bin-")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		buildPath = filepath.Join(dir, "bftnode")
-		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/bftnode")
+		b.path = filepath.Join(dir, name)
+		args := []string{"build", "-o", b.path}
+		if len(tags) > 0 {
+			args = append(args, "-tags", strings.Join(tags, ","))
+		}
+		cmd := exec.Command("go", append(args, pkg)...)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/bftnode: %v\n%s", err, out)
+			b.err = fmt.Errorf("go %s: %v\n%s", strings.Join(append(args, pkg), " "), err, out)
 		}
 	})
-	return buildPath, buildErr
+	return b.path, b.err
+}
+
+// appBinary returns the external application's binary for Options.App.
+func appBinary(app string) (string, error) {
+	switch app {
+	case "", "kvstore":
+		return ABCICLI()
+	case "casapp":
+		return CASApp()
+	}
+	return "", fmt.Errorf("unknown external app %q: use kvstore or casapp", app)
+}
+
+// appArgs is the command line serving the app on addr.
+func appArgs(app, addr string) []string {
+	if app == "casapp" {
+		return []string{"--address", "tcp://" + addr}
+	}
+	return []string{"kvstore", "--address", "tcp://" + addr}
 }
 
 // ABCICLI installs CometBFT's abci-cli from the module proxy (once per

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bftnode/bftnode/consensus"
+	"github.com/bftnode/bftnode/internal/failpoint"
 	"github.com/bftnode/bftnode/wire"
 )
 
@@ -66,6 +67,13 @@ func (e *Engine) broadcastOwn(m consensus.Message) error {
 		e.log.Debug("not signing below the floor", "err", err)
 		return nil
 	}
+	if _, isProposal := m.(*consensus.Proposal); isProposal && errors.Is(err, ErrDoubleSign) {
+		// A restarted proposer whose earlier proposal for this round is
+		// remembered but whose block is not: not proposing is safe, and
+		// the round times out as if the proposer were slow.
+		e.log.Warn("not proposing again for a round already proposed in", "err", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -75,6 +83,7 @@ func (e *Engine) broadcastOwn(m consensus.Message) error {
 	}
 	e.queue = append(e.queue, q)
 	e.send(signed)
+	failpoint.Hit(failpoint.SignedBeforeLogged)
 	return nil
 }
 
@@ -91,6 +100,9 @@ func (e *Engine) send(m consensus.Message) {
 		return
 	}
 	e.p.Net.Broadcast(ChannelConsensus, b)
+	if misbehave != nil {
+		misbehave(e, m)
+	}
 }
 
 func (e *Engine) setTimer(t consensus.Timeout, after time.Duration) {
@@ -115,22 +127,25 @@ func (e *Engine) saveSnapshot(a consensus.SaveSnapshot) error {
 		}
 		return nil
 	}
-	if err := e.p.WAL.Reset(rec); err != nil {
-		return fmt.Errorf("write-ahead log: saving a snapshot: %w", err)
-	}
-	e.logBytes = int64(len(rec))
-	// Keep the guard's memory above the floor across the rewrite.
+	// Keep the guard's memory above the floor across the rewrite, in the
+	// same atomic reset: a crash right after it must not leave a snapshot
+	// without the messages signed at its height (a restarted proposer would
+	// otherwise sign a second proposal for the same round).
+	var guarded [][]byte
+	size := int64(len(rec))
 	if e.signer != nil {
 		for _, m := range e.signer.Guarded() {
-			rec, err := encodeSigned(m)
+			g, err := encodeSigned(m)
 			if err != nil {
 				return err
 			}
-			if err := e.p.WAL.Append(rec); err != nil {
-				return fmt.Errorf("write-ahead log: %w", err)
-			}
-			e.logBytes += int64(len(rec))
+			guarded = append(guarded, g)
+			size += int64(len(g))
 		}
 	}
+	if err := e.p.WAL.Reset(rec, guarded...); err != nil {
+		return fmt.Errorf("write-ahead log: saving a snapshot: %w", err)
+	}
+	e.logBytes = size
 	return nil
 }

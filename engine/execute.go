@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bftnode/bftnode/consensus"
+	"github.com/bftnode/bftnode/internal/failpoint"
 	"github.com/bftnode/bftnode/state"
 	"github.com/bftnode/bftnode/wire"
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -96,6 +97,7 @@ func (e *Engine) execute(ctx context.Context, d consensus.Decide, block *types.B
 	if err := e.p.Blocks.SaveBlock(block, parts, commit); err != nil {
 		return fmt.Errorf("storing block %d: %w", d.Height, err)
 	}
+	failpoint.Hit(failpoint.ExecSavedBlock)
 	resp, err := e.applyBlock(ctx, block, blockID)
 	if err != nil {
 		return err
@@ -155,6 +157,7 @@ func (e *Engine) finalize(ctx context.Context, block *types.Block, blockID types
 	if err := state.CheckFinalizeBlockResponse(block, resp); err != nil {
 		return nil, fmt.Errorf("application answered FinalizeBlock wrongly: %w", err)
 	}
+	failpoint.Hit(failpoint.ExecFinalized)
 	return resp, nil
 }
 
@@ -174,9 +177,11 @@ func (e *Engine) commitState(ctx context.Context, block *types.Block, blockID ty
 	if err != nil {
 		return next, fmt.Errorf("storing the results of block %d and the state after it: %w", block.Height, err)
 	}
+	failpoint.Hit(failpoint.ExecSavedState)
 	if _, err := e.p.App.Commit(ctx); err != nil {
 		return next, fmt.Errorf("application failed Commit at height %d: %w", block.Height, err)
 	}
+	failpoint.Hit(failpoint.ExecAppCommitted)
 	if err := e.p.States.SaveAppCommitted(block.Height); err != nil {
 		return next, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/bftnode/bftnode/mempool"
 	"github.com/bftnode/bftnode/metrics"
 	"github.com/bftnode/bftnode/p2p"
+	"github.com/bftnode/bftnode/state"
 	"github.com/bftnode/bftnode/store"
 	"github.com/bftnode/bftnode/wal"
 	"github.com/cometbft/cometbft/types"
@@ -64,7 +65,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Node,
 			n.Close()
 		}
 	}()
-	if n.genesis, err = types.GenesisDocFromFile(cfg.GenesisFile()); err != nil {
+	if n.genesis, err = state.GenesisDocFromFile(cfg.GenesisFile()); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", cfg.GenesisFile(), err)
 	}
 	if err := n.openStorage(); err != nil {

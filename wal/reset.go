@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/bftnode/bftnode/internal/failpoint"
 )
 
 // crashAt, when set by a test, is asked at each step of Reset whether to
@@ -13,15 +15,19 @@ var crashAt func(step string) bool
 
 var errSimulatedCrash = errors.New("wal: simulated crash")
 
-func crashed(step string) bool { return crashAt != nil && crashAt(step) }
+func crashed(step string) bool {
+	failpoint.Hit("wal/reset/" + step)
+	return crashAt != nil && crashAt(step)
+}
 
-// Reset starts the log over with first as its only record, durable when
-// Reset returns. Records appended before are made durable first (callers
+// Reset starts the log over with first and then rest as its only records,
+// all durable when Reset returns: a crash leaves either the old log or all
+// of the new records, never the first without the rest. Records appended before are made durable first (callers
 // waiting in AppendSync get what they asked for) and then discarded with the
 // old generation. A crash at any point leaves either the old log or the new
 // one: the new segment is written and fsynced under a temporary name and
 // becomes the log by one rename, made durable by fsyncing the directory.
-func (w *WAL) Reset(first []byte) error {
+func (w *WAL) Reset(first []byte, rest ...[]byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.usable(); err != nil {
@@ -30,6 +36,13 @@ func (w *WAL) Reset(first []byte) error {
 	if err := checkPayload(first); err != nil {
 		return err
 	}
+	data := encodeRecord(first)
+	for _, rec := range rest {
+		if err := checkPayload(rec); err != nil {
+			return err
+		}
+		data = append(data, encodeRecord(rec)...)
+	}
 	w.quiesce()
 	if err := w.flushAndSync(); err != nil {
 		return err
@@ -37,7 +50,7 @@ func (w *WAL) Reset(first []byte) error {
 	next := segmentID{gen: w.active.gen + 1}
 	final := filepath.Join(w.dir, next.name())
 	temp := final + tempSuffix
-	if err := writeFileSync(temp, encodeRecord(first)); err != nil {
+	if err := writeFileSync(temp, data); err != nil {
 		os.Remove(temp)
 		return err // the old log is intact and still in use
 	}
@@ -67,9 +80,9 @@ func (w *WAL) Reset(first []byte) error {
 	if err != nil {
 		return w.fail(fmt.Errorf("opening %s: %w", final, err))
 	}
-	w.active, w.file, w.segSize = next, f, int64(headerSize+len(first))
+	w.active, w.file, w.segSize = next, f, int64(len(data))
 	w.buf.Reset(f)
-	w.appends++
+	w.appends += uint64(1 + len(rest))
 	w.written += uint64(w.segSize)
 	w.durable = w.written
 	return w.removeGeneration(old)

@@ -3,6 +3,7 @@ package wal
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -100,5 +101,41 @@ func TestPartialTempFileIsDiscarded(t *testing.T) {
 	}
 	if len(rep.Removed) != 1 {
 		t.Errorf("report %v does not list the removed temporary file", rep)
+	}
+}
+
+// Reset with several records makes all of them the new log at once.
+func TestResetWithSeveralRecordsReplaysThemAll(t *testing.T) {
+	dir := t.TempDir()
+	w, _, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AppendSync([]byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Reset([]byte("snapshot"), []byte("signed-1"), []byte("signed-2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Append([]byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w, _, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var got []string
+	if err := w.Replay(func(rec []byte) error { got = append(got, string(rec)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "snapshot,signed-1,signed-2,after" {
+		t.Fatalf("replayed %v", got)
+	}
+	if err := w.Reset([]byte("x"), nil); err == nil {
+		t.Fatal("an empty extra record was accepted")
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
+
+	"github.com/bftnode/bftnode/internal/failpoint"
 )
 
 // Options tune a WAL. The zero value means the defaults.
@@ -139,6 +141,7 @@ func (w *WAL) appendLocked(rec []byte) error {
 	w.segSize += n
 	w.written += uint64(n)
 	w.appends++
+	failpoint.Hit(failpoint.WALAppend)
 	return nil
 }
 
@@ -183,7 +186,11 @@ func (w *WAL) waitDurable(target uint64) error {
 		upto, f := w.written, w.file
 		w.syncing = true
 		w.mu.Unlock()
+		failpoint.Hit(failpoint.WALBeforeFsync)
 		err := fsync(f)
+		if err == nil {
+			failpoint.Hit(failpoint.WALAfterFsync)
+		}
 		w.mu.Lock()
 		w.syncing = false
 		w.fsyncs++

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bftnode/bftnode/config"
 	"github.com/bftnode/bftnode/internal/atomicfile"
+	"github.com/bftnode/bftnode/state"
 )
 
 // DefaultPower is the voting power of a validator in a genesis made by init
@@ -146,7 +147,7 @@ func initGenesis(cfg *config.Config, pv *privval.FilePV, opts InitOptions) (Step
 		return step, err
 	}
 	if found {
-		if _, err := types.GenesisDocFromFile(step.Path); err != nil {
+		if _, err := state.GenesisDocFromFile(step.Path); err != nil {
 			return step, fmt.Errorf("genesis %s: %w; fix or remove it", step.Path, err)
 		}
 		return step, nil
