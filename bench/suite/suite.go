@@ -171,7 +171,9 @@ func runSystem(ctx context.Context, o Options, t benchnet.Tools, sys string, out
 		var profiled chan string
 		if o.Profile && w.Name == Saturation && len(n.Pprof) > 0 {
 			profiled = make(chan string, 1)
-			go func() { profiled <- captureProfile(ctx, n.Pprof[0], w.Duration, filepath.Join(o.WorkDir, "cpu-"+sys+".pprof"), o.Log) }()
+			go func() {
+				profiled <- captureProfile(ctx, n.Pprof[0], w.Duration, filepath.Join(o.WorkDir, "cpu-"+sys+".pprof"), o.Log)
+			}()
 		}
 		res, err := runWorkload(ctx, o, n, sys, w, w.Name)
 		if sampler != nil {
