@@ -123,7 +123,7 @@ type seenBlock struct {
 // ends, redialling when it breaks, and passes each block on.
 func (f *follower) listen(ctx context.Context, out chan<- seenBlock) {
 	for ctx.Err() == nil {
-		if err := f.subscribe(ctx, out); err != nil {
+		if err := f.subscribe(ctx, out); err != nil && ctx.Err() == nil {
 			f.note(fmt.Errorf("NewBlock subscription: %w", err))
 		}
 		select {
@@ -144,6 +144,9 @@ func (f *follower) subscribe(ctx context.Context, out chan<- seenBlock) error {
 	go func() {
 		select {
 		case <-ctx.Done():
+			// Say goodbye so the node logs a normal closure, not an error.
+			bye := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+			_ = conn.WriteControl(websocket.CloseMessage, bye, time.Now().Add(time.Second))
 		case <-done:
 		}
 		conn.Close()

@@ -43,6 +43,7 @@ func run() error {
 	flag.DurationVar(&o.Grace, "grace", 15*time.Second, "time after sending for acknowledged transactions to commit before they count as lost")
 	flag.BoolVar(&o.Profile, "profile", true, "save a CPU profile of bftnode's node0 during saturation (in the work directory)")
 	flag.StringVar(&o.MicroBench, "micro", "", "file of `go test -bench` output to include in the report")
+	flag.StringVar(&o.Command, "command", "bftbench "+strings.Join(os.Args[1:], " "), "how the run was started, as the report should say")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; bftbench takes only flags (see -help)", flag.Args())
@@ -64,10 +65,6 @@ func run() error {
 		o.Protocols = append(o.Protocols, strings.TrimSpace(p))
 	}
 	o.Workloads = suite.DefaultWorkloads(scale)
-	o.Command = "make bench"
-	if len(os.Args) > 1 {
-		o.Command = "bftbench " + strings.Join(os.Args[1:], " ")
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	out, err := suite.Run(ctx, o)
