@@ -104,8 +104,7 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 	if err != nil {
 		return nil, err
 	}
-	next, err := e.commitState(ctx, block, blockID, resp)
-	if err != nil {
+	if _, err := e.commitState(ctx, block, blockID, resp); err != nil {
 		return nil, err
 	}
 	if mp := e.p.Mempool; mp != nil {
@@ -117,7 +116,7 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 	e.evidence.committed(block)
 	e.evidence.promote(e)
 	e.blocks.prune(block.Height)
-	e.publishBlockEvents(block, blockID, resp, next)
+	e.published(executedBlock{block: block, blockID: blockID, resp: resp})
 	return resp, nil
 }
 

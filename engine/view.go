@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/bftnode/bftnode/consensus"
-	"github.com/bftnode/bftnode/state"
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/types"
 )
@@ -57,11 +56,14 @@ func (e *Engine) publish() {
 }
 
 // BlockListener is told about every executed block, in height order, on
-// the driver goroutine (indexers); it must not block for long.
+// the engine's publishing goroutine (indexers); while it runs, later
+// blocks' events wait.
 type BlockListener func(block *types.Block, resp *abcitypes.ResponseFinalizeBlock)
 
-// publishBlockEvents fires CometBFT's events for an executed block.
-func (e *Engine) publishBlockEvents(block *types.Block, blockID types.BlockID, resp *abcitypes.ResponseFinalizeBlock, next state.State) {
+// publishBlockEvents tells the listeners of an executed block and fires
+// CometBFT's events for it.
+func (e *Engine) publishBlockEvents(b executedBlock) {
+	block, blockID, resp := b.block, b.blockID, b.resp
 	for _, l := range e.p.Listeners {
 		l(block, resp)
 	}
@@ -90,5 +92,4 @@ func (e *Engine) publishBlockEvents(block *types.Block, blockID types.BlockID, r
 			logErr(bus.PublishEventValidatorSetUpdates(types.EventDataValidatorSetUpdates{ValidatorUpdates: updates}))
 		}
 	}
-	_ = next
 }
