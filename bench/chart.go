@@ -108,8 +108,13 @@ func yLog(ms, lo, hi float64) float64 {
 	return panelTop + panelH - (v-lo)/(hi-lo)*panelH
 }
 
+// latencyLabel names a power of ten of milliseconds: 1ms ... 100ms, 1s ...
 func latencyLabel(decade float64) string {
-	return formatMs(math.Pow(10, decade))
+	ms := math.Pow(10, decade)
+	if ms < 1000 {
+		return fmt.Sprintf("%gms", ms)
+	}
+	return fmt.Sprintf("%gs", ms/1000)
 }
 
 func timePanel(b *strings.Builder, rs []*Result, lo, hi float64) {
