@@ -4,7 +4,7 @@ SEEDS     ?= 200
 FUZZTIME  ?= 30s
 PKGS      := ./...
 
-.PHONY: all build localnet test vet race sim fuzz faults clean proto
+.PHONY: all build localnet test vet race sim fuzz faults clean proto bench microbench
 
 all: build
 
@@ -63,6 +63,23 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# The hot path's Go microbenchmarks: signing and verifying votes, a durable
+# WAL append, an ABCI CheckTx round trip, mempool admission and a core's
+# Step. Output goes to bin/microbench.txt for the report.
+MICROBENCH := 'SignVote|VerifyVote|BatchVerifyVotes|CheckTx|AppendThenSync|AppendSyncConcurrent|Step'
+microbench:
+	@mkdir -p bin
+	nice $(GO) test -run '^$$' -bench $(MICROBENCH) -benchtime 1s ./engine ./abci ./wal ./mempool ./tendermint ./pbft | tee bin/microbench.txt
+
+# Side by side with CometBFT v0.38.26 (installed into the user cache, never
+# committed): 4 validators each, every node backed by its own abci-cli
+# kvstore over TCP, the same workloads against each. Writes BENCHMARKS.md
+# and bench/results/. Takes about 15 minutes; run it on a quiet machine.
+# Options via BENCH_ARGS, e.g. BENCH_ARGS="-scale 0.5 -protocols pbft".
+BENCH_ARGS ?=
+bench: build microbench
+	bin/bftbench -micro bin/microbench.txt -command "make bench" $(BENCH_ARGS)
 
 # Regenerates the Go code of the wire messages (proto/bftnode/wire/*.proto)
 # into wire/wirepb. Needs protoc (Debian: apt-get install -y

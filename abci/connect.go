@@ -94,7 +94,7 @@ func connectSocket(ctx context.Context, proxyApp, addr string, logger *slog.Logg
 	conns := newConns(proxyApp, logger)
 	var clients [4]abcicli.Client
 	for i, name := range connNames {
-		cl := abcicli.NewSocketClient(addr, true)
+		cl := newSocketClient(addr)
 		cl.SetLogger(CometLogger(logger.With("module", "abci-client", "conn", name)))
 		if err := cl.Start(); err != nil {
 			_ = conns.Close()

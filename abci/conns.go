@@ -172,13 +172,11 @@ func (c *Conns) Close() error {
 // is in flight.
 const closeDrainTimeout = 5 * time.Second
 
-// quiesce lets the connections go quiet before Close stops them. CometBFT's
-// socket client panics ("negative WaitGroup counter") when an answer
-// arrives while Stop is releasing the requests in flight, so Close first
-// waits for our requests, then flushes every running client twice: its own
-// timer queues Flush requests too, and a Flush returns only once everything
-// queued before it is answered, so the second covers a timer flush queued
-// behind the first.
+// quiesce lets the connections go quiet before Close stops them, so that
+// requests in flight get the app's answer rather than a stop: Close first
+// waits for our requests, then flushes every running client twice (a Flush
+// returns only once everything queued before it is answered; the second
+// covers a flush the client queued on its own behind the first).
 func (c *Conns) quiesce(idle <-chan struct{}, clients []abcicli.Client) {
 	ctx, cancel := context.WithTimeout(c.lifetime, closeDrainTimeout)
 	defer cancel()
@@ -230,7 +228,7 @@ func (c *Conns) exit() {
 	}
 }
 
-// watch reports a failure when a socket client stops on its own: CometBFT's
+// watch reports a failure when a socket client stops on its own: the
 // client stops itself when the connection breaks or the app answers with an
 // exception, and records why in Error().
 func (c *Conns) watch(name string, cl abcicli.Client) {

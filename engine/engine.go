@@ -69,6 +69,8 @@ type Engine struct {
 	evidence *evidencePool
 	sync     *syncer
 	verify   *verifier
+	// pub publishes executed blocks' events while Run runs; nil before.
+	pub *publisher
 
 	// outstanding holds actions produced while replaying the log, until
 	// the log shows they were answered.
@@ -159,6 +161,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		return errors.New("engine: Run needs a mempool")
 	}
 	defer close(e.done)
+	defer e.startPublisher()()
 	e.verify.run(e.done)
 	if err := e.recover(ctx); err != nil {
 		return e.stopped(ctx, err)

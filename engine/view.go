@@ -66,13 +66,16 @@ type ExecutedBlock struct {
 }
 
 // BlockListener is told about every executed block, in height order, on
-// the driver goroutine (indexers, metrics); it must not block for long.
+// the engine's publishing goroutine (indexers); while it runs, later
+// blocks' events wait.
 type BlockListener func(ExecutedBlock)
 
-// publishBlockEvents fires CometBFT's events for an executed block.
-func (e *Engine) publishBlockEvents(block *types.Block, blockID types.BlockID, resp *abcitypes.ResponseFinalizeBlock, lastVals *types.ValidatorSet, took time.Duration) {
+// publishBlockEvents tells the listeners of an executed block and fires
+// CometBFT's events for it.
+func (e *Engine) publishBlockEvents(b executedBlock) {
+	block, blockID, resp := b.block, b.blockID, b.resp
 	for _, l := range e.p.Listeners {
-		l(ExecutedBlock{Block: block, Resp: resp, LastValidators: lastVals, Took: took})
+		l(ExecutedBlock{Block: block, Resp: resp, LastValidators: b.lastVals, Took: b.took})
 	}
 	bus := e.p.EventBus
 	if bus == nil {

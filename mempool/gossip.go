@@ -41,6 +41,8 @@ type Gossip struct {
 
 	mu    sync.Mutex
 	peers map[PeerID]*peerState
+
+	intake *intake // peers' batches waiting for admission (Deliver)
 }
 
 type peerState struct {
@@ -58,7 +60,7 @@ func NewGossip(mp *Mempool, cfg GossipConfig, send SendFunc) (*Gossip, error) {
 		return nil, errors.New("gossip needs a mempool and a send function")
 	}
 	return &Gossip{mp: mp, cfg: cfg, send: send, wake: make(chan struct{}, 1),
-		peers: make(map[PeerID]*peerState)}, nil
+		peers: make(map[PeerID]*peerState), intake: newIntake()}, nil
 }
 
 // AddPeer starts gossiping to p: it will be offered everything in the
@@ -179,8 +181,17 @@ func (g *Gossip) NextBatch(p PeerID) [][]byte {
 }
 
 // Run sends pending batches whenever a transaction is admitted or a peer
-// joins, until ctx ends.
+// joins, and admits the batches Deliver queued, until ctx ends.
 func (g *Gossip) Run(ctx context.Context) {
+	var admitting sync.WaitGroup
+	defer admitting.Wait()
+	for _, lane := range g.intake.lanes {
+		admitting.Add(1)
+		go func() {
+			defer admitting.Done()
+			g.admitDelivered(ctx, lane)
+		}()
+	}
 	for {
 		added := g.mp.newTxs()
 		g.SendPending()

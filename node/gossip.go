@@ -1,8 +1,6 @@
 package node
 
 import (
-	"context"
-
 	"github.com/bftnode/bftnode/mempool"
 	"github.com/bftnode/bftnode/p2p"
 	"github.com/bftnode/bftnode/wire"
@@ -19,7 +17,9 @@ func (n *Node) sendTxs(peer mempool.PeerID, batch [][]byte) {
 	n.host.Send(p2p.ID(peer), p2p.ChannelMempool, msg)
 }
 
-// receiveTxs checks a peer's batch into the mempool.
+// receiveTxs queues a peer's batch for admission. It runs on the peer's
+// read loop, which must not wait for CheckTx: the peer's votes come the
+// same way.
 func (n *Node) receiveTxs(from p2p.ID, msg []byte) {
 	txs, err := wire.DecodeMempool(msg)
 	if err != nil {
@@ -30,8 +30,9 @@ func (n *Node) receiveTxs(from p2p.ID, msg []byte) {
 	for i, tx := range txs {
 		batch[i] = tx
 	}
-	if _, err := n.gossip.Receive(context.Background(), mempool.PeerID(from), batch); err != nil {
-		n.log.Debug("peer's transactions refused", "peer", from, "err", err)
+	if !n.gossip.Deliver(mempool.PeerID(from), batch) {
+		n.log.Debug("admissions are behind: dropped a peer's batch", "peer", from, "txs", len(batch),
+			"dropped_batches", n.gossip.DroppedBatches())
 	}
 }
 

@@ -35,6 +35,7 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newAppCmd(),
 		newLocalnetCmd(),
+		newBenchCmd(),
 	)
 	return root
 }

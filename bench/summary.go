@@ -1,0 +1,42 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"sort"
+)
+
+// WriteSummary prints one result for a person to read.
+func WriteSummary(w io.Writer, r *Result) {
+	rate := "unlimited"
+	if r.Rate > 0 {
+		rate = fmt.Sprintf("%g tx/s", r.Rate)
+	}
+	fmt.Fprintf(w, "%s / %s: %d senders, %d-byte txs, rate %s, %gs (+%gs grace), %d endpoint(s)\n",
+		r.System, r.Workload, r.Senders, r.TxSize, rate, r.DurationSec, r.GraceSec, len(r.Endpoints))
+	fmt.Fprintf(w, "  committed   %.0f tx/s  (%d of %d sent; %d blocks, %.1f txs/block)\n",
+		r.TxPerSec, r.Committed, r.Sent, r.Blocks, r.TxsPerBlock)
+	l := r.Latency
+	fmt.Fprintf(w, "  latency     p50 %s  p90 %s  p99 %s  max %s  mean %s\n",
+		formatMs(l.P50), formatMs(l.P90), formatMs(l.P99), formatMs(l.Max), formatMs(l.Mean))
+	fmt.Fprintf(w, "  refused     %d by CheckTx, %d RPC errors; %d committed though not acknowledged\n",
+		r.Rejected, r.RPCErrors, r.CommittedUnacked)
+	fmt.Fprintf(w, "  lost        %d acknowledged, never committed\n", r.Lost)
+	if len(r.RSS) > 0 {
+		fmt.Fprintf(w, "  rss         max %.0f MB per node\n", r.MaxRSSMB())
+	}
+	texts := make([]string, 0, len(r.Refusals))
+	for t := range r.Refusals {
+		texts = append(texts, t)
+	}
+	sort.Slice(texts, func(i, j int) bool { return r.Refusals[texts[i]] > r.Refusals[texts[j]] })
+	for i, t := range texts {
+		if i == 5 {
+			break
+		}
+		fmt.Fprintf(w, "    %6d × %s\n", r.Refusals[t], t)
+	}
+	if r.FollowError != "" {
+		fmt.Fprintf(w, "  follower    last error: %s\n", r.FollowError)
+	}
+}

@@ -1,0 +1,117 @@
+package benchnet
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/bftnode/bftnode/bench"
+)
+
+// Validators is the size of every benchmark network.
+const Validators = 4
+
+// readyWithin bounds how long a network may take to make its first block.
+const readyWithin = 90 * time.Second
+
+// Network is a running network of validators and their apps.
+type Network struct {
+	Name string   // "cometbft", "bftnode-tendermint", ...
+	Dir  string   // the homes and logs
+	RPCs []string // http://127.0.0.1:port of each node
+	// Pprof are the nodes' profiler addresses (host:port); empty for
+	// networks that do not serve one.
+	Pprof []string
+	nodes []*process
+	apps  []*process
+}
+
+// Stop stops every node, then every app.
+func (n *Network) Stop() {
+	for _, p := range n.nodes {
+		p.stop()
+	}
+	for _, p := range n.apps {
+		p.stop()
+	}
+}
+
+// Dead names a process of the network that has exited, or "" when all run.
+func (n *Network) Dead() string {
+	for _, p := range append(append([]*process(nil), n.nodes...), n.apps...) {
+		if !p.alive() {
+			return fmt.Sprintf("%s exited (%v); see %s", p.name, p.err, p.log.Name())
+		}
+	}
+	return ""
+}
+
+// startApps starts one `abci-cli kvstore` per node on its app port and
+// waits until each listens.
+func (n *Network) startApps(abciCLI string, homes []string, appPorts []int) error {
+	for i, home := range homes {
+		addr := loopback(appPorts[i])
+		p, err := startProcess("app"+strconv.Itoa(i), filepath.Join(home, "app.log"), abciCLI,
+			"kvstore", "--address", "tcp://"+addr)
+		if err != nil {
+			return err
+		}
+		n.apps = append(n.apps, p)
+		if err := waitListening(p, addr, 20*time.Second); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitReady waits until every node answers status with a block.
+func (n *Network) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(readyWithin)
+	for _, u := range n.RPCs {
+		var last error
+		for {
+			h, err := bench.LatestHeight(ctx, u)
+			if err == nil && h > 0 {
+				break
+			}
+			last = err
+			if dead := n.Dead(); dead != "" {
+				return fmt.Errorf("%s: %s", n.Name, dead)
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s: %s made no block within %v (last error: %v); logs in %s", n.Name, u, readyWithin, last, n.Dir)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// NodeRSS reads the resident set size in MB of each node process.
+func (n *Network) NodeRSS() ([]float64, error) {
+	out := make([]float64, len(n.nodes))
+	for i, p := range n.nodes {
+		mb, err := ReadRSS(p.pid())
+		if err != nil {
+			return nil, err
+		}
+		out[i] = mb
+	}
+	return out, nil
+}
+
+// ReadRSS returns VmRSS of process pid in MB (2^20 bytes), from /proc.
+func ReadRSS(pid int) (float64, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0, fmt.Errorf("reading the memory of process %d: %w", pid, err)
+	}
+	return parseVmRSS(b)
+}
