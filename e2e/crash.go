@@ -281,13 +281,15 @@ func lastErrorLine(log string) string {
 }
 
 // interruptedCommitError starts the error of a node whose handshake sent
-// its application a second Commit (open bug, known.go).
+// its application a second Commit (fixed: the node records when it sends
+// Commit; kept as a violation should it come back).
 const interruptedCommitError = "handshake: completing the application's Commit"
 
 // startNode starts node i. If it exits at once because its handshake sent
 // the application a second Commit the application refused, that is
-// recorded, and the node is started again on a fresh application (which
-// the handshake replays the chain into), as an operator would.
+// recorded as a violation, and the node is started again on a fresh
+// application (which the handshake replays the chain into), as an
+// operator would, so the run can go on.
 func (e *Env) startNode(ctx context.Context, i int) error {
 	if err := e.C.Start(i); err != nil {
 		return err

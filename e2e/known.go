@@ -22,11 +22,6 @@ var knownBugs = []knownBug{{
 	text:     "the core did not accept stored block",
 	finding: "PBFT node whose log lost its snapshot (a cut tail) cannot restart: the core rebuilt at genesis " +
 		"refuses stored blocks beyond its watermark window, so catchUpFromStore stops (\"the core did not accept stored block 11\")",
-}, {
-	text: interruptedCommitError,
-	finding: "a node stopped (SIGTERM or a crash) after its application committed a block but before recording it " +
-		"sends the application a second Commit at restart; an application that follows ABCI refuses it, the connection " +
-		"breaks and the node can never restart on that application",
 }}
 
 // setAsideKnownBugs moves the violations that match an open bug from

@@ -173,6 +173,9 @@ func RunScenario(ctx context.Context, dir string, s Scenario, protocol string, l
 	r.Err = runScenario(ctx, s, env, r)
 	r.Notes = append(r.Notes, env.notes...)
 	r.Violations = append(r.Violations, env.violations...)
+	if !s.Control {
+		setAsideKnownBugs(r)
+	}
 	r.Faults = env.faults
 	if r.Failed() {
 		keepLogs(dir, s.Name, protocol, logf)
@@ -326,9 +329,6 @@ func checkResult(ctx context.Context, s Scenario, env *Env, r *Result, writes *W
 		r.Violations = append(r.Violations, fmt.Sprintf("the chain resumed %v after the last fault healed (limit %v)", r.Recovery.Round(time.Millisecond), RecoveryLimit))
 	}
 	r.Violations = append(r.Violations, c.Panics()...)
-	if !s.Control {
-		setAsideKnownBugs(r)
-	}
 	if s.Check != nil {
 		s.Check(ctx, env, r)
 	}

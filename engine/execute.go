@@ -116,6 +116,10 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 		}
 		defer mp.Unlock()
 	}
+	// Once the app has the block, stopping the node must not cut the
+	// execution short: a stop between the app's Commit and the node's
+	// record of it would leave the two disagreeing about the height.
+	ctx = context.WithoutCancel(ctx)
 	start := time.Now()
 	lastVals := e.state.LastValidators
 	resp, err := e.finalize(ctx, block, blockID, lastVals)
@@ -178,6 +182,9 @@ func (e *Engine) commitState(ctx context.Context, block *types.Block, blockID ty
 		return next, fmt.Errorf("storing the results of block %d and the state after it: %w", block.Height, err)
 	}
 	failpoint.Hit(failpoint.ExecSavedState)
+	if err := e.p.States.SaveCommitSent(block.Height); err != nil {
+		return next, err
+	}
 	if _, err := e.p.App.Commit(ctx); err != nil {
 		return next, fmt.Errorf("application failed Commit at height %d: %w", block.Height, err)
 	}

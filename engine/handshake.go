@@ -65,15 +65,15 @@ func (e *Engine) Handshake(ctx context.Context) error {
 }
 
 // completeInterruptedCommit handles an app that outlived the node and
-// reports the height whose Commit the node never saw return. An app that
-// follows ABCI reports only committed heights: then the node died between
-// the app's Commit and recording it. But some apps (CometBFT's example
-// kvstore among them) report a height as soon as FinalizeBlock ran, with
-// its state staged and not stored; left alone, that state would be lost
-// while the app hash still matches the chain. One more Commit completes
-// the block for such apps; the record of each Commit keeps the window in
-// which a following app sees a second one to a process crash between its
-// Commit returning and the next write.
+// reports the node's latest height although the node never saw its Commit
+// return. An app that follows ABCI reports only committed heights, but
+// some (CometBFT's example kvstore among them) report a height as soon as
+// FinalizeBlock ran, with its state staged and not stored; left alone,
+// that state would be lost while the app hash still matches the chain.
+// The node records when it sends Commit: if it never sent it, the app can
+// only have run FinalizeBlock and one Commit completes the block. If it
+// did, the app may have committed, and a second Commit would break an app
+// that follows ABCI, so the node takes the app at its word.
 func (e *Engine) completeInterruptedCommit(ctx context.Context, appHeight, storeHeight int64, appHash []byte) error {
 	committed, err := e.p.States.LastAppCommitted()
 	if err != nil {
@@ -82,7 +82,15 @@ func (e *Engine) completeInterruptedCommit(ctx context.Context, appHeight, store
 	if !commitInterrupted(appHeight, storeHeight, e.state.LastBlockHeight, committed, bytes.Equal(appHash, e.state.AppHash)) {
 		return nil
 	}
-	e.log.Warn("the application reports a height whose Commit never returned to this node; committing it again", "height", appHeight)
+	sent, err := e.p.States.LastCommitSent()
+	if err != nil {
+		return err
+	}
+	if sent >= appHeight {
+		e.log.Warn("the node stopped while the application committed; taking its reported height as committed", "height", appHeight)
+		return e.p.States.SaveAppCommitted(appHeight)
+	}
+	e.log.Warn("the application reports a height it was never asked to commit; committing it now", "height", appHeight)
 	if _, err := e.p.App.Commit(ctx); err != nil {
 		return fmt.Errorf("handshake: completing the application's Commit at height %d: %w", appHeight, err)
 	}
@@ -163,6 +171,9 @@ func (e *Engine) replayBlock(ctx context.Context, h int64) error {
 	}
 	if !bytes.Equal(resp.AppHash, want.AppHash) {
 		return fmt.Errorf("handshake: replaying block %d gave app hash %X, the chain recorded %X: the application is not deterministic or its state diverged", h, resp.AppHash, want.AppHash)
+	}
+	if err := e.p.States.SaveCommitSent(h); err != nil {
+		return err
 	}
 	if _, err := e.p.App.Commit(ctx); err != nil {
 		return fmt.Errorf("handshake: application Commit at height %d: %w", h, err)

@@ -11,6 +11,7 @@ var (
 	stateKey        = []byte{0x01}
 	lastFinalizeKey = []byte{0x02}
 	appCommitKey    = []byte{0x03}
+	commitSentKey   = []byte{0x04}
 )
 
 const (

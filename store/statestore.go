@@ -158,6 +158,27 @@ func (ss *StateStore) SaveAppCommitted(height int64) error {
 	return nil
 }
 
+// SaveCommitSent records that the node is about to send the app Commit
+// for height. Like SaveAppCommitted it is not synced. With it, a restart
+// tells "Commit never left the node" (the app, if it reports the height,
+// only ran FinalizeBlock) from "Commit was sent and may have run".
+func (ss *StateStore) SaveCommitSent(height int64) error {
+	if err := ss.db.Put(commitSentKey, encodeHeight(height), nil); err != nil {
+		return fmt.Errorf("recording the commit request of height %d: %w", height, err)
+	}
+	return nil
+}
+
+// LastCommitSent is the last height whose Commit the node sent the app, 0
+// if none recorded.
+func (ss *StateStore) LastCommitSent() (int64, error) {
+	v, err := get(ss.db, commitSentKey)
+	if err != nil || v == nil {
+		return 0, err
+	}
+	return decodeHeight(v)
+}
+
 // LastAppCommitted is the last height whose app Commit returned, 0 if
 // none recorded.
 func (ss *StateStore) LastAppCommitted() (int64, error) {
