@@ -26,6 +26,11 @@ type Config struct {
 	// cache, so it is refused without asking the app again
 	// (keep-invalid-txs-in-cache).
 	KeepInvalidTxsInCache bool
+	// Committed lists transactions of recently committed blocks, oldest
+	// first. They start in the cache, so that after a restart neither a
+	// stored copy nor a peer's late gossip brings one of them back into a
+	// proposal.
+	Committed [][]byte
 }
 
 // DefaultConfig is CometBFT's default [mempool] configuration.

@@ -117,6 +117,9 @@ func New(cfg Config, conn AppConn, dir string, logger *slog.Logger) (*Mempool, e
 	for _, p := range persisted {
 		m.nextSeq = max(m.nextSeq, p.seq)
 	}
+	for _, tx := range cfg.Committed {
+		m.cache.push(KeyOf(tx))
+	}
 	m.workers.Add(2)
 	go m.flushLoop()
 	go m.recheckLoop()

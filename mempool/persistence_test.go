@@ -130,3 +130,31 @@ func TestCheckTxHonoursItsContext(t *testing.T) {
 	conn.answerAll()
 	eventually(t, "the abandoned caller's tx is admitted", func() bool { return mp.Size() == 1 })
 }
+
+// A start told of recently committed transactions neither re-admits a
+// stored copy of one (a crash kept it after its block) nor admits one sent
+// again by a peer or client.
+func TestReopenDropsAndRefusesRecentlyCommittedTxs(t *testing.T) {
+	n := newNode(t, DefaultConfig(), nil)
+	for _, tx := range []string{"a=1", "b=2", "c=3"} {
+		admit(t, n.mp, tx)
+	}
+	if err := n.mp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n.cfg.Committed = [][]byte{[]byte("b=2"), []byte("d=4")}
+	n.open(t)
+	if got, want := strs(n.mp.Txs(0)), []string{"a=1", "c=3"}; !slices.Equal(got, want) {
+		t.Fatalf("after reopening: %q, want %q", got, want)
+	}
+	for _, tx := range []string{"b=2", "d=4"} {
+		if _, err := n.mp.CheckTx(ctxT(t), []byte(tx), ""); !errors.Is(err, ErrTxInCache) {
+			t.Errorf("sending committed %s again: %v, want ErrTxInCache", tx, err)
+		}
+	}
+	n.cfg.Committed = nil
+	n.reopen(t)
+	if got, want := strs(n.mp.Txs(0)), []string{"a=1", "c=3"}; !slices.Equal(got, want) {
+		t.Fatalf("the committed copy stayed stored: %q, want %q", got, want)
+	}
+}

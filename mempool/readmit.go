@@ -1,6 +1,7 @@
 package mempool
 
 import (
+	"errors"
 	"sync"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -17,10 +18,16 @@ func (m *Mempool) readmit(persisted []persistedTx) {
 	var (
 		wg                          sync.WaitGroup
 		mu                          sync.Mutex
-		admitted, rejected, dropped int
+		admitted, rejected, dropped, committed int
 	)
 	for _, p := range persisted {
 		e, err := m.reserve(p.tx, "", p.seq)
+		if errors.Is(err, ErrTxInCache) {
+			// A recent block committed it after it was stored.
+			m.store.submit(storeOp{key: txRecordKey(p.seq), delete: true})
+			committed++
+			continue
+		}
 		if err != nil {
 			m.logger.Warn("dropping a stored tx that no longer fits the mempool",
 				"seq", p.seq, "bytes", len(p.tx), "err", err)
@@ -51,5 +58,5 @@ func (m *Mempool) readmit(persisted []persistedTx) {
 	}
 	wg.Wait()
 	m.logger.Info("re-admitted the stored mempool", "admitted", admitted,
-		"rejected_by_app", rejected, "dropped_over_limits", dropped)
+		"rejected_by_app", rejected, "dropped_over_limits", dropped, "already_committed", committed)
 }

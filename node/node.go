@@ -168,6 +168,9 @@ func (n *Node) buildMempool(ctx context.Context) (err error) {
 	mc := mempool.DefaultConfig()
 	c := n.cfg.Mempool
 	mc.Size, mc.MaxTxsBytes, mc.MaxTxBytes, mc.CacheSize, mc.Recheck = c.Size, c.MaxTxsBytes, c.MaxTxBytes, c.CacheSize, c.Recheck
+	if mc.Committed, err = recentTxs(n.blocks, mc.CacheSize, recentBlocksScanned); err != nil {
+		return err
+	}
 	n.mempool, err = mempool.New(mc, n.app.Mempool, filepath.Join(n.cfg.DBDir(), "mempool.db"), n.log.With("module", "mempool"))
 	if err != nil {
 		return fmt.Errorf("opening the mempool: %w", err)
@@ -175,6 +178,37 @@ func (n *Node) buildMempool(ctx context.Context) (err error) {
 	n.closers = append(n.closers, n.mempool.Close)
 	n.engine.SetMempool(n.mempool)
 	return n.engine.CatchUpMempool(ctx, n.mempool.Height())
+}
+
+// recentBlocksScanned bounds how far back a start looks for committed
+// transactions to seed the mempool's cache with.
+const recentBlocksScanned = 1000
+
+// recentTxs returns up to limit transactions of the latest blocks (at most
+// maxBlocks of them), oldest first.
+func recentTxs(blocks *store.BlockStore, limit int, maxBlocks int64) ([][]byte, error) {
+	var newestFirst [][][]byte
+	n := 0
+	for h := blocks.Height(); h >= max(blocks.Base(), 1) && h > blocks.Height()-maxBlocks && n < limit; h-- {
+		meta, err := blocks.LoadBlockMeta(h)
+		if err != nil {
+			return nil, fmt.Errorf("reading block %d for the mempool cache: %w", h, err)
+		}
+		if meta == nil || meta.NumTxs == 0 {
+			continue
+		}
+		block, err := blocks.LoadBlock(h)
+		if err != nil || block == nil {
+			return nil, fmt.Errorf("reading block %d for the mempool cache: %v", h, err)
+		}
+		newestFirst = append(newestFirst, block.Txs.ToSliceOfBytes())
+		n += len(block.Txs)
+	}
+	txs := make([][]byte, 0, n)
+	for i := len(newestFirst) - 1; i >= 0; i-- {
+		txs = append(txs, newestFirst[i]...)
+	}
+	return txs, nil
 }
 
 func (n *Node) buildHost() error {
