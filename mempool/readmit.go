@@ -16,8 +16,8 @@ func (m *Mempool) readmit(persisted []persistedTx) {
 		return
 	}
 	var (
-		wg                          sync.WaitGroup
-		mu                          sync.Mutex
+		wg                                     sync.WaitGroup
+		mu                                     sync.Mutex
 		admitted, rejected, dropped, committed int
 	)
 	for _, p := range persisted {
