@@ -2,6 +2,7 @@ package pbft
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/bftnode/bftnode/consensus"
@@ -136,5 +137,35 @@ func TestStateTransfer_StableProofInViewChangeBeyondExecution(t *testing.T) {
 	}
 	if c.low() != 20 {
 		t.Fatalf("low watermark %d, want the proven checkpoint 20", c.low())
+	}
+}
+
+// A replica rebuilt without its snapshot (a torn log) replays its own
+// stored blocks: each next block in order is decided even beyond the high
+// watermark, which no checkpoint of its peers will move for it again.
+func TestSyncedNextBlockBeyondTheWindowIsDecided(t *testing.T) {
+	vals := testVals(t, 1, 1, 1, 1)
+	c := newCore(t, testConfig(), vals, 3)
+	mustStep(t, c, consensus.Start{})
+	top := c.high() + 5
+	for h := int64(1); h <= top; h++ {
+		value := consensus.ID(fmt.Sprintf("b%d", h))
+		var commit []consensus.Vote
+		for i := int32(0); i < 3; i++ {
+			commit = append(commit, *commitVote(h, 0, value, i))
+		}
+		acts := mustStep(t, c, consensus.Synced{Height: h, Value: value, Commit: commit})
+		if d := ofType[consensus.Decide](acts); len(d) != 1 || d[0].Height != h {
+			t.Fatalf("stored block %d (high watermark %d) not decided: %v", h, c.high(), acts)
+		}
+		mustStep(t, c, consensus.Executed{Height: h, AppHash: []byte(fmt.Sprintf("h%d", h)), Next: vals})
+	}
+	far := top + 2
+	var commit []consensus.Vote
+	for i := int32(0); i < 3; i++ {
+		commit = append(commit, *commitVote(far, 0, "far", i))
+	}
+	if acts := mustStep(t, c, consensus.Synced{Height: far, Value: "far", Commit: commit}); len(acts) != 0 {
+		t.Fatalf("a block out of order beyond the window was taken: %v", acts)
 	}
 }

@@ -151,7 +151,11 @@ func (c *Core) onSynced(s consensus.Synced) ([]consensus.Action, error) {
 		}
 		return nil, nil
 	}
-	if s.Height > max(c.fetchTo, c.high()) {
+	// The window bounds what a replica keeps of blocks still in flight. The
+	// next block in order, certified by a commit, is decided at once and
+	// costs nothing to keep; refusing it would strand a replica whose log
+	// lost its snapshot with its own stored blocks beyond the window.
+	if s.Height > max(c.fetchTo, c.high()) && s.Height != c.lastDecided+1 {
 		return nil, nil // not asked for and beyond the window: do not store it
 	}
 	if _, ok := c.synced[s.Height]; ok {
