@@ -17,11 +17,6 @@ var knownBugs = []knownBug{{
 	text:     "tx committed more than once",
 	finding: "PBFT under crash points and app-fault restarts: transactions of a committed block are " +
 		"proposed and committed again dozens of blocks later (txs of blocks 202 and 343-344 again at 473 and 509 in two runs)",
-}, {
-	protocol: "pbft",
-	text:     "the core did not accept stored block",
-	finding: "PBFT node whose log lost its snapshot (a cut tail) cannot restart: the core rebuilt at genesis " +
-		"refuses stored blocks beyond its watermark window, so catchUpFromStore stops (\"the core did not accept stored block 11\")",
 }}
 
 // setAsideKnownBugs moves the violations that match an open bug from
