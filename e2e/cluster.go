@@ -219,6 +219,17 @@ func (c *Cluster) StartApp(i int) error {
 		return err
 	}
 	args := append(appArgs(c.Opts.App, n.AppAddr), n.AppArgs...)
+	if c.Opts.App != "casapp" {
+		// abci-cli kvstore always stores its state, in a new temporary
+		// directory unless told where: a fresh one in the node's home
+		// keeps each start a fresh app and leaves nothing behind.
+		dir, err := os.MkdirTemp(n.Home, "kvstore-")
+		if err != nil {
+			logFile.Close()
+			return err
+		}
+		args = append(args, "--persist", dir)
+	}
 	cmd := exec.Command(c.abciCLI, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	dieWithParent(cmd)

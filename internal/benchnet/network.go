@@ -49,13 +49,14 @@ func (n *Network) Dead() string {
 	return ""
 }
 
-// startApps starts one `abci-cli kvstore` per node on its app port and
-// waits until each listens.
+// startApps starts one `abci-cli kvstore` per node on its app port, its
+// state in the node's home (it would otherwise leave a temporary directory
+// behind per run), and waits until each listens.
 func (n *Network) startApps(abciCLI string, homes []string, appPorts []int) error {
 	for i, home := range homes {
 		addr := loopback(appPorts[i])
 		p, err := startProcess("app"+strconv.Itoa(i), filepath.Join(home, "app.log"), abciCLI,
-			"kvstore", "--address", "tcp://"+addr)
+			"kvstore", "--address", "tcp://"+addr, "--persist", filepath.Join(home, "kvstore"))
 		if err != nil {
 			return err
 		}
