@@ -113,7 +113,7 @@ func (m *Mempool) send(e *entry, kind abcitypes.CheckTxType, done func(*abcitype
 	m.mu.Lock()
 	height := m.height
 	if kind == abcitypes.CheckTxType_New {
-		e.checkedAt = height
+		e.checkedAt, e.admittedAt = height, height
 	}
 	m.mu.Unlock()
 	m.conn.CheckTxAsync(&abcitypes.RequestCheckTx{Tx: e.tx, Type: kind}, done)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // GossipConfig bounds gossip batches and what is remembered per peer.
@@ -17,11 +18,20 @@ type GossipConfig struct {
 	// PeerMemory is how many transaction keys are remembered per peer (the
 	// ones it sent us and the ones we sent it).
 	PeerMemory int
+	// Every ResendInterval, transactions still in the mempool ResendAfter
+	// blocks after their admission are offered to every peer again. Only
+	// a proposer's mempool makes blocks, and a PBFT primary stays the same
+	// for many blocks: a transaction its mempool refused (full, or a batch
+	// its intake dropped) would otherwise wait at a backup forever. Zero
+	// ResendInterval offers a transaction once per peer connection.
+	ResendInterval time.Duration
+	ResendAfter    int64
 }
 
 // DefaultGossipConfig suits the default mempool limits.
 func DefaultGossipConfig() GossipConfig {
-	return GossipConfig{MaxBatchTxs: 1000, MaxBatchBytes: 1 << 20, PeerMemory: 10000}
+	return GossipConfig{MaxBatchTxs: 1000, MaxBatchBytes: 1 << 20, PeerMemory: 10000,
+		ResendInterval: 2 * time.Second, ResendAfter: 3}
 }
 
 // SendFunc hands a batch to the transport for one peer. It should queue
@@ -32,7 +42,8 @@ type SendFunc func(peer PeerID, batch [][]byte)
 // transport-agnostic: the transport reports peers coming and going, passes
 // received batches to Receive, and sends what SendPending (or Run) hands
 // it. A transaction is offered to a peer at most once while the peer stays
-// connected, and never if the peer sent it to us.
+// connected (until it is ResendAfter blocks old), and never if the peer
+// sent it to us.
 type Gossip struct {
 	mp   *Mempool
 	cfg  GossipConfig
@@ -169,9 +180,10 @@ func (g *Gossip) NextBatch(p PeerID) [][]byte {
 		return nil
 	}
 	batch, keys, cursor := g.mp.txsAfter(ps.cursor, g.cfg.MaxBatchTxs, g.cfg.MaxBatchBytes,
-		func(e *entry) bool {
+		func(e *entry, height int64) bool {
 			_, sentUs := e.senders[p]
-			return sentUs || ps.known.has(e.key)
+			stale := g.cfg.ResendInterval > 0 && height-e.admittedAt >= g.cfg.ResendAfter
+			return sentUs || (ps.known.has(e.key) && !stale)
 		})
 	ps.cursor = cursor
 	for _, k := range keys {
@@ -192,23 +204,41 @@ func (g *Gossip) Run(ctx context.Context) {
 			g.admitDelivered(ctx, lane)
 		}()
 	}
+	var resend <-chan time.Time
+	if g.cfg.ResendInterval > 0 {
+		t := time.NewTicker(g.cfg.ResendInterval)
+		defer t.Stop()
+		resend = t.C
+	}
 	for {
 		added := g.mp.newTxs()
 		g.SendPending()
 		select {
 		case <-added:
 		case <-g.wake:
+		case <-resend:
+			g.rewind()
 		case <-ctx.Done():
 			return
 		}
 	}
 }
 
+// rewind makes the next batches for every peer start again from the
+// oldest transaction, so that stale ones are offered again.
+func (g *Gossip) rewind() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, ps := range g.peers {
+		ps.cursor = 0
+	}
+}
+
 // txsAfter collects, in arrival order, the admitted txs with seq > cursor
-// that skip does not exclude, up to the batch limits (always at least one
+// that skip (told the mempool's height) does not exclude, up to the batch limits (always at least one
 // tx if any is due). It returns their keys and the new cursor: the seq of
 // the last tx considered, sent or skipped.
-func (m *Mempool) txsAfter(cursor uint64, maxTxs, maxBytes int, skip func(*entry) bool) ([][]byte, []TxKey, uint64) {
+func (m *Mempool) txsAfter(cursor uint64, maxTxs, maxBytes int, skip func(e *entry, height int64) bool) ([][]byte, []TxKey, uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// Admitted txs are in seq order, new ones at the back: walk back to
@@ -227,7 +257,7 @@ func (m *Mempool) txsAfter(cursor uint64, maxTxs, maxBytes int, skip func(*entry
 		if e.seq <= cursor {
 			continue
 		}
-		if skip(e) {
+		if skip(e, m.height) {
 			cursor = e.seq
 			continue
 		}

@@ -206,3 +206,33 @@ func TestGossipPropagatesAcrossNodes(t *testing.T) {
 		}
 	}
 }
+
+// A tx that stays in the mempool ResendAfter blocks is offered to every
+// peer again at the next rewind (a PBFT primary that refused it while full
+// is the only node whose mempool makes blocks); a fresh one is not.
+func TestGossipOffersStaleTxsAgain(t *testing.T) {
+	n, g, log := newGossipNode(t, DefaultGossipConfig())
+	g.AddPeer("p")
+	admit(t, n.mp, "old=1")
+	g.SendPending()
+	if got := log.take("p"); !slices.Equal(got, []string{"old=1"}) {
+		t.Fatalf("first offer %q", got)
+	}
+	for h := int64(1); h <= 3; h++ {
+		commitBlock(t, n, h)
+	}
+	admit(t, n.mp, "new=1")
+	g.SendPending()
+	if got := log.take("p"); !slices.Equal(got, []string{"new=1"}) {
+		t.Fatalf("before a rewind %q, want only the new tx", got)
+	}
+	g.rewind()
+	g.SendPending()
+	if got := log.take("p"); !slices.Equal(got, []string{"old=1"}) {
+		t.Fatalf("after a rewind %q, want the stale tx again and not the fresh one", got)
+	}
+	g.SendPending()
+	if got := log.take("p"); len(got) != 0 {
+		t.Fatalf("offered again without a rewind: %q", got)
+	}
+}

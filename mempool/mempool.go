@@ -64,14 +64,15 @@ type Mempool struct {
 
 // entry is one transaction in the mempool or on its way in.
 type entry struct {
-	tx        []byte
-	key       TxKey
-	seq       uint64 // store key; set once the app accepted it
-	gasWanted int64
-	checkedAt int64 // the block height of the app state the last check ran against
-	senders   map[PeerID]struct{}
-	elem      *list.Element // in txs once admitted; nil before and after
-	committed bool          // a block included it while it was being admitted
+	tx         []byte
+	key        TxKey
+	seq        uint64 // store key; set once the app accepted it
+	gasWanted  int64
+	checkedAt  int64 // the block height of the app state the last check ran against
+	admittedAt int64 // the block height when it was first checked (gossip's age)
+	senders    map[PeerID]struct{}
+	elem       *list.Element // in txs once admitted; nil before and after
+	committed  bool          // a block included it while it was being admitted
 }
 
 // New opens the mempool stored in dir and re-admits every transaction it
