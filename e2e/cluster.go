@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	rpcjsonclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
 
 	"github.com/bftnode/bftnode/internal/faultproxy"
 )
@@ -60,6 +62,9 @@ type Cluster struct {
 	abciCLI  string
 	logf     func(format string, args ...any)
 	mesh     *faultproxy.Mesh // with UseProxies
+
+	httpMu sync.Mutex
+	http   map[int]*http.Client // per node, so keep-alive connections are reused
 }
 
 // Node is one bftnode process and, with ExternalApp, its application.
@@ -296,8 +301,26 @@ func (c *Cluster) Shutdown() {
 }
 
 // Client returns a CometBFT RPC client for node i.
+// Clients of one node share an HTTP client: a new one per call would
+// leave its idle keep-alive connections open on the node until they time
+// out, and polling tests make many calls.
 func (c *Cluster) Client(i int) (*rpchttp.HTTP, error) {
-	return rpchttp.New("http://"+c.Nodes[i].RPCAddr, "/websocket")
+	remote := "http://" + c.Nodes[i].RPCAddr
+	c.httpMu.Lock()
+	hc, ok := c.http[i]
+	if !ok {
+		var err error
+		if hc, err = rpcjsonclient.DefaultHTTPClient(remote); err != nil {
+			c.httpMu.Unlock()
+			return nil, err
+		}
+		if c.http == nil {
+			c.http = map[int]*http.Client{}
+		}
+		c.http[i] = hc
+	}
+	c.httpMu.Unlock()
+	return rpchttp.NewWithClient(remote, "/websocket", hc)
 }
 
 // WaitHeight waits until node i reports a latest block height of at least h.
