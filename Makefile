@@ -20,10 +20,14 @@ localnet: build
 	bin/bftnode localnet $(LOCALNET_ARGS)
 
 # The full test suite: vet, unit and table tests, the purity check of the
-# consensus cores and a short simulator sweep. Keep it under ~15 minutes on
-# two cores; long runs have their own targets (sim, fuzz).
+# consensus cores, a short simulator sweep, then the process-level tests on
+# their own (they start dozens of processes; sharing two cores with the
+# other packages' tests would only make their timings noisy). Keep it under
+# ~15 minutes on two cores; long runs have their own targets (sim, faults,
+# fuzz, bench).
 test: vet
-	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -timeout 20m $$($(GO) list $(PKGS) | grep -v '/e2e$$')
+	$(GO) test -count=1 -timeout 20m ./e2e
 	$(GO) test -count=1 -tags failpoint,byzantine ./internal/failpoint ./internal/casapp
 	$(GO) test -count=1 -tags failpoint,byzantine -run 'Byzantine|Equivocat|Invalid|Replay' ./engine
 
