@@ -60,6 +60,7 @@ func (c ChainCheck) Violations(byzantine map[string]bool) []string {
 type chainReader struct {
 	node int
 	cl   *rpchttp.HTTP
+	sets map[string]*types.ValidatorSet // by validators hash: sets change rarely
 }
 
 // CheckChains reads the chains of nodes up to their latest heights and
@@ -74,7 +75,7 @@ func (c *Cluster) CheckChains(ctx context.Context, nodes []int, acked []string) 
 		if err != nil {
 			return res, err
 		}
-		readers[k] = chainReader{node: i, cl: cl}
+		readers[k] = chainReader{node: i, cl: cl, sets: map[string]*types.ValidatorSet{}}
 		h, err := c.Height(ctx, i)
 		if err != nil {
 			return res, fmt.Errorf("node %d: %w", i, err)
@@ -160,7 +161,7 @@ func (res *ChainCheck) checkHeight(ctx context.Context, readers []chainReader, h
 				}
 			}
 		}
-		if err := res.checkCommit(ctx, r, h, votes); err != nil {
+		if err := res.checkCommit(ctx, r, h, b.Block.ValidatorsHash, votes); err != nil {
 			return err
 		}
 	}
@@ -169,18 +170,24 @@ func (res *ChainCheck) checkHeight(ctx context.Context, readers []chainReader, h
 
 // checkCommit verifies the commit node r serves for h with CometBFT's
 // VerifyCommit and records its signatures to find conflicting votes.
-func (res *ChainCheck) checkCommit(ctx context.Context, r chainReader, h int64, votes map[voteSlot]voteSeen) error {
+func (res *ChainCheck) checkCommit(ctx context.Context, r chainReader, h int64, valsHash []byte, votes map[voteSlot]voteSeen) error {
 	c, err := r.cl.Commit(ctx, &h)
 	if err != nil {
 		return fmt.Errorf("node %d commit %d: %w", r.node, h, err)
 	}
-	vals, err := r.cl.Validators(ctx, &h, nil, nil)
-	if err != nil {
-		return fmt.Errorf("node %d validators %d: %w", r.node, h, err)
-	}
-	set, err := types.ValidatorSetFromExistingValidators(vals.Validators)
-	if err != nil {
-		return err
+	set := r.sets[string(valsHash)]
+	if set == nil {
+		vals, err := r.cl.Validators(ctx, &h, nil, nil)
+		if err != nil {
+			return fmt.Errorf("node %d validators %d: %w", r.node, h, err)
+		}
+		if set, err = types.ValidatorSetFromExistingValidators(vals.Validators); err != nil {
+			return err
+		}
+		if !bytes.Equal(set.Hash(), valsHash) {
+			return fmt.Errorf("node %d: the validators it serves for height %d do not hash to the block's %X", r.node, h, valsHash)
+		}
+		r.sets[string(valsHash)] = set
 	}
 	if err := set.VerifyCommit(c.ChainID, c.Commit.BlockID, h, c.Commit); err != nil {
 		res.BadCommits = append(res.BadCommits, fmt.Sprintf("node %d: commit of height %d does not verify: %v", r.node, h, err))

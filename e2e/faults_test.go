@@ -105,7 +105,11 @@ func twinsControl() Scenario {
 }
 
 func runLogged(t *testing.T, s Scenario, protocol string, long bool) *Result {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	limit := 15 * time.Minute
+	if long {
+		limit = 30 * time.Minute // a long run leaves thousands of heights to check
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	return RunScenario(ctx, t.TempDir(), s, protocol, long, t.Logf)
 }
