@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+
+	"github.com/bftnode/bftnode/internal/childproc"
 )
 
 // StartBftnode generates a 4-validator bftnode network of the given
@@ -38,7 +40,7 @@ func StartBftnode(ctx context.Context, t Tools, dir, protocol string, extra ...s
 	for i, home := range homes {
 		pprof := loopback(port(i, offsetPprof))
 		args := append([]string{"start", "--home", home, "--rpc.pprof_laddr", pprof}, extra...)
-		p, err := startProcess("bftnode node"+strconv.Itoa(i), filepath.Join(home, "node.log"), t.Bftnode, args...)
+		p, err := childproc.Start("bftnode node"+strconv.Itoa(i), filepath.Join(home, "node.log"), t.Bftnode, args...)
 		if err != nil {
 			n.Stop()
 			return nil, err

@@ -12,6 +12,8 @@ import (
 
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/bftnode/bftnode/internal/childproc"
 )
 
 // StartCometBFT generates a 4-validator CometBFT localnet under dir with
@@ -67,7 +69,7 @@ func StartCometBFT(ctx context.Context, t Tools, dir string, timeoutCommit time.
 		return nil, err
 	}
 	for i, home := range homes {
-		p, err := startProcess("cometbft node"+strconv.Itoa(i), filepath.Join(home, "node.log"), t.CometBFT,
+		p, err := childproc.Start("cometbft node"+strconv.Itoa(i), filepath.Join(home, "node.log"), t.CometBFT,
 			"start", "--home", home)
 		if err != nil {
 			n.Stop()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/bftnode/bftnode/bench"
+
+	"github.com/bftnode/bftnode/internal/childproc"
 )
 
 // Validators is the size of every benchmark network.
@@ -25,25 +27,25 @@ type Network struct {
 	// Pprof are the nodes' profiler addresses (host:port); empty for
 	// networks that do not serve one.
 	Pprof []string
-	nodes []*process
-	apps  []*process
+	nodes []*childproc.Process
+	apps  []*childproc.Process
 }
 
 // Stop stops every node, then every app.
 func (n *Network) Stop() {
 	for _, p := range n.nodes {
-		p.stop()
+		p.Stop(stopGrace)
 	}
 	for _, p := range n.apps {
-		p.stop()
+		p.Stop(stopGrace)
 	}
 }
 
 // Dead names a process of the network that has exited, or "" when all run.
 func (n *Network) Dead() string {
-	for _, p := range append(append([]*process(nil), n.nodes...), n.apps...) {
-		if !p.alive() {
-			return fmt.Sprintf("%s exited (%v); see %s", p.name, p.err, p.log.Name())
+	for _, p := range append(append([]*childproc.Process(nil), n.nodes...), n.apps...) {
+		if !p.Alive() {
+			return p.ExitReport()
 		}
 	}
 	return ""
@@ -55,7 +57,7 @@ func (n *Network) Dead() string {
 func (n *Network) startApps(abciCLI string, homes []string, appPorts []int) error {
 	for i, home := range homes {
 		addr := loopback(appPorts[i])
-		p, err := startProcess("app"+strconv.Itoa(i), filepath.Join(home, "app.log"), abciCLI,
+		p, err := childproc.Start("app"+strconv.Itoa(i), filepath.Join(home, "app.log"), abciCLI,
 			"kvstore", "--address", "tcp://"+addr, "--persist", filepath.Join(home, "kvstore"))
 		if err != nil {
 			return err
@@ -99,7 +101,7 @@ func (n *Network) waitReady(ctx context.Context) error {
 func (n *Network) NodeRSS() ([]float64, error) {
 	out := make([]float64, len(n.nodes))
 	for i, p := range n.nodes {
-		mb, err := ReadRSS(p.pid())
+		mb, err := ReadRSS(p.Pid())
 		if err != nil {
 			return nil, err
 		}

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
+	"github.com/bftnode/bftnode/internal/childproc"
 	"github.com/bftnode/bftnode/internal/testnet"
 )
 
@@ -31,16 +30,6 @@ type Options struct {
 	Out    io.Writer
 }
 
-// process is one child process and its log file. exited closes when the
-// process ends; err is how it ended.
-type process struct {
-	name   string
-	cmd    *exec.Cmd
-	log    *os.File
-	exited chan struct{}
-	err    error
-}
-
 // Run starts the network and blocks until ctx ends or a process dies.
 func Run(ctx context.Context, o Options) error {
 	nodes, err := testnet.Generate(testnet.Options{
@@ -51,21 +40,21 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	var procs []*process
+	var procs []*childproc.Process
 	defer func() { stopAll(procs) }()
 	var rpcs []string
 	for i, n := range nodes {
 		sock := "unix://" + filepath.Join(n.Dir, "app.sock")
-		app, err := start(fmt.Sprintf("app%d", i), filepath.Join(n.Dir, "app.log"), o.Binary,
+		app, err := childproc.Start(fmt.Sprintf("app%d", i), filepath.Join(n.Dir, "app.log"), o.Binary,
 			"app", "--address", sock, "--dir", filepath.Join(n.Dir, "data", "app"))
 		if err != nil {
 			return err
 		}
 		procs = append(procs, app)
 		if err := waitSocket(ctx, filepath.Join(n.Dir, "app.sock")); err != nil {
-			return fmt.Errorf("app%d: %w (see %s)", i, err, app.log.Name())
+			return fmt.Errorf("app%d: %w (see %s)", i, err, app.Log.Name())
 		}
-		node, err := start(fmt.Sprintf("node%d", i), filepath.Join(n.Dir, "node.log"), o.Binary,
+		node, err := childproc.Start(fmt.Sprintf("node%d", i), filepath.Join(n.Dir, "node.log"), o.Binary,
 			"start", "--home", n.Dir, "--proxy_app", sock)
 		if err != nil {
 			return err
@@ -89,10 +78,10 @@ func Run(ctx context.Context, o Options) error {
 	go load.run(ctx)
 	died := make(chan error, len(procs))
 	for _, p := range procs {
-		go func(p *process) {
+		go func(p *childproc.Process) {
 			select {
-			case <-p.exited:
-				died <- fmt.Errorf("%s exited (%v); see %s", p.name, p.err, p.log.Name())
+			case <-p.Exited():
+				died <- errors.New(p.ExitReport())
 			case <-ctx.Done():
 			}
 		}(p)
@@ -115,41 +104,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 }
 
-func start(name, logPath, bin string, args ...string) (*process, error) {
-	log, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	// A process group of its own: Ctrl-C in the terminal reaches only
-	// localnet, which then stops its children in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		log.Close()
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	p := &process{name: name, cmd: cmd, log: log, exited: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.exited)
-	}()
-	return p, nil
-}
-
-// stopAll stops nodes before apps: SIGTERM, then SIGKILL after a grace
-// period.
-func stopAll(procs []*process) {
+// stopAll stops nodes before apps.
+func stopAll(procs []*childproc.Process) {
 	for i := len(procs) - 1; i >= 0; i-- {
-		p := procs[i]
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.exited:
-		case <-time.After(10 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-		}
-		p.log.Close()
+		procs[i].Stop(10 * time.Second)
 	}
 }
 
