@@ -90,7 +90,7 @@ func (m *Mempool) reserve(tx []byte, from PeerID, seq uint64) (*entry, error) {
 	m.reservedTxs++
 	m.reservedBytes += int64(len(tx))
 	// A copy: the caller's buffer (a network read, say) may be reused.
-	e := &entry{tx: bytes.Clone(tx), key: key, seq: seq}
+	e := &entry{tx: bytes.Clone(tx), key: key, seq: seq, persisted: seq != 0, local: from == ""}
 	e.addSender(from)
 	m.entries[key] = e
 	return e, nil
@@ -138,15 +138,17 @@ func (m *Mempool) onChecked(e *entry, res *abcitypes.ResponseCheckTx, err error,
 	}
 	m.mu.Lock()
 	e.gasWanted = res.GasWanted
-	if stored {
+	if stored || !e.local {
+		// Already stored, or relayed by a peer: the node a client gave it
+		// to holds it durably, and this copy only speeds up its inclusion.
 		m.mu.Unlock()
 		m.onPersisted(e, res, nil, result)
 		return
 	}
 	m.nextSeq++
-	e.seq = m.nextSeq
+	e.seq, e.persisted = m.nextSeq, true
 	// Queued under mu so that store order is acceptance order.
-	m.store.submit(storeOp{key: txRecordKey(e.seq), value: e.tx, done: func(err error) {
+	m.store.submit(storeOp{key: txRecordKey(e.seq), value: e.tx, durable: true, done: func(err error) {
 		m.onPersisted(e, res, err, result)
 	}})
 	m.mu.Unlock()
@@ -165,8 +167,10 @@ func (m *Mempool) onPersisted(e *entry, res *abcitypes.ResponseCheckTx, err erro
 	if e.committed {
 		// A block included it while it was being admitted: it is done.
 		delete(m.entries, e.key)
-		m.store.submit(storeOp{key: txRecordKey(e.seq), delete: true})
+		m.unstore(e)
 	} else {
+		m.nextOrder++
+		e.order = m.nextOrder
 		e.elem = m.txs.PushBack(e)
 		m.txsBytes += int64(len(e.tx))
 		m.notifyTxsAvailable()
@@ -192,6 +196,13 @@ func (m *Mempool) abandon(e *entry, forget, deleteStored bool) {
 		m.cache.remove(e.key)
 	}
 	if deleteStored {
+		m.unstore(e)
+	}
+}
+
+// unstore deletes e's stored copy, if it has one. Call with mu held.
+func (m *Mempool) unstore(e *entry) {
+	if e.persisted {
 		m.store.submit(storeOp{key: txRecordKey(e.seq), delete: true})
 	}
 }

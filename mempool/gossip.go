@@ -58,7 +58,7 @@ type Gossip struct {
 
 type peerState struct {
 	known  *keyCache // keys the peer sent us or we sent it
-	cursor uint64    // admitted txs with seq <= cursor were considered
+	cursor uint64    // admitted txs with order <= cursor were considered
 }
 
 // NewGossip gossips mp's transactions through send.
@@ -234,17 +234,18 @@ func (g *Gossip) rewind() {
 	}
 }
 
-// txsAfter collects, in arrival order, the admitted txs with seq > cursor
-// that skip (told the mempool's height) does not exclude, up to the batch limits (always at least one
-// tx if any is due). It returns their keys and the new cursor: the seq of
-// the last tx considered, sent or skipped.
+// txsAfter collects, in admission order, the admitted txs with order >
+// cursor that skip (told the mempool's height) does not exclude, up to the
+// batch limits (always at least one tx if any is due). It returns their
+// keys and the new cursor: the order of the last tx considered, sent or
+// skipped.
 func (m *Mempool) txsAfter(cursor uint64, maxTxs, maxBytes int, skip func(e *entry, height int64) bool) ([][]byte, []TxKey, uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// Admitted txs are in seq order, new ones at the back: walk back to
-	// the cursor rather than forward from the oldest.
+	// Admitted txs are in order, new ones at the back: walk back to the
+	// cursor rather than forward from the oldest.
 	start := m.txs.Back()
-	for start != nil && start.Prev() != nil && start.Prev().Value.(*entry).seq > cursor {
+	for start != nil && start.Prev() != nil && start.Prev().Value.(*entry).order > cursor {
 		start = start.Prev()
 	}
 	var (
@@ -254,11 +255,11 @@ func (m *Mempool) txsAfter(cursor uint64, maxTxs, maxBytes int, skip func(e *ent
 	)
 	for el := start; el != nil; el = el.Next() {
 		e := el.Value.(*entry)
-		if e.seq <= cursor {
+		if e.order <= cursor {
 			continue
 		}
 		if skip(e, m.height) {
-			cursor = e.seq
+			cursor = e.order
 			continue
 		}
 		if len(txs) == maxTxs || (len(txs) > 0 && bytes+len(e.tx) > maxBytes) {
@@ -267,7 +268,7 @@ func (m *Mempool) txsAfter(cursor uint64, maxTxs, maxBytes int, skip func(e *ent
 		txs = append(txs, e.tx)
 		keys = append(keys, e.key)
 		bytes += len(e.tx)
-		cursor = e.seq
+		cursor = e.order
 	}
 	return txs, keys, cursor
 }

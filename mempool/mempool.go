@@ -48,8 +48,9 @@ type Mempool struct {
 	txsBytes      int64            // bytes of admitted txs
 	reservedTxs   int              // txs being admitted: checked or persisted
 	reservedBytes int64
-	height        int64 // last block Update was called with
-	nextSeq       uint64
+	height        int64         // last block Update was called with
+	nextSeq       uint64        // the store key of the last tx persisted
+	nextOrder     uint64        // the order of the last tx admitted
 	notified      bool          // TxsAvailable fired since the last Update
 	txsAvailable  chan struct{} // cap 1
 	added         chan struct{} // closed and replaced on each admission
@@ -66,7 +67,10 @@ type Mempool struct {
 type entry struct {
 	tx         []byte
 	key        TxKey
-	seq        uint64 // store key; set once the app accepted it
+	seq        uint64 // store key, if persisted; set once the app accepted it
+	local      bool   // submitted by a client of this node, not relayed by a peer
+	persisted  bool   // stored: local ones once admitted, and those re-admitted from the store
+	order      uint64 // admission order, the gossip cursor's unit; set on admission
 	gasWanted  int64
 	checkedAt  int64 // the block height of the app state the last check ran against
 	admittedAt int64 // the block height when it was first checked (gossip's age)

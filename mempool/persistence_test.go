@@ -158,3 +158,43 @@ func TestReopenDropsAndRefusesRecentlyCommittedTxs(t *testing.T) {
 		t.Fatalf("the committed copy stayed stored: %q, want %q", got, want)
 	}
 }
+
+func TestOnlyClientSubmissionsAreStored(t *testing.T) {
+	n := newNode(t, DefaultConfig(), nil)
+	admit(t, n.mp, "local=1")
+	if _, err := n.mp.CheckTx(ctxT(t), []byte("relayed=1"), "peer-a"); err != nil {
+		t.Fatal(err)
+	}
+	admit(t, n.mp, "local=2")
+	if got := strs(n.mp.Txs(0)); !slices.Equal(got, []string{"local=1", "relayed=1", "local=2"}) {
+		t.Fatalf("admitted %q", got)
+	}
+	// The node a client gave the relayed tx to holds it durably; here it
+	// is only a copy, and a restart forgets it.
+	n.reopen(t)
+	if got := strs(n.mp.Txs(0)); !slices.Equal(got, []string{"local=1", "local=2"}) {
+		t.Fatalf("after reopening: %q, want only the client submissions", got)
+	}
+}
+
+func TestARelayedTxStaysInGossipOrder(t *testing.T) {
+	n := newNode(t, DefaultConfig(), nil)
+	sent := map[PeerID][][]byte{}
+	g, err := NewGossip(n.mp, DefaultGossipConfig(), func(p PeerID, batch [][]byte) { sent[p] = append(sent[p], batch...) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.AddPeer("peer-b")
+	admit(t, n.mp, "local=1")
+	if _, err := g.Receive(ctxT(t), "peer-a", [][]byte{[]byte("relayed=1")}); err != nil {
+		t.Fatal(err)
+	}
+	admit(t, n.mp, "local=2")
+	g.SendPending()
+	if got := strs(sent["peer-b"]); !slices.Equal(got, []string{"local=1", "relayed=1", "local=2"}) {
+		t.Fatalf("gossiped %q to a third peer, want every tx once in admission order", got)
+	}
+	if got := strs(sent["peer-a"]); !slices.Equal(got, []string{"local=1", "local=2"}) {
+		t.Fatalf("gossiped %q to the relaying peer, want the others", got)
+	}
+}

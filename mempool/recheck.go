@@ -89,6 +89,6 @@ func (m *Mempool) onRechecked(e *entry, height int64, res *abcitypes.ResponseChe
 	if !m.cfg.KeepInvalidTxsInCache {
 		m.cache.remove(e.key)
 	}
-	m.store.submit(storeOp{key: txRecordKey(e.seq), delete: true})
+	m.unstore(e)
 	m.logger.Debug("recheck dropped a tx the app now rejects", "code", res.Code, "log", res.Log)
 }

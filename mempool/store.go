@@ -29,21 +29,29 @@ func txRecordKey(seq uint64) []byte {
 }
 
 // storeOp is one write; done (if set) runs once the batch holding it is
-// synced, with the batch's error. dones run in submission order.
+// written (and synced, if any op of the batch is durable), with the batch's
+// error. dones run in submission order.
 type storeOp struct {
 	key    []byte
 	value  []byte
 	delete bool
-	done   func(error)
+	// durable ops make their batch fsync before done runs: the admission
+	// of a transaction a client submitted. Deletions and the height record
+	// are not synced: a crash that loses them leaves committed txs and an
+	// older height in the store, which the next start drops again (the
+	// cache seeded with recent blocks, and Update for the blocks above the
+	// stored height).
+	durable bool
+	done    func(error)
 }
 
 // store persists the mempool with group commit: a single writer goroutine
 // turns every op submitted while the previous batch was syncing into one
-// synced leveldb batch, so N concurrent admissions cost one fsync rather
-// than N.
+// leveldb batch, so N concurrent admissions cost one fsync rather than N.
 type store struct {
-	db  *leveldb.DB
-	dir string
+	db     *leveldb.DB
+	dir    string
+	logger *slog.Logger
 
 	mu      sync.Mutex
 	queue   []storeOp
@@ -69,7 +77,7 @@ func openStore(dir string, logger *slog.Logger) (*store, error) {
 		return nil, fmt.Errorf("open the mempool database in %s: %w; check the directory is writable "+
 			"and that no other node process uses it", dir, err)
 	}
-	s := &store{db: db, dir: dir, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	s := &store{db: db, dir: dir, logger: logger, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
 	go s.writeLoop()
 	return s, nil
 }
@@ -122,7 +130,7 @@ func (s *store) submit(ops ...storeOp) {
 	}
 }
 
-// write queues ops and waits until they are synced.
+// write queues ops and waits until they are written.
 func (s *store) write(ops ...storeOp) error {
 	if len(ops) == 0 {
 		return nil
@@ -149,19 +157,25 @@ func (s *store) writeLoop() {
 	}
 }
 
-// commit writes one group of ops as a single synced batch.
+// commit writes one group of ops as a single batch, synced if any op must
+// be durable. leveldb's journal keeps batches in order, so syncing one also
+// makes every earlier batch durable.
 func (s *store) commit(ops []storeOp) {
 	var b leveldb.Batch
+	sync := false
 	for _, op := range ops {
 		if op.delete {
 			b.Delete(op.key)
 		} else {
 			b.Put(op.key, op.value)
 		}
+		sync = sync || op.durable
 	}
-	err := s.db.Write(&b, &opt.WriteOptions{Sync: true})
+	err := s.db.Write(&b, &opt.WriteOptions{Sync: sync})
 	if err != nil {
 		err = fmt.Errorf("write the mempool database in %s: %w; check the disk", s.dir, err)
+		// Removals have no one waiting to hear of it.
+		s.logger.Error("mempool store write failed", "err", err)
 	}
 	for _, op := range ops {
 		if op.done != nil {

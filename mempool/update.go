@@ -31,9 +31,9 @@ func (m *Mempool) Unlock() {
 }
 
 // Update removes the transactions of the block committed at height from
-// the mempool and its store, and waits until that removal is synced. It
-// must be called between Lock and Unlock, after the app's Commit, with the
-// block's transactions and FinalizeBlock's results in block order.
+// the mempool and queues their removal from its store. It must be called
+// between Lock and Unlock, after the app's Commit, with the block's
+// transactions and FinalizeBlock's results in block order.
 //
 // Included transactions stay in the cache so they are refused if sent
 // again; those the block executed with a non-zero code leave it (unless
@@ -70,7 +70,9 @@ func (m *Mempool) Update(height int64, txs [][]byte, results []*abcitypes.ExecTx
 		case !ok:
 		case e.elem != nil:
 			m.remove(e)
-			ops = append(ops, storeOp{key: txRecordKey(e.seq), delete: true})
+			if e.persisted {
+				ops = append(ops, storeOp{key: txRecordKey(e.seq), delete: true})
+			}
 		default:
 			e.committed = true // still being admitted; dropped when that ends
 		}
@@ -80,10 +82,10 @@ func (m *Mempool) Update(height int64, txs [][]byte, results []*abcitypes.ExecTx
 		kick(m.recheckKick)
 	}
 	m.notifyTxsAvailable()
+	// Not waited for and not synced (see storeOp.durable); queued under mu
+	// so that it reaches the store before any later admission's write.
+	m.store.submit(ops...)
 	m.mu.Unlock()
-	if err := m.store.write(ops...); err != nil {
-		return fmt.Errorf("mempool Update at height %d: %w", height, err)
-	}
 	return nil
 }
 
@@ -104,7 +106,9 @@ func (m *Mempool) Flush() error {
 		next := el.Next()
 		e := el.Value.(*entry)
 		m.remove(e)
-		ops = append(ops, storeOp{key: txRecordKey(e.seq), delete: true})
+		if e.persisted {
+			ops = append(ops, storeOp{key: txRecordKey(e.seq), delete: true, durable: true})
+		}
 		el = next
 	}
 	m.cache.reset()
