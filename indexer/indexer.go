@@ -8,7 +8,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/types"
 	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/opt"
+	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 )
 
 // Indexer holds the transaction and block indexes of one node. Its methods
@@ -21,9 +21,15 @@ type Indexer struct {
 	last int64      // last indexed height, guarded by mu
 }
 
-// Open opens or creates the indexes in dir.
+// Open opens or creates the indexes in dir. Writes are not synced (the
+// node indexes again, from its stores, whatever a crash lost), so after a
+// crash of the machine the database may be damaged: what leveldb can
+// recover is kept and Recover fills the rest in.
 func Open(dir string) (*Indexer, error) {
 	db, err := leveldb.OpenFile(dir, nil)
+	if lerrors.IsCorrupted(err) {
+		db, err = leveldb.RecoverFile(dir, nil)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the tx and block indexes in %s: %w; if the directory is corrupted, delete it and restart to rebuild the indexes", dir, err)
 	}
@@ -62,7 +68,7 @@ func (x *Indexer) LastHeight() int64 {
 // Index indexes the block at height: its transactions txs with their
 // results resp.TxResults, and the block's FinalizeBlock events. Heights at
 // or below LastHeight are already indexed and are skipped. Everything is
-// written in one fsynced batch.
+// written in one batch, not synced: see Open.
 func (x *Indexer) Index(height int64, txs types.Txs, resp *abci.ResponseFinalizeBlock) error {
 	if resp == nil {
 		return fmt.Errorf("indexing block %d: the FinalizeBlock response is missing", height)
@@ -86,7 +92,7 @@ func (x *Indexer) Index(height int64, txs types.Txs, resp *abci.ResponseFinalize
 		return fmt.Errorf("indexing block %d: %w", height, err)
 	}
 	batch.Put(lastHeightKey, blockID(height))
-	if err := x.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
+	if err := x.db.Write(batch, nil); err != nil {
 		return fmt.Errorf("writing the index of block %d: %w", height, err)
 	}
 	x.last = height
