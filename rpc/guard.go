@@ -21,13 +21,19 @@ import (
 //   - a JSON-RPC request without "params" makes the transport call the
 //     route with too few arguments; it is given empty named parameters,
 //     which is what CometBFT's clients send to mean "all defaults".
-func guardParams(next http.Handler) http.Handler {
+//
+// A lone broadcast_tx_sync or broadcast_tx_async POST goes to fast instead,
+// which answers it or declines.
+func guardParams(next http.Handler, fast func(http.ResponseWriter, *http.Request, []byte) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" && r.Method == http.MethodPost {
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
 				res := rpctypes.RPCInvalidRequestError(nil, fmt.Errorf("error reading request body: %w", err))
 				_ = rpcserver.WriteRPCResponseHTTPError(w, http.StatusBadRequest, res)
+				return
+			}
+			if fast(w, r, body) {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(withParams(body)))

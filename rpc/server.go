@@ -123,6 +123,11 @@ func (s *Server) serveRPC(baseCtx context.Context, cfg config.RPCConfig, rt *rou
 
 // newMux routes the URI routes, JSON-RPC on / and the websocket endpoint.
 func (s *Server) newMux(rt *routes, tc *rpcserver.Config, logger *slog.Logger) http.Handler {
+	return guardParams(s.transportMux(rt, tc, logger), rt.fastBroadcast)
+}
+
+// transportMux serves every route through CometBFT's transport.
+func (s *Server) transportMux(rt *routes, tc *rpcserver.Config, logger *slog.Logger) http.Handler {
 	funcs := rt.funcMap()
 	mux := http.NewServeMux()
 	wm := rpcserver.NewWebsocketManager(funcs,
@@ -138,7 +143,7 @@ func (s *Server) newMux(rt *routes, tc *rpcserver.Config, logger *slog.Logger) h
 	wm.SetLogger(cmtLogger{logger.With("protocol", "websocket")})
 	mux.HandleFunc("/websocket", s.conns.track(wm.WebsocketHandler))
 	rpcserver.RegisterRPCFuncs(mux, funcs, cmtLogger{logger})
-	return guardParams(mux)
+	return mux
 }
 
 func (s *Server) servePprof(addr string, logger *slog.Logger) error {
