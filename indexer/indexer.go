@@ -9,6 +9,8 @@ import (
 	"github.com/cometbft/cometbft/types"
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+
+	"github.com/bftnode/bftnode/internal/ldb"
 )
 
 // Indexer holds the transaction and block indexes of one node. Its methods
@@ -26,9 +28,9 @@ type Indexer struct {
 // crash of the machine the database may be damaged: what leveldb can
 // recover is kept and Recover fills the rest in.
 func Open(dir string) (*Indexer, error) {
-	db, err := leveldb.OpenFile(dir, nil)
+	db, err := leveldb.OpenFile(dir, ldb.Options())
 	if lerrors.IsCorrupted(err) {
-		db, err = leveldb.RecoverFile(dir, nil)
+		db, err = leveldb.RecoverFile(dir, ldb.Options())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the tx and block indexes in %s: %w; if the directory is corrupted, delete it and restart to rebuild the indexes", dir, err)

@@ -11,6 +11,8 @@ import (
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/bftnode/bftnode/internal/ldb"
 )
 
 // Store layout: one record per admitted transaction, keyed by its arrival
@@ -68,10 +70,10 @@ type persistedTx struct {
 // openStore opens (or creates) the database in dir. A database damaged by
 // a crash is repaired; what leveldb recovers is kept and the loss is logged.
 func openStore(dir string, logger *slog.Logger) (*store, error) {
-	db, err := leveldb.OpenFile(dir, nil)
+	db, err := leveldb.OpenFile(dir, ldb.Options())
 	if lerrors.IsCorrupted(err) {
 		logger.Warn("mempool database is damaged; recovering what it holds", "dir", dir, "err", err)
-		db, err = leveldb.RecoverFile(dir, nil)
+		db, err = leveldb.RecoverFile(dir, ldb.Options())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open the mempool database in %s: %w; check the directory is writable "+

@@ -7,6 +7,8 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/opt"
+
+	"github.com/bftnode/bftnode/internal/ldb"
 )
 
 // ErrNotFound is wrapped by the state store's errors for heights it holds
@@ -18,7 +20,7 @@ var syncWrite = &opt.WriteOptions{Sync: true}
 
 // openDB opens or creates the goleveldb database in dir.
 func openDB(dir, what string) (*leveldb.DB, error) {
-	db, err := leveldb.OpenFile(dir, &opt.Options{})
+	db, err := leveldb.OpenFile(dir, ldb.Options())
 	if lerrors.IsCorrupted(err) {
 		return nil, fmt.Errorf("the %s database in %s is corrupted: %w; restore the data directory from a backup, or discard it with `bftnode unsafe-reset-all` and resync", what, dir, err)
 	}
