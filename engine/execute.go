@@ -99,11 +99,20 @@ func (e *Engine) execute(ctx context.Context, d consensus.Decide, block *types.B
 	if err != nil {
 		return err
 	}
-	if err := e.p.Blocks.SaveBlock(block, parts, commit); err != nil {
-		return fmt.Errorf("storing block %d: %w", d.Height, err)
-	}
-	failpoint.Hit(failpoint.ExecSavedBlock)
-	resp, err := e.applyBlock(ctx, block, blockID)
+	// The block is written (and fsynced) while the application executes
+	// it: neither needs the other, and the block only has to be stored
+	// before the state records it as executed.
+	saved := make(chan error, 1)
+	go func() {
+		err := e.p.Blocks.SaveBlock(block, parts, commit)
+		if err == nil {
+			failpoint.Hit(failpoint.ExecSavedBlock)
+		} else {
+			err = fmt.Errorf("storing block %d: %w", d.Height, err)
+		}
+		saved <- err
+	}()
+	resp, err := e.applyBlock(ctx, block, blockID, saved)
 	if err != nil {
 		return err
 	}
@@ -111,16 +120,12 @@ func (e *Engine) execute(ctx context.Context, d consensus.Decide, block *types.B
 	return e.verdictsReady(ctx)
 }
 
-// applyBlock executes a stored block that follows the chain state: the
+// applyBlock executes a block that follows the chain state: the
 // application finalizes it, the state moves past it, the application
-// commits, the mempool drops its transactions and events go out.
-func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID types.BlockID) (*abcitypes.ResponseFinalizeBlock, error) {
-	if mp := e.p.Mempool; mp != nil {
-		if err := mp.Lock(ctx); err != nil {
-			return nil, err
-		}
-		defer mp.Unlock()
-	}
+// commits, the mempool drops its transactions and events go out. saved
+// reports the block's storing, if it is still under way (nil: the block is
+// stored).
+func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID types.BlockID, saved <-chan error) (*abcitypes.ResponseFinalizeBlock, error) {
 	// Once the app has the block, stopping the node must not cut the
 	// execution short: a stop between the app's Commit and the node's
 	// record of it would leave the two disagreeing about the height.
@@ -128,18 +133,21 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 	start := time.Now()
 	lastVals := e.state.LastValidators
 	resp, err := e.finalize(ctx, block, blockID, lastVals)
+	if saved != nil {
+		if serr := <-saved; err == nil {
+			err = serr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	if _, err := e.commitState(ctx, block, blockID, resp, true); err != nil {
+	if err := e.saveExecuted(block, blockID, resp); err != nil {
+		return nil, err
+	}
+	if err := e.commitApp(ctx, block, resp); err != nil {
 		return nil, err
 	}
 	took := time.Since(start)
-	if mp := e.p.Mempool; mp != nil {
-		if err := mp.Update(block.Height, block.Txs.ToSliceOfBytes(), resp.TxResults); err != nil {
-			return nil, fmt.Errorf("mempool update after block %d: %w", block.Height, err)
-		}
-	}
 	e.log.Info("committed block", "height", block.Height, "txs", len(block.Txs), "hash", fmt.Sprintf("%X", blockID.Hash), "app_hash", fmt.Sprintf("%X", resp.AppHash))
 	e.evidence.committed(block)
 	e.evidence.promote(e)
@@ -170,36 +178,50 @@ func (e *Engine) finalize(ctx context.Context, block *types.Block, blockID types
 	return resp, nil
 }
 
-// commitState moves the chain state past block and saves it with the
-// FinalizeBlock response (saveResp; a recovery that only finishes a block
-// already has the response stored), then has the application commit.
-func (e *Engine) commitState(ctx context.Context, block *types.Block, blockID types.BlockID, resp *abcitypes.ResponseFinalizeBlock, saveResp bool) (state.State, error) {
+// saveExecuted moves the chain state past block and stores it with the
+// FinalizeBlock response, in one synced write.
+func (e *Engine) saveExecuted(block *types.Block, blockID types.BlockID, resp *abcitypes.ResponseFinalizeBlock) error {
 	next, err := state.Update(e.state, blockID, &block.Header, resp)
 	if err != nil {
-		return next, fmt.Errorf("applying block %d to the chain state: %w", block.Height, err)
+		return fmt.Errorf("applying block %d to the chain state: %w", block.Height, err)
 	}
-	if saveResp {
-		err = e.p.States.SaveExecuted(resp, next)
-	} else {
-		err = e.p.States.Save(next)
-	}
-	if err != nil {
-		return next, fmt.Errorf("storing the results of block %d and the state after it: %w", block.Height, err)
+	if err := e.p.States.SaveExecuted(resp, next); err != nil {
+		return fmt.Errorf("storing the results of block %d and the state after it: %w", block.Height, err)
 	}
 	failpoint.Hit(failpoint.ExecSavedState)
+	e.state = next
+	e.refreshVerifyContext()
+	return nil
+}
+
+// commitApp has the application commit the executed block and the mempool
+// drop its transactions. As in CometBFT, the mempool is locked only around
+// the two, so no check runs against a half-updated app; checks sent while
+// the app executed the block ran against its last committed state and are
+// checked again after the update.
+func (e *Engine) commitApp(ctx context.Context, block *types.Block, resp *abcitypes.ResponseFinalizeBlock) error {
+	if mp := e.p.Mempool; mp != nil {
+		if err := mp.Lock(ctx); err != nil {
+			return err
+		}
+		defer mp.Unlock()
+	}
 	if err := e.p.States.SaveCommitSent(block.Height); err != nil {
-		return next, err
+		return err
 	}
 	if _, err := e.p.App.Commit(ctx); err != nil {
-		return next, fmt.Errorf("application failed Commit at height %d: %w", block.Height, err)
+		return fmt.Errorf("application failed Commit at height %d: %w", block.Height, err)
 	}
 	failpoint.Hit(failpoint.ExecAppCommitted)
 	if err := e.p.States.SaveAppCommitted(block.Height); err != nil {
-		return next, err
+		return err
 	}
-	e.state = next
-	e.refreshVerifyContext()
-	return next, nil
+	if mp := e.p.Mempool; mp != nil {
+		if err := mp.Update(block.Height, block.Txs.ToSliceOfBytes(), resp.TxResults); err != nil {
+			return fmt.Errorf("mempool update after block %d: %w", block.Height, err)
+		}
+	}
+	return nil
 }
 
 // lastCommitInfo tells the application who signed the previous block;

@@ -15,8 +15,8 @@
 //
 // After each block the engine does, in this order:
 //
-//	mp.Lock(ctx)                  // no check runs against a half-updated app
-//	conns.Consensus.FinalizeBlock
+//	conns.Consensus.FinalizeBlock // checks go on against the committed state
+//	mp.Lock(ctx)                  // no check runs while the app commits
 //	conns.Consensus.Commit
 //	mp.Update(height, txs, results)
 //	mp.Unlock()

@@ -10,10 +10,10 @@ import (
 )
 
 // Lock stops new checks from reaching the app and waits for the answers to
-// those in flight. The engine holds it from FinalizeBlock until Update
-// returns, as CometBFT does, so that every check runs against a state that
-// is either entirely before or entirely after a block. On error the mempool
-// is left unlocked.
+// those in flight. The engine holds it from the app's Commit until Update
+// returns, as CometBFT does, so that every check runs against a committed
+// state (the one before a block or the one after it) and is known to be
+// stale or not. On error the mempool is left unlocked.
 func (m *Mempool) Lock(ctx context.Context) error {
 	m.updateMtx.Lock()
 	if err := m.conn.Flush(ctx); err != nil {
@@ -44,7 +44,7 @@ func (m *Mempool) Unlock() {
 func (m *Mempool) Update(height int64, txs [][]byte, results []*abcitypes.ExecTxResult) error {
 	if !m.locked.Load() {
 		return errors.New("mempool Update called without Lock: " +
-			"hold the lock from FinalizeBlock until Update returns")
+			"hold the lock from the app's Commit until Update returns")
 	}
 	if len(txs) != len(results) {
 		return fmt.Errorf("mempool Update at height %d: %d txs but %d results; pass FinalizeBlock's results",
