@@ -68,7 +68,15 @@ func TestPassForwardsBothWays(t *testing.T) {
 	c, r := dial(t, p.Addr())
 	roundTrip(t, c, r, "hello")
 	roundTrip(t, c, r, "again")
-	if s := p.Stats(); s.Accepted != 1 || s.Forwarded != 24 {
+	// The proxy counts a chunk once it is written on, which may be just
+	// after the echo reached the client.
+	deadline := time.Now().Add(5 * time.Second)
+	s := p.Stats()
+	for s.Forwarded < 24 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+		s = p.Stats()
+	}
+	if s.Accepted != 1 || s.Forwarded != 24 {
 		t.Fatalf("stats %+v, want 1 connection and 24 bytes forwarded", s)
 	}
 }
