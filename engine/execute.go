@@ -99,20 +99,16 @@ func (e *Engine) execute(ctx context.Context, d consensus.Decide, block *types.B
 	if err != nil {
 		return err
 	}
-	// The block is written (and fsynced) while the application executes
-	// it: neither needs the other, and the block only has to be stored
-	// before the state records it as executed.
-	saved := make(chan error, 1)
-	go func() {
-		err := e.p.Blocks.SaveBlock(block, parts, commit)
-		if err == nil {
-			failpoint.Hit(failpoint.ExecSavedBlock)
-		} else {
-			err = fmt.Errorf("storing block %d: %w", d.Height, err)
-		}
-		saved <- err
-	}()
-	resp, err := e.applyBlock(ctx, block, blockID, saved)
+	// The block is stored before the application sees it, so that the
+	// window between the app executing it and the node recording the
+	// results stays as short as it can be: an app that reports a height as
+	// soon as FinalizeBlock ran (CometBFT's example kvstore) cannot be
+	// brought back if the node stops inside it.
+	if err := e.p.Blocks.SaveBlock(block, parts, commit); err != nil {
+		return fmt.Errorf("storing block %d: %w", d.Height, err)
+	}
+	failpoint.Hit(failpoint.ExecSavedBlock)
+	resp, err := e.applyBlock(ctx, block, blockID)
 	if err != nil {
 		return err
 	}
@@ -120,12 +116,10 @@ func (e *Engine) execute(ctx context.Context, d consensus.Decide, block *types.B
 	return e.verdictsReady(ctx)
 }
 
-// applyBlock executes a block that follows the chain state: the
+// applyBlock executes a stored block that follows the chain state: the
 // application finalizes it, the state moves past it, the application
-// commits, the mempool drops its transactions and events go out. saved
-// reports the block's storing, if it is still under way (nil: the block is
-// stored).
-func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID types.BlockID, saved <-chan error) (*abcitypes.ResponseFinalizeBlock, error) {
+// commits, the mempool drops its transactions and events go out.
+func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID types.BlockID) (*abcitypes.ResponseFinalizeBlock, error) {
 	// Once the app has the block, stopping the node must not cut the
 	// execution short: a stop between the app's Commit and the node's
 	// record of it would leave the two disagreeing about the height.
@@ -133,11 +127,6 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 	start := time.Now()
 	lastVals := e.state.LastValidators
 	resp, err := e.finalize(ctx, block, blockID, lastVals)
-	if saved != nil {
-		if serr := <-saved; err == nil {
-			err = serr
-		}
-	}
 	if err != nil {
 		return nil, err
 	}

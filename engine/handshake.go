@@ -147,7 +147,7 @@ func (e *Engine) replayBlock(ctx context.Context, h int64) error {
 	}
 	if h == e.state.LastBlockHeight+1 {
 		e.log.Info("executing a stored block", "height", h)
-		_, err := e.applyBlock(ctx, block, meta.BlockID, nil)
+		_, err := e.applyBlock(ctx, block, meta.BlockID)
 		return err
 	}
 	var lastVals *types.ValidatorSet
