@@ -124,6 +124,8 @@ func (r *runner) sendFor(ctx context.Context, start time.Time, fol *follower) {
 // flight when it closes runs to its answer (or its timeout) under ctx, so
 // that its outcome is known.
 func (r *runner) send(ctx, window context.Context, tokens <-chan struct{}) {
+	conns := newSenderConns(r.cfg.RequestTimeout)
+	defer conns.close()
 	for window.Err() == nil {
 		if tokens != nil {
 			select {
@@ -135,9 +137,7 @@ func (r *runner) send(ctx, window context.Context, tokens <-chan struct{}) {
 		seq := r.led.add(time.Now())
 		tx := r.led.encode(seq, r.cfg.TxSize)
 		ep := r.cfg.Endpoints[r.next.Add(1)%uint64(len(r.cfg.Endpoints))]
-		reqCtx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
-		res, err := r.client.broadcastTxSync(reqCtx, ep, tx)
-		cancel()
+		res, err := r.broadcast(ctx, conns, ep, tx)
 		switch {
 		case err != nil:
 			r.led.answer(seq, stateRPCError, normalise(err.Error()))
@@ -147,6 +147,17 @@ func (r *runner) send(ctx, window context.Context, tokens <-chan struct{}) {
 			r.led.answer(seq, stateAcked, "")
 		}
 	}
+}
+
+// broadcast sends tx to ep on the sender's own connection, or through the
+// shared client for an endpoint that connection cannot serve (https).
+func (r *runner) broadcast(ctx context.Context, conns *senderConns, ep string, tx []byte) (broadcastResult, error) {
+	if c := conns.get(ep); c != nil {
+		return c.broadcastTxSync(tx)
+	}
+	reqCtx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
+	defer cancel()
+	return r.client.broadcastTxSync(reqCtx, ep, tx)
 }
 
 // digits are replaced in refusal texts so that "mempool is full: 5000
