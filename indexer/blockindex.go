@@ -25,7 +25,9 @@ func putBlock(batch *leveldb.Batch, height int64, events []abci.Event) error {
 	}
 	id := blockID(height)
 	batch.Put(primaryKey(prefixBlock, id), raw)
-	putEvents(batch, blockSpace, id, events)
+	post := newPostings(blockSpace)
+	post.add(0, events)
+	post.write(batch, height)
 	return nil
 }
 

@@ -40,25 +40,32 @@
 //
 // # Layout
 //
-//	0x00 'L'                               last indexed height
-//	0x10 height index                      abci.TxResult
-//	0x11 hash                              height index of the transaction
-//	0x12 |ck| height index seq             attribute value (ck = "type.key")
-//	0x13 |ck| |value| height index seq     (empty)
-//	0x20 height                            the block's FinalizeBlock events
-//	0x22 |ck| height seq                   attribute value
-//	0x23 |ck| |value| height seq           (empty)
+//	0x00 'L'                        last indexed height
+//	0x00 'V'                        layout version (2)
+//	0x10 height index               abci.TxResult
+//	0x11 hash                       height index of the transaction
+//	0x12 |ck| height                postings (index, seq, |value|) of the block's transactions
+//	0x13 |ck| |value| height        postings (index, seq)
+//	0x20 height                     the block's FinalizeBlock events
+//	0x22 |ck| height                postings (seq, |value|) of the block's events
+//	0x23 |ck| |value| height        postings (seq)
 //
 // Heights are 8-byte and indexes and sequence numbers 4-byte big-endian;
-// |s| is s preceded by its 4-byte length, so no key's prefix is another
-// key's. seq is the event's position in its list.
+// |s| is s preceded by its 4-byte length in keys (so no key's prefix is
+// another key's) and by its uvarint length in postings. ck is "type.key",
+// seq the event's position in its list. A block writes one list per
+// attribute name and one per name and value, each in transaction and event
+// order, instead of a key per attribute of every transaction: most blocks
+// repeat names and many repeat values, and the write is what indexing
+// costs. An index written in another layout is dropped at Open and built
+// again from the stores.
 //
 // # Writing
 //
-// Index is synchronous: the node calls it after a block's FinalizeBlock
-// response is stored, and one fsynced batch writes the block's transaction
-// and block entries together with the new last indexed height, so a crash
-// leaves a height either fully indexed or not at all. Recover, called at
+// The node calls Index after a block's FinalizeBlock response is stored,
+// and one batch (not synced) writes the block's transaction and block
+// entries together with the new last indexed height, so a crash leaves a
+// height either fully indexed or not at all. Recover, called at
 // start, indexes the heights the stores hold above the last indexed one.
 // Indexing a height again is a no-op, so replays after a crash are safe.
 package indexer

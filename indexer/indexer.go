@@ -3,6 +3,7 @@ package indexer
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -18,6 +19,9 @@ import (
 // meanwhile never shows half-way.
 type Indexer struct {
 	db *leveldb.DB
+	// Rebuilt is set when Open found the indexes in another layout and
+	// dropped them; Recover indexes again what the stores still hold.
+	Rebuilt bool
 
 	mu   sync.Mutex // serialises Index
 	last int64      // last indexed height, guarded by mu
@@ -26,8 +30,37 @@ type Indexer struct {
 // Open opens or creates the indexes in dir. Writes are not synced (the
 // node indexes again, from its stores, whatever a crash lost), so after a
 // crash of the machine the database may be damaged: what leveldb can
-// recover is kept and Recover fills the rest in.
+// recover is kept and Recover fills the rest in. Indexes written in
+// another layout are dropped (see Rebuilt).
 func Open(dir string) (*Indexer, error) {
+	db, err := openDB(dir)
+	if err != nil {
+		return nil, err
+	}
+	x := &Indexer{db: db}
+	if x.Rebuilt, err = layoutDiffers(db); err == nil && x.Rebuilt {
+		db.Close()
+		if err = os.RemoveAll(dir); err != nil {
+			return nil, fmt.Errorf("dropping the tx and block indexes in %s, written in an older layout: %w", dir, err)
+		}
+		if x.db, err = openDB(dir); err != nil {
+			return nil, err
+		}
+	}
+	if err == nil {
+		err = x.db.Put(layoutKey, []byte{layoutVersion}, nil)
+	}
+	if err == nil {
+		x.last, err = readLastHeight(x.db)
+	}
+	if err != nil {
+		x.db.Close()
+		return nil, err
+	}
+	return x, nil
+}
+
+func openDB(dir string) (*leveldb.DB, error) {
 	db, err := leveldb.OpenFile(dir, ldb.Options())
 	if lerrors.IsCorrupted(err) {
 		db, err = leveldb.RecoverFile(dir, ldb.Options())
@@ -35,12 +68,25 @@ func Open(dir string) (*Indexer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the tx and block indexes in %s: %w; if the directory is corrupted, delete it and restart to rebuild the indexes", dir, err)
 	}
-	last, err := readLastHeight(db)
-	if err != nil {
-		db.Close()
-		return nil, err
+	return db, nil
+}
+
+// layoutDiffers tells whether db holds indexes written in a layout other
+// than this package's.
+func layoutDiffers(db *leveldb.DB) (bool, error) {
+	v, err := db.Get(layoutKey, nil)
+	switch {
+	case err == nil:
+		return len(v) != 1 || v[0] != layoutVersion, nil
+	case !errors.Is(err, leveldb.ErrNotFound):
+		return false, fmt.Errorf("reading the index layout version: %w", err)
 	}
-	return &Indexer{db: db, last: last}, nil
+	// No version: either new, or from before versions were recorded.
+	_, err = db.Get(lastHeightKey, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func readLastHeight(db *leveldb.DB) (int64, error) {
@@ -99,26 +145,6 @@ func (x *Indexer) Index(height int64, txs types.Txs, resp *abci.ResponseFinalize
 	}
 	x.last = height
 	return nil
-}
-
-// putEvents adds the attribute entries of events for the item id.
-func putEvents(batch *leveldb.Batch, sp space, id []byte, events []abci.Event) {
-	for seq, e := range events {
-		if e.Type == "" {
-			continue
-		}
-		for _, a := range e.Attributes {
-			if !a.Index || a.Key == "" {
-				continue
-			}
-			ck := e.Type + "." + a.Key
-			if ck == sp.heightTag || ck == sp.hashTag {
-				continue // the item's own height and hash are not the app's to set
-			}
-			batch.Put(attrKey(byKeyPrefix(sp.byKey, ck), id, uint32(seq)), []byte(a.Value))
-			batch.Put(attrKey(byValuePrefix(sp.byValue, ck, a.Value), id, uint32(seq)), nil)
-		}
-	}
 }
 
 // BlockSource is what recovery reads blocks from (store.BlockStore).

@@ -20,7 +20,14 @@ const (
 	seqLen    = 4
 )
 
-var lastHeightKey = []byte{prefixMeta, 'L'}
+var (
+	lastHeightKey = []byte{prefixMeta, 'L'}
+	layoutKey     = []byte{prefixMeta, 'V'}
+)
+
+// layoutVersion names the layout of the package documentation. Version 1,
+// with one key per attribute of every item, had no version record.
+const layoutVersion = 2
 
 // appendHeight appends h as 8 big-endian bytes; heights are never negative,
 // so byte order is numeric order.
@@ -56,9 +63,13 @@ func byValuePrefix(prefix byte, compositeKey, value string) []byte {
 	return appendString(byKeyPrefix(prefix, compositeKey), value)
 }
 
-func attrKey(keyPrefix, id []byte, seq uint32) []byte {
-	k := make([]byte, 0, len(keyPrefix)+len(id)+seqLen)
-	return appendUint32(append(append(k, keyPrefix...), id...), seq)
+// appendCompositeKey appends typ + "." + key as appendString would, without
+// building the string.
+func appendCompositeKey(b []byte, typ, key string) []byte {
+	b = appendUint32(b, uint32(len(typ)+1+len(key)))
+	b = append(b, typ...)
+	b = append(b, '.')
+	return append(b, key...)
 }
 
 var errShortKey = errors.New("index key is shorter than its layout; the index is corrupted: stop the node, delete the indexer's directory and restart to rebuild it")

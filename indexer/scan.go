@@ -37,6 +37,7 @@ func (pg Page) skip() int {
 type space struct {
 	primary, byKey, byValue byte
 	idLen                   int
+	itemIndex               bool // postings name the item's index in its block (transactions)
 	heightTag, hashTag      string
 }
 
@@ -55,9 +56,11 @@ func (c *collector) add(id []byte) {
 
 // driver is the key range a search walks and how its entries qualify.
 type driver struct {
-	prefix  []byte
-	filter  *condition // an entry is a candidate if its value matches; nil: all are
-	keyOnly bool       // a candidate is a match without reading its events
+	prefix   []byte
+	postings bool       // entries are lists of postings under prefix and a height; else primary records
+	values   bool       // the postings carry attribute values (lists of attribute names)
+	filter   *condition // a posting is a candidate if its value matches; nil: all are
+	keyOnly  bool       // a candidate is a match without reading its events
 }
 
 // chooseDriver picks the most selective key range for p (see the package
@@ -66,12 +69,12 @@ func chooseDriver(sp space, p *plan) driver {
 	rest := len(p.heightOther) == 0 && p.hash == nil && len(p.hashOther) == 0
 	for i := range p.attrs {
 		if c := p.attrs[i]; c.stringEquality() {
-			return driver{prefix: byValuePrefix(sp.byValue, c.Tag, c.Arg.Value()), keyOnly: rest && len(p.attrs) == 1}
+			return driver{prefix: byValuePrefix(sp.byValue, c.Tag, c.Arg.Value()), postings: true, keyOnly: rest && len(p.attrs) == 1}
 		}
 	}
 	if len(p.attrs) > 0 {
 		c := p.attrs[0]
-		return driver{prefix: byKeyPrefix(sp.byKey, c.Tag), filter: &c, keyOnly: rest && len(p.attrs) == 1}
+		return driver{prefix: byKeyPrefix(sp.byKey, c.Tag), postings: true, values: true, filter: &c, keyOnly: rest && len(p.attrs) == 1}
 	}
 	return driver{prefix: []byte{sp.primary}, keyOnly: rest}
 }
@@ -85,48 +88,92 @@ func search(ctx context.Context, snap *leveldb.Snapshot, sp space, p *plan, pg P
 	if err := pg.check(); err != nil {
 		return nil, 0, err
 	}
-	col := &collector{skip: pg.skip(), size: pg.Size}
 	if p.heights.empty() {
 		return nil, 0, nil
 	}
-	d := chooseDriver(sp, p)
-	it := snap.NewIterator(heightSpan(d.prefix, p.heights), nil)
+	w := &walk{snap: snap, d: chooseDriver(sp, p), eval: eval, col: &collector{skip: pg.skip(), size: pg.Size}}
+	it := snap.NewIterator(heightSpan(w.d.prefix, p.heights), nil)
 	defer it.Release()
 	step, start := it.Next, it.First
 	if pg.Descending {
 		step, start = it.Prev, it.Last
 	}
-	var last []byte
 	n := 0
+	var items []posting
 	for ok := start(); ok; ok = step() {
 		if n++; n%1024 == 0 && ctx.Err() != nil {
 			return nil, 0, fmt.Errorf("search stopped: %w", ctx.Err())
 		}
-		id, err := entryID(it.Key(), len(d.prefix), sp.idLen)
+		if !w.d.postings {
+			id, err := primaryID(it.Key(), len(w.d.prefix), sp.idLen)
+			if err != nil {
+				return nil, 0, err
+			}
+			if err := w.consider(id, nil); err != nil {
+				return nil, 0, err
+			}
+			continue
+		}
+		height, err := postingHeight(it.Key(), len(w.d.prefix))
 		if err != nil {
 			return nil, 0, err
 		}
-		if last != nil && bytes.Equal(id, last) {
-			continue // this item was already decided by an earlier entry
+		if items, err = decodePostings(it.Value(), sp.itemIndex, w.d.values, items[:0]); err != nil {
+			return nil, 0, err
 		}
-		if d.filter != nil && !d.filter.matches(string(it.Value())) {
-			continue
-		}
-		last = append(last[:0], id...)
-		match := d.keyOnly
-		if !match {
-			if match, err = eval(snap, id); err != nil {
+		for j := range items {
+			if n++; n%1024 == 0 && ctx.Err() != nil {
+				return nil, 0, fmt.Errorf("search stopped: %w", ctx.Err())
+			}
+			if pg.Descending {
+				j = len(items) - 1 - j
+			}
+			w.id = appendHeight(w.id[:0], height)
+			if sp.itemIndex {
+				w.id = appendUint32(w.id, items[j].index)
+			}
+			if err := w.consider(w.id, items[j].value); err != nil {
 				return nil, 0, err
 			}
-		}
-		if match {
-			col.add(id)
 		}
 	}
 	if err := it.Error(); err != nil {
 		return nil, 0, fmt.Errorf("reading the index: %w", err)
 	}
-	return col.ids, col.total, nil
+	return w.col.ids, w.col.total, nil
+}
+
+// walk is a search in progress.
+type walk struct {
+	snap *leveldb.Snapshot
+	d    driver
+	eval evaluator
+	col  *collector
+	last []byte // the item decided last
+	id   []byte // scratch for the identity of a posting
+}
+
+// consider decides one candidate entry for the item id; value is the
+// attribute value of a posting of a list of attribute names.
+func (w *walk) consider(id, value []byte) error {
+	if w.last != nil && bytes.Equal(id, w.last) {
+		return nil // this item was already decided by an earlier entry
+	}
+	if w.d.filter != nil && !w.d.filter.matches(string(value)) {
+		return nil
+	}
+	w.last = append(w.last[:0], id...)
+	match := w.d.keyOnly
+	if !match {
+		var err error
+		if match, err = w.eval(w.snap, id); err != nil {
+			return err
+		}
+	}
+	if match {
+		w.col.add(id)
+	}
+	return nil
 }
 
 // heightSpan is the part of the range under prefix whose identities start
@@ -141,14 +188,20 @@ func heightSpan(prefix []byte, r heightRange) *util.Range {
 	return rng
 }
 
-// entryID is the item identity in a key of the driver's range: what follows
-// the prefix, without the event sequence number of attribute keys.
-func entryID(key []byte, prefixLen, idLen int) ([]byte, error) {
-	switch len(key) - prefixLen {
-	case idLen, idLen + seqLen:
-		return key[prefixLen : prefixLen+idLen], nil
+// primaryID is the item identity in the key of a primary record.
+func primaryID(key []byte, prefixLen, idLen int) ([]byte, error) {
+	if len(key)-prefixLen != idLen {
+		return nil, errShortKey
 	}
-	return nil, errShortKey
+	return key[prefixLen:], nil
+}
+
+// postingHeight is the height in the key of a list of postings.
+func postingHeight(key []byte, prefixLen int) (int64, error) {
+	if len(key)-prefixLen != heightLen {
+		return 0, errShortKey
+	}
+	return readHeight(key[prefixLen:]), nil
 }
 
 // hashCandidate finds the one transaction a tx.hash equality allows.

@@ -13,7 +13,7 @@ import (
 
 var txSpace = space{
 	primary: prefixTx, byKey: prefixTxByKey, byValue: prefixTxByValue,
-	idLen: heightLen + indexLen, heightTag: types.TxHeightKey, hashTag: types.TxHashKey,
+	idLen: heightLen + indexLen, itemIndex: true, heightTag: types.TxHeightKey, hashTag: types.TxHashKey,
 }
 
 // putTxs adds the entries of a block's transactions. A hash already indexed
@@ -21,6 +21,7 @@ var txSpace = space{
 // CometBFT, so that tx answers with the result that counted.
 func (x *Indexer) putTxs(batch *leveldb.Batch, height int64, txs types.Txs, results []*abci.ExecTxResult) error {
 	claimed := map[string]bool{} // hashes this block already pointed at a successful result
+	post := newPostings(txSpace)
 	for i, tx := range txs {
 		res := results[i]
 		if res == nil {
@@ -42,8 +43,9 @@ func (x *Indexer) putTxs(batch *leveldb.Batch, height int64, txs types.Txs, resu
 			batch.Put(append([]byte{prefixTxHash}, hash...), id)
 			claimed[string(hash)] = res.IsOK()
 		}
-		putEvents(batch, txSpace, id, res.Events)
+		post.add(uint32(i), res.Events)
 	}
+	post.write(batch, height)
 	return nil
 }
 

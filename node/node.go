@@ -117,6 +117,9 @@ func (n *Node) openStorage() (err error) {
 		if n.index, err = indexer.Open(filepath.Join(dir, "tx_index.db")); err != nil {
 			return fmt.Errorf("opening the transaction index: %w", err)
 		}
+		if n.index.Rebuilt {
+			n.log.Warn("the transaction index was written in an older layout; dropped it to index the stored blocks again")
+		}
 		n.closers = append(n.closers, n.index.Close)
 	}
 	return nil
