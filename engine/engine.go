@@ -45,6 +45,9 @@ type Parts struct {
 	Mempool  Mempool // may be set after the handshake, before Run
 	Net      Network
 	EventBus *types.EventBus // optional
+	// WantTxEvents tells whether anyone may receive Tx events; when it
+	// says no, a block's Tx events are not built. nil: always.
+	WantTxEvents func() bool
 	// Listeners hear of every executed block (indexers).
 	Listeners []BlockListener
 }

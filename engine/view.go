@@ -93,6 +93,9 @@ func (e *Engine) publishBlockEvents(b executedBlock) {
 		logErr(bus.PublishEventNewEvidence(types.EventDataNewEvidence{Evidence: ev, Height: block.Height}))
 	}
 	for i, tx := range block.Txs {
+		if i == 0 && e.p.WantTxEvents != nil && !e.p.WantTxEvents() {
+			break
+		}
 		logErr(bus.PublishEventTx(types.EventDataTx{TxResult: abcitypes.TxResult{
 			Height: block.Height, Index: uint32(i), Tx: tx, Result: *resp.TxResults[i],
 		}}))

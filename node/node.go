@@ -18,6 +18,7 @@ import (
 	"github.com/bftnode/bftnode/mempool"
 	"github.com/bftnode/bftnode/metrics"
 	"github.com/bftnode/bftnode/p2p"
+	"github.com/bftnode/bftnode/rpc"
 	"github.com/bftnode/bftnode/state"
 	"github.com/bftnode/bftnode/store"
 	"github.com/bftnode/bftnode/wal"
@@ -40,8 +41,10 @@ type Node struct {
 	host    *p2p.Host
 	engine  *engine.Engine
 	bus     *types.EventBus
-	index   *indexer.Indexer // nil with [tx_index] indexer = "null"
-	metrics *metrics.Metrics // nil unless [instrumentation] prometheus
+	// txInterest counts the RPC's subscriptions that may want Tx events.
+	txInterest *rpc.TxInterest
+	index      *indexer.Indexer // nil with [tx_index] indexer = "null"
+	metrics    *metrics.Metrics // nil unless [instrumentation] prometheus
 
 	closers []func() error
 }
@@ -134,6 +137,7 @@ func (n *Node) buildEngine() error {
 	if err != nil {
 		return fmt.Errorf("loading the validator key: %w", err)
 	}
+	n.txInterest = rpc.NewTxInterest()
 	n.bus = types.NewEventBus()
 	n.bus.SetLogger(abci.CometLogger(n.log.With("module", "events")))
 	if err := n.bus.Start(); err != nil {
@@ -143,6 +147,7 @@ func (n *Node) buildEngine() error {
 	parts := engine.Parts{
 		Genesis: n.genesis, Blocks: n.blocks, States: n.states, WAL: n.wal,
 		App: n.app.Consensus, AppInfo: n.app.Query, Net: &network{n: n}, EventBus: n.bus,
+		WantTxEvents: n.txInterest.Wanted,
 	}
 	if n.index != nil {
 		parts.Listeners = append(parts.Listeners, func(b engine.ExecutedBlock) {

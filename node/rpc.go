@@ -197,7 +197,7 @@ func (n *Node) startRPC(ctx context.Context) (*rpc.Server, error) {
 	env := &rpc.Env{
 		Genesis: n.genesis, Blocks: n.blocks, States: n.states, EventBus: n.bus,
 		Mempool: rpcMempool{n.mempool}, App: rpcApp{n}, P2P: rpcP2P{n}, Consensus: rpcConsensus{n},
-		Evidence: n.evgos,
+		Evidence: n.evgos, TxInterest: n.txInterest,
 	}
 	if n.index != nil {
 		env.TxIndexer, env.BlockIndexer = n.index, n.index

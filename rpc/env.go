@@ -40,6 +40,10 @@ type Env struct {
 	// PubKey is this node's validator key, shown by status; nil for a node
 	// without one.
 	PubKey crypto.PubKey
+
+	// TxInterest, when set, counts the subscriptions that may receive Tx
+	// events, for the publisher to skip them when there are none.
+	TxInterest *TxInterest
 }
 
 func (env *Env) check() error {

@@ -48,12 +48,17 @@ func (r *routes) subscribe(ctx *rpctypes.Context, q string) (*coretypes.ResultSu
 	}
 	subCtx, cancel := context.WithTimeout(ctx.Context(), subscribeTimeout)
 	defer cancel()
+	release := r.env.TxInterest.track(parsed)
 	sub, err := r.env.EventBus.Subscribe(subCtx, addr, parsed, subscriptionBuffer)
 	if err != nil {
+		release()
 		return nil, err
 	}
 	r.logger.Info("subscribed", "remote", addr, "query", q)
-	go r.forwardEvents(ctx, q, sub)
+	go func() {
+		defer release()
+		r.forwardEvents(ctx, q, sub)
+	}()
 	return &coretypes.ResultSubscribe{}, nil
 }
 

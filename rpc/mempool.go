@@ -65,6 +65,8 @@ func (r *routes) broadcastTxCommit(ctx *rpctypes.Context, tx types.Tx) (*coretyp
 	q := types.EventQueryTxFor(tx)
 	subCtx, cancel := context.WithTimeout(ctx.Context(), subscribeTimeout)
 	defer cancel()
+	release := r.env.TxInterest.track(q)
+	defer release()
 	sub, err := r.env.EventBus.Subscribe(subCtx, subscriber, q)
 	if err != nil {
 		return nil, fmt.Errorf("failed to subscribe to tx: %w", err)
