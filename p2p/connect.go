@@ -78,8 +78,8 @@ func (h *Host) serve(raw net.Conn, outbound bool, want ID) (connected time.Durat
 	c, hello, err := handshake(raw, h.key, h.hello(), want, h.cfg.HandshakeTimeout)
 	h.untrackPending(raw)
 	if err != nil {
+		h.refused.Add(1) // counted before the peer can see the close
 		_ = raw.Close()
-		h.refused.Add(1)
 		h.log.Debug("handshake failed", "remote", raw.RemoteAddr(), "outbound", outbound, "err", err)
 		return 0, err
 	}
@@ -88,8 +88,8 @@ func (h *Host) serve(raw net.Conn, outbound bool, want ID) (connected time.Durat
 		Version: hello.Version, Validator: hello.Validator, Outbound: outbound, Since: time.Now(),
 	})
 	if err := h.register(p); err != nil {
-		_ = raw.Close()
 		h.refused.Add(1)
+		_ = raw.Close()
 		h.log.Debug("peer refused", "peer", p.info.ID, "outbound", outbound, "err", err)
 		return 0, err
 	}
