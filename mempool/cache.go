@@ -1,7 +1,6 @@
 package mempool
 
 import (
-	"container/list"
 	"crypto/sha256"
 )
 
@@ -14,14 +13,31 @@ func KeyOf(tx []byte) TxKey { return sha256.Sum256(tx) }
 
 // keyCache remembers the most recently seen keys, forgetting the least
 // recently pushed one when full. Not safe for concurrent use.
+//
+// Its entries live in one slice linked by index, reused as keys come and
+// go, so that a push (one per transaction admitted, committed or gossiped)
+// allocates nothing once the cache has filled.
 type keyCache struct {
 	capacity int
-	order    *list.List // of TxKey, most recent at the back
-	index    map[TxKey]*list.Element
+	index    map[TxKey]int32
+	nodes    []cacheNode
+	free     int32 // first unused node, or none
+	oldest   int32 // least recently pushed, or none
+	newest   int32 // most recently pushed, or none
 }
 
+type cacheNode struct {
+	key          TxKey
+	older, newer int32 // neighbours in push order, or none
+	nextFree     int32
+}
+
+const none = -1
+
 func newKeyCache(capacity int) *keyCache {
-	return &keyCache{capacity: capacity, order: list.New(), index: make(map[TxKey]*list.Element)}
+	c := &keyCache{capacity: capacity}
+	c.reset()
+	return c
 }
 
 // push records k and reports whether it was new.
@@ -29,16 +45,18 @@ func (c *keyCache) push(k TxKey) bool {
 	if c.capacity <= 0 {
 		return true
 	}
-	if e, ok := c.index[k]; ok {
-		c.order.MoveToBack(e)
+	if i, ok := c.index[k]; ok {
+		c.unlink(i)
+		c.linkNewest(i)
 		return false
 	}
-	if c.order.Len() >= c.capacity {
-		oldest := c.order.Front()
-		delete(c.index, oldest.Value.(TxKey))
-		c.order.Remove(oldest)
+	if len(c.index) >= c.capacity {
+		c.remove(c.nodes[c.oldest].key)
 	}
-	c.index[k] = c.order.PushBack(k)
+	i := c.alloc()
+	c.nodes[i].key = k
+	c.linkNewest(i)
+	c.index[k] = i
 	return true
 }
 
@@ -48,13 +66,55 @@ func (c *keyCache) has(k TxKey) bool {
 }
 
 func (c *keyCache) remove(k TxKey) {
-	if e, ok := c.index[k]; ok {
-		delete(c.index, k)
-		c.order.Remove(e)
+	i, ok := c.index[k]
+	if !ok {
+		return
 	}
+	delete(c.index, k)
+	c.unlink(i)
+	c.nodes[i].nextFree = c.free
+	c.free = i
 }
 
 func (c *keyCache) reset() {
-	c.order.Init()
-	c.index = make(map[TxKey]*list.Element)
+	c.index = make(map[TxKey]int32)
+	c.nodes = c.nodes[:0]
+	c.free, c.oldest, c.newest = none, none, none
+}
+
+// alloc returns an unused node, reusing a freed one first.
+func (c *keyCache) alloc() int32 {
+	if c.free != none {
+		i := c.free
+		c.free = c.nodes[i].nextFree
+		return i
+	}
+	c.nodes = append(c.nodes, cacheNode{})
+	return int32(len(c.nodes) - 1)
+}
+
+func (c *keyCache) unlink(i int32) {
+	n := &c.nodes[i]
+	if n.older != none {
+		c.nodes[n.older].newer = n.newer
+	} else {
+		c.oldest = n.newer
+	}
+	if n.newer != none {
+		c.nodes[n.newer].older = n.older
+	} else {
+		c.newest = n.older
+	}
+	n.older, n.newer = none, none
+}
+
+func (c *keyCache) linkNewest(i int32) {
+	n := &c.nodes[i]
+	n.older, n.newer = c.newest, none
+	if c.newest != none {
+		c.nodes[c.newest].newer = i
+	} else {
+		c.oldest = i
+	}
+	c.newest = i
 }
