@@ -25,7 +25,16 @@ type rawConn struct {
 	r    *bufio.Reader
 	w    *bufio.Writer
 	body []byte // the request body being built, reused
+	// lastUse is when the last request ended.
+	lastUse time.Time
+	maxIdle time.Duration
 }
+
+// maxIdle is how long a connection may rest before a sender dials anew
+// rather than reuse it: servers close idle connections (CometBFT's after
+// its 10 s read timeout), and a request written as the server closes is
+// lost in flight.
+const maxIdle = 3 * time.Second
 
 // newRawConn prepares a connection to endpoint, an http:// URL; it dials
 // on first use. ok is false for an endpoint it cannot serve.
@@ -38,16 +47,20 @@ func newRawConn(endpoint string, timeout time.Duration) (c *rawConn, ok bool) {
 	if u.Port() == "" {
 		host = net.JoinHostPort(u.Hostname(), "80")
 	}
-	return &rawConn{host: host, timeout: timeout}, true
+	return &rawConn{host: host, timeout: timeout, maxIdle: maxIdle}, true
 }
 
 // broadcastTxSync sends tx and returns the node's answer. Any failure
 // closes the connection; the next call dials again.
 func (c *rawConn) broadcastTxSync(tx []byte) (broadcastResult, error) {
+	if c.conn != nil && time.Since(c.lastUse) > c.maxIdle {
+		c.close() // the server may be closing it right now
+	}
 	res, err := c.roundTrip(tx)
 	if err != nil {
 		c.close()
 	}
+	c.lastUse = time.Now()
 	return res, err
 }
 
