@@ -24,6 +24,8 @@ type View struct {
 	// RoundState, PBFT's State), for dump_consensus_state.
 	Details    any
 	CatchingUp bool
+	// PeersHeard tells whether some peer reported its height yet.
+	PeersHeard bool
 	// Address of this node's validator key, or nil.
 	ValidatorAddress []byte
 }
@@ -41,6 +43,7 @@ func (e *Engine) publish() {
 		LatestBlockTime:  e.state.LastBlockTime,
 		Validators:       e.state.Validators,
 		CatchingUp:       e.sync.catchingUp(),
+		PeersHeard:       len(e.sync.peers) > 0,
 		ValidatorAddress: e.self,
 	}
 	if e.core != nil {

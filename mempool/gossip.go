@@ -54,7 +54,21 @@ type Gossip struct {
 	peers map[PeerID]*peerState
 
 	intake *intake // peers' batches waiting for admission (Deliver)
+	hold   func() bool
 }
+
+// holdPoll is how often a held gossip looks whether it may send again.
+const holdPoll = 250 * time.Millisecond
+
+// SetHold makes gossip send nothing while hold reports true; call it
+// before Run. A node far behind the chain must hold: its mempool may still
+// hold transactions that blocks it has not executed yet committed long
+// ago, which its peers may have forgotten having seen (their caches are
+// bounded) and would then admit and propose a second time.
+func (g *Gossip) SetHold(hold func() bool) { g.hold = hold }
+
+// held tells whether gossip must not send now.
+func (g *Gossip) held() bool { return g.hold != nil && g.hold() }
 
 type peerState struct {
 	known  *keyCache // keys the peer sent us or we sent it
@@ -152,6 +166,9 @@ func refusal(err error) bool {
 // SendPending hands every peer the batches of admitted transactions it
 // does not have yet, in arrival order.
 func (g *Gossip) SendPending() {
+	if g.held() {
+		return
+	}
 	g.mu.Lock()
 	peers := make([]PeerID, 0, len(g.peers))
 	for p := range g.peers {
@@ -212,10 +229,16 @@ func (g *Gossip) Run(ctx context.Context) {
 	}
 	for {
 		added := g.mp.newTxs()
-		g.SendPending()
+		var retry <-chan time.Time
+		if g.held() {
+			retry = time.After(holdPoll)
+		} else {
+			g.SendPending()
+		}
 		select {
 		case <-added:
 		case <-g.wake:
+		case <-retry:
 		case <-resend:
 			g.rewind()
 		case <-ctx.Done():

@@ -236,3 +236,34 @@ func TestGossipOffersStaleTxsAgain(t *testing.T) {
 		t.Fatalf("offered again without a rewind: %q", got)
 	}
 }
+
+func TestHeldGossipSendsNothingUntilReleased(t *testing.T) {
+	n, g, log := newGossipNode(t, DefaultGossipConfig())
+	var mu sync.Mutex
+	held := true
+	g.SetHold(func() bool { mu.Lock(); defer mu.Unlock(); return held })
+	g.AddPeer("p1")
+	admit(t, n.mp, txName(1))
+	g.SendPending()
+	if got := log.take("p1"); len(got) != 0 {
+		t.Fatalf("sent %q while held", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { g.Run(ctx); close(done) }()
+	admit(t, n.mp, txName(2))
+	mu.Lock()
+	held = false
+	mu.Unlock()
+	var got []string
+	eventually(t, "the held transactions to go out", func() bool {
+		got = append(got, log.take("p1")...)
+		return len(got) == 2
+	})
+	if !slices.Equal(got, []string{txName(1), txName(2)}) {
+		t.Fatalf("sent %q after the release", got)
+	}
+	cancel()
+	<-done
+}

@@ -251,6 +251,12 @@ func (n *Node) buildHost() error {
 	if err != nil {
 		return err
 	}
+	// Until it knows it is caught up, a node keeps its transactions to
+	// itself: some may be in blocks it has not executed yet (see SetHold).
+	n.gossip.SetHold(func() bool {
+		v := n.engine.View()
+		return !v.PeersHeard || v.CatchingUp
+	})
 	n.evgos = newEvidenceGossip(n.engine, n.host, n.log.With("module", "evidence"))
 	handlers := map[byte]p2p.Handler{
 		p2p.ChannelConsensus: func(from p2p.ID, msg []byte) { n.engine.HandleConsensus(string(from), msg) },
