@@ -61,9 +61,9 @@ func Open(dir string) (*Indexer, error) {
 }
 
 func openDB(dir string) (*leveldb.DB, error) {
-	db, err := leveldb.OpenFile(dir, ldb.Options())
+	db, err := leveldb.OpenFile(dir, ldb.ScatteredOptions())
 	if lerrors.IsCorrupted(err) {
-		db, err = leveldb.RecoverFile(dir, ldb.Options())
+		db, err = leveldb.RecoverFile(dir, ldb.ScatteredOptions())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the tx and block indexes in %s: %w; if the directory is corrupted, delete it and restart to rebuild the indexes", dir, err)
