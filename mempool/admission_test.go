@@ -117,7 +117,7 @@ func TestEmptyCacheStillRefusesTxsInTheMempool(t *testing.T) {
 }
 
 func TestCacheForgetsTheLeastRecent(t *testing.T) {
-	c := newKeyCache(2)
+	c := newKeyCache[TxKey](2)
 	a, b, d := KeyOf([]byte("a")), KeyOf([]byte("b")), KeyOf([]byte("d"))
 	if !c.push(a) || !c.push(b) || c.push(a) {
 		t.Fatal("push did not report new keys correctly")

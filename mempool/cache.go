@@ -17,31 +17,31 @@ func KeyOf(tx []byte) TxKey { return sha256.Sum256(tx) }
 // Its entries live in one slice linked by index, reused as keys come and
 // go, so that a push (one per transaction admitted, committed or gossiped)
 // allocates nothing once the cache has filled.
-type keyCache struct {
+type keyCache[K comparable] struct {
 	capacity int
-	index    map[TxKey]int32
-	nodes    []cacheNode
+	index    map[K]int32
+	nodes    []cacheNode[K]
 	free     int32 // first unused node, or none
 	oldest   int32 // least recently pushed, or none
 	newest   int32 // most recently pushed, or none
 }
 
-type cacheNode struct {
-	key          TxKey
+type cacheNode[K comparable] struct {
+	key          K
 	older, newer int32 // neighbours in push order, or none
 	nextFree     int32
 }
 
 const none = -1
 
-func newKeyCache(capacity int) *keyCache {
-	c := &keyCache{capacity: capacity}
+func newKeyCache[K comparable](capacity int) *keyCache[K] {
+	c := &keyCache[K]{capacity: capacity}
 	c.reset()
 	return c
 }
 
 // push records k and reports whether it was new.
-func (c *keyCache) push(k TxKey) bool {
+func (c *keyCache[K]) push(k K) bool {
 	if c.capacity <= 0 {
 		return true
 	}
@@ -60,12 +60,12 @@ func (c *keyCache) push(k TxKey) bool {
 	return true
 }
 
-func (c *keyCache) has(k TxKey) bool {
+func (c *keyCache[K]) has(k K) bool {
 	_, ok := c.index[k]
 	return ok
 }
 
-func (c *keyCache) remove(k TxKey) {
+func (c *keyCache[K]) remove(k K) {
 	i, ok := c.index[k]
 	if !ok {
 		return
@@ -76,24 +76,24 @@ func (c *keyCache) remove(k TxKey) {
 	c.free = i
 }
 
-func (c *keyCache) reset() {
-	c.index = make(map[TxKey]int32)
+func (c *keyCache[K]) reset() {
+	c.index = make(map[K]int32)
 	c.nodes = c.nodes[:0]
 	c.free, c.oldest, c.newest = none, none, none
 }
 
 // alloc returns an unused node, reusing a freed one first.
-func (c *keyCache) alloc() int32 {
+func (c *keyCache[K]) alloc() int32 {
 	if c.free != none {
 		i := c.free
 		c.free = c.nodes[i].nextFree
 		return i
 	}
-	c.nodes = append(c.nodes, cacheNode{})
+	c.nodes = append(c.nodes, cacheNode[K]{})
 	return int32(len(c.nodes) - 1)
 }
 
-func (c *keyCache) unlink(i int32) {
+func (c *keyCache[K]) unlink(i int32) {
 	n := &c.nodes[i]
 	if n.older != none {
 		c.nodes[n.older].newer = n.newer
@@ -108,7 +108,7 @@ func (c *keyCache) unlink(i int32) {
 	n.older, n.newer = none, none
 }
 
-func (c *keyCache) linkNewest(i int32) {
+func (c *keyCache[K]) linkNewest(i int32) {
 	n := &c.nodes[i]
 	n.older, n.newer = c.newest, none
 	if c.newest != none {

@@ -33,7 +33,7 @@ func (r *refLRU) remove(k TxKey) {
 func TestKeyCacheIsAnLRU(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, capacity := range []int{1, 2, 7, 50} {
-		c, ref := newKeyCache(capacity), &refLRU{capacity: capacity}
+		c, ref := newKeyCache[TxKey](capacity), &refLRU{capacity: capacity}
 		for step := 0; step < 20000; step++ {
 			k := TxKey{byte(rng.IntN(3 * capacity))}
 			switch op := rng.IntN(10); {
@@ -70,14 +70,14 @@ func TestKeyCacheIsAnLRU(t *testing.T) {
 }
 
 func TestKeyCacheWithoutCapacityRemembersNothing(t *testing.T) {
-	c := newKeyCache(0)
+	c := newKeyCache[TxKey](0)
 	if !c.push(TxKey{1}) || !c.push(TxKey{1}) || c.has(TxKey{1}) {
 		t.Fatal("a cache of size 0 remembered a key")
 	}
 }
 
 func BenchmarkKeyCachePush(b *testing.B) {
-	c := newKeyCache(10000)
+	c := newKeyCache[TxKey](10000)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		c.push(TxKey{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24)})

@@ -2,6 +2,7 @@ package mempool
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -70,9 +71,16 @@ func (g *Gossip) SetHold(hold func() bool) { g.hold = hold }
 // held tells whether gossip must not send now.
 func (g *Gossip) held() bool { return g.hold != nil && g.hold() }
 
+// shortKey is the first 8 bytes of a TxKey, enough to tell apart the
+// transactions one peer is remembered to have: two of them sharing it
+// (one chance in 2^64 per pair) would only keep one from being offered.
+type shortKey uint64
+
+func shortKeyOf(k TxKey) shortKey { return shortKey(binary.LittleEndian.Uint64(k[:8])) }
+
 type peerState struct {
-	known  *keyCache // keys the peer sent us or we sent it
-	cursor uint64    // admitted txs with order <= cursor were considered
+	known  *keyCache[shortKey] // the transactions the peer sent us or we sent it
+	cursor uint64              // admitted txs with order <= cursor were considered
 }
 
 // NewGossip gossips mp's transactions through send.
@@ -108,7 +116,7 @@ func (g *Gossip) RemovePeer(p PeerID) {
 func (g *Gossip) peer(p PeerID) *peerState {
 	ps, ok := g.peers[p]
 	if !ok {
-		ps = &peerState{known: newKeyCache(g.cfg.PeerMemory)}
+		ps = &peerState{known: newKeyCache[shortKey](g.cfg.PeerMemory)}
 		g.peers[p] = ps
 	}
 	return ps
@@ -123,7 +131,7 @@ func (g *Gossip) Receive(ctx context.Context, from PeerID, batch [][]byte) (int,
 	g.mu.Lock()
 	ps := g.peer(from)
 	for _, tx := range batch {
-		ps.known.push(KeyOf(tx))
+		ps.known.push(shortKeyOf(KeyOf(tx)))
 	}
 	g.mu.Unlock()
 
@@ -200,11 +208,11 @@ func (g *Gossip) NextBatch(p PeerID) [][]byte {
 		func(e *entry, height int64) bool {
 			_, sentUs := e.senders[p]
 			stale := g.cfg.ResendInterval > 0 && height-e.admittedAt >= g.cfg.ResendAfter
-			return sentUs || (ps.known.has(e.key) && !stale)
+			return sentUs || (ps.known.has(shortKeyOf(e.key)) && !stale)
 		})
 	ps.cursor = cursor
 	for _, k := range keys {
-		ps.known.push(k)
+		ps.known.push(shortKeyOf(k))
 	}
 	return batch
 }

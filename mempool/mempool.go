@@ -42,7 +42,7 @@ type Mempool struct {
 	locked    atomic.Bool
 
 	mu            sync.Mutex
-	cache         *keyCache
+	cache         *keyCache[TxKey]
 	entries       map[TxKey]*entry // admitted and still being admitted
 	txs           *list.List       // admitted, in arrival order; of *entry
 	txsBytes      int64            // bytes of admitted txs
@@ -108,7 +108,7 @@ func New(cfg Config, conn AppConn, dir string, logger *slog.Logger) (*Mempool, e
 	lifetime, stop := context.WithCancel(context.Background())
 	m := &Mempool{
 		cfg: cfg, conn: conn, logger: logger, store: st,
-		cache:        newKeyCache(cfg.CacheSize),
+		cache:        newKeyCache[TxKey](cfg.CacheSize),
 		entries:      make(map[TxKey]*entry),
 		txs:          list.New(),
 		height:       height,
