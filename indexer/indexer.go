@@ -23,8 +23,10 @@ type Indexer struct {
 	// dropped them; Recover indexes again what the stores still hold.
 	Rebuilt bool
 
-	mu   sync.Mutex // serialises Index
-	last int64      // last indexed height, guarded by mu
+	mu    sync.Mutex // serialises Index
+	last  int64      // last indexed height, guarded by mu
+	batch leveldb.Batch
+	txs   *postings // the transaction postings of the block being indexed
 }
 
 // Open opens or creates the indexes in dir. Writes are not synced (the
@@ -37,7 +39,7 @@ func Open(dir string) (*Indexer, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &Indexer{db: db}
+	x := &Indexer{db: db, txs: newPostings(txSpace)}
 	if x.Rebuilt, err = layoutDiffers(db); err == nil && x.Rebuilt {
 		db.Close()
 		if err = os.RemoveAll(dir); err != nil {
@@ -132,7 +134,10 @@ func (x *Indexer) Index(height int64, txs types.Txs, resp *abci.ResponseFinalize
 	if height <= x.last {
 		return nil
 	}
-	batch := new(leveldb.Batch)
+	// One batch, reused: Index runs one at a time and the database copies
+	// what it writes.
+	batch := &x.batch
+	batch.Reset()
 	if err := x.putTxs(batch, height, txs, resp.TxResults); err != nil {
 		return fmt.Errorf("indexing the transactions of block %d: %w", height, err)
 	}

@@ -24,6 +24,12 @@ func newPostings(sp space) *postings {
 	return &postings{sp: sp, lists: map[string][]byte{}}
 }
 
+// reset empties p for another block, keeping its storage.
+func (p *postings) reset() {
+	clear(p.lists)
+	p.order = p.order[:0]
+}
+
 // add records the indexed attributes of an item's events: index is the
 // transaction's position in its block (unused for blocks).
 func (p *postings) add(index uint32, events []abci.Event) {

@@ -21,7 +21,8 @@ var txSpace = space{
 // CometBFT, so that tx answers with the result that counted.
 func (x *Indexer) putTxs(batch *leveldb.Batch, height int64, txs types.Txs, results []*abci.ExecTxResult) error {
 	claimed := map[string]bool{} // hashes this block already pointed at a successful result
-	post := newPostings(txSpace)
+	post := x.txs
+	post.reset()
 	for i, tx := range txs {
 		res := results[i]
 		if res == nil {

@@ -55,6 +55,8 @@ type store struct {
 	dir    string
 	logger *slog.Logger
 
+	batch leveldb.Batch // reused by the writer goroutine
+
 	mu      sync.Mutex
 	queue   []storeOp
 	closing bool
@@ -163,7 +165,8 @@ func (s *store) writeLoop() {
 // be durable. leveldb's journal keeps batches in order, so syncing one also
 // makes every earlier batch durable.
 func (s *store) commit(ops []storeOp) {
-	var b leveldb.Batch
+	b := &s.batch
+	b.Reset()
 	sync := false
 	for _, op := range ops {
 		if op.delete {
@@ -173,7 +176,7 @@ func (s *store) commit(ops []storeOp) {
 		}
 		sync = sync || op.durable
 	}
-	err := s.db.Write(&b, &opt.WriteOptions{Sync: sync})
+	err := s.db.Write(b, &opt.WriteOptions{Sync: sync})
 	if err != nil {
 		err = fmt.Errorf("write the mempool database in %s: %w; check the disk", s.dir, err)
 		// Removals have no one waiting to hear of it.

@@ -164,7 +164,9 @@ func blockBatch(block *types.Block, parts *types.PartSet, seen *types.Commit) (*
 		return nil, err
 	}
 	h := block.Height
-	batch := new(leveldb.Batch)
+	// Sized up front: grown by doubling, the batch of a large block was
+	// copied several times over.
+	batch := leveldb.MakeBatch(len(blockBytes) + len(metaBytes) + 2*len(seenBytes) + 512)
 	batch.Put(heightKey(prefixBlock, h), blockBytes)
 	batch.Put(heightKey(prefixBlockMeta, h), metaBytes)
 	batch.Put(hashKey(block.Hash()), encodeHeight(h))

@@ -49,7 +49,7 @@ func (ss *StateStore) Save(s state.State) error {
 // block costs one fsync here instead of two. Call it before the app's
 // Commit.
 func (ss *StateStore) SaveExecuted(resp *abci.ResponseFinalizeBlock, s state.State) error {
-	batch := new(leveldb.Batch)
+	batch := leveldb.MakeBatch(resp.Size() + 4096) // the response, the state and a little more
 	if err := putFinalizeResponse(batch, s.LastBlockHeight, resp); err != nil {
 		return err
 	}
