@@ -125,7 +125,18 @@ func latestHeight(ctx context.Context, c *Cluster, node int) (int64, error) {
 // acknowledged value of every key.
 func waitAllCommitted(ctx context.Context, t *testing.T, c *Cluster, acked map[string]string) {
 	t.Helper()
-	for i := range c.Nodes {
+	all := make([]int, len(c.Nodes))
+	for i := range all {
+		all[i] = i
+	}
+	waitCommittedOn(ctx, t, c, all, acked)
+}
+
+// waitCommittedOn waits until each of nodes answers abci_query with the
+// acknowledged value of every key.
+func waitCommittedOn(ctx context.Context, t *testing.T, c *Cluster, nodes []int, acked map[string]string) {
+	t.Helper()
+	for _, i := range nodes {
 		cl, err := c.Client(i)
 		if err != nil {
 			t.Fatal(err)

@@ -41,6 +41,22 @@ type peerStatus struct {
 	base, height int64
 }
 
+// peerGone reports a peer that disconnected: its last height no longer
+// says anything.
+type peerGone struct{ peer string }
+
+// PeerGone tells the engine that a peer disconnected. Until the peer
+// reports again the node does not count on its height (a node cut off
+// from everyone must not believe it is caught up when the links heal).
+// It waits for room in the driver's queue: a lost report would leave a
+// stale height behind.
+func (e *Engine) PeerGone(peer string) {
+	select {
+	case e.events <- peerGone{peer}:
+	case <-e.done:
+	}
+}
+
 func (e *Engine) handle(ctx context.Context, ev event) error {
 	switch ev := ev.(type) {
 	case verifiedMessage:
@@ -57,6 +73,8 @@ func (e *Engine) handle(ctx context.Context, ev event) error {
 		e.sync.received(ev)
 	case peerStatus:
 		e.sync.status(ev)
+	case peerGone:
+		delete(e.sync.peers, ev.peer)
 	case byIDRequest:
 		e.answerByID(ev)
 	case evidenceSubmitted:

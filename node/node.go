@@ -274,7 +274,10 @@ func (n *Node) buildHost() error {
 			n.gossip.AddPeer(mempool.PeerID(p.ID))
 			n.evgos.peerUp(p.ID)
 		},
-		func(p p2p.PeerInfo) { n.gossip.RemovePeer(mempool.PeerID(p.ID)) },
+		func(p p2p.PeerInfo) {
+			n.gossip.RemovePeer(mempool.PeerID(p.ID))
+			n.engine.PeerGone(string(p.ID))
+		},
 	)
 	return nil
 }
