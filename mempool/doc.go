@@ -1,11 +1,13 @@
 // Package mempool holds the transactions waiting to be put in a block.
 //
 // A transaction is admitted when it fits the configured limits, is new and
-// the application's CheckTx accepts it; it is then written to a goleveldb
-// store and synced before CheckTx returns, so an acknowledged transaction
-// survives a crash. Many concurrent admissions share one synced write
-// (group commit) and their CheckTx requests travel to the app back to back
-// on one connection rather than one round trip each.
+// the application's CheckTx accepts it. One a client submitted to this node
+// is then written to a goleveldb store and synced before CheckTx returns,
+// so an acknowledged transaction survives a crash; one a peer relayed is
+// held in memory only (the node its client gave it to stores it). Many
+// concurrent admissions share one synced write (group commit) and their
+// CheckTx requests travel to the app back to back on one connection rather
+// than one round trip each.
 //
 // A transaction leaves the mempool only when a committed block includes it
 // (Update) or when the app rejects it on recheck after a block; a full
@@ -22,7 +24,10 @@
 //	mp.Unlock()
 //
 // Gossip tracks, per peer, which transactions the peer already has and hands
-// a transport batches of the ones it lacks, never the same one twice.
+// a transport batches of the ones it lacks, never the same one twice. It
+// holds everything while the node is behind the chain (SetHold), so that
+// transactions of blocks the node has not executed yet never reach peers
+// that have forgotten them.
 //
 // The meanings and defaults of the limits follow CometBFT's [mempool]
 // section: size, max_txs_bytes, max_tx_bytes, cache_size, recheck and
