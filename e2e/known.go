@@ -15,7 +15,7 @@ type knownBug struct {
 // knownBugs is empty: the last entry ("tx committed more than once" with
 // PBFT under crash points) was a node that restarted or reconnected far
 // behind offering transactions committed long ago to peers whose caches
-// had forgotten them (TestACutOffNodeDoesNotResurrectCommittedTransactions).
+// had forgotten them (TestARestartedNodeDoesNotResurrectCommittedTransactions).
 var knownBugs = []knownBug{}
 
 // setAsideKnownBugs moves the violations that match an open bug from

@@ -9,13 +9,14 @@ import (
 	"github.com/bftnode/bftnode/internal/faultproxy"
 )
 
-// TestACutOffNodeDoesNotResurrectCommittedTransactions, for each protocol:
-// a validator cut off from its peers takes a transaction that the others
-// then commit without it, and so many more that their caches (50 keys
-// here) forget the first. When the links heal, the validator still holds
-// the transaction; offering it to peers that forgot it would have it
-// committed a second time. The chain must hold it exactly once.
-func TestACutOffNodeDoesNotResurrectCommittedTransactions(t *testing.T) {
+// TestARestartedNodeDoesNotResurrectCommittedTransactions, for each
+// protocol: a validator holds a transaction durably that the others commit
+// without it (the client gave it to both while the validator was cut
+// off), then so many more that their caches (50 keys here) forget the
+// first. The validator is killed and restarted far behind: it re-admits
+// the transaction from its store, and offering it to peers that forgot it
+// would have it committed a second time. The chain must hold it once.
+func TestARestartedNodeDoesNotResurrectCommittedTransactions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
@@ -66,7 +67,13 @@ func runResurrect(t *testing.T, protocol string) {
 		acked[k] = "x"
 	}
 	waitCommittedOn(ctx, t, c, []int{0, 1, 2}, acked)
+	if err := c.Kill(victim); err != nil {
+		t.Fatal(err)
+	}
 	mesh.HealAll()
+	if err := c.Start(victim); err != nil {
+		t.Fatal(err)
+	}
 	h, err := latestHeight(ctx, c, 0)
 	if err != nil {
 		t.Fatal(err)

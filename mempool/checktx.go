@@ -213,6 +213,13 @@ func (m *Mempool) release(e *entry) {
 	m.reservedBytes -= int64(len(e.tx))
 }
 
+// lastOrder is the admission order of the latest admitted tx.
+func (m *Mempool) lastOrder() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.nextOrder
+}
+
 // newTxs is closed at the next admission.
 func (m *Mempool) newTxs() <-chan struct{} {
 	m.mu.Lock()

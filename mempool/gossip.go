@@ -55,21 +55,50 @@ type Gossip struct {
 	peers map[PeerID]*peerState
 
 	intake *intake // peers' batches waiting for admission (Deliver)
-	hold   func() bool
+
+	behind func() bool
+	// While the node is behind, the transactions admitted up to suspectTo
+	// (in admission order) are not offered; guarded by mu.
+	wasBehind bool
+	suspectTo uint64
 }
 
-// holdPoll is how often a held gossip looks whether it may send again.
-const holdPoll = 250 * time.Millisecond
+// behindPoll is how often gossip looks whether the node caught up, while
+// it holds transactions back.
+const behindPoll = 250 * time.Millisecond
 
-// SetHold makes gossip send nothing while hold reports true; call it
-// before Run. A node far behind the chain must hold: its mempool may still
-// hold transactions that blocks it has not executed yet committed long
-// ago, which its peers may have forgotten having seen (their caches are
-// bounded) and would then admit and propose a second time.
-func (g *Gossip) SetHold(hold func() bool) { g.hold = hold }
+// SetBehind tells gossip how to know that the node is behind the chain;
+// call it before Run. A node that falls behind (or starts, not knowing
+// yet) may hold transactions that blocks it has not executed yet
+// committed long ago, which its peers may have forgotten having seen
+// (their caches are bounded) and would admit and propose a second time.
+// So while behind reports true, gossip holds back every transaction the
+// mempool had when the node fell behind (among them those re-admitted
+// from the store at start) and offers them once the node caught up and
+// executed what it missed. Transactions admitted meanwhile go out as
+// usual: clients' new ones must not wait on a node that may never catch
+// up.
+func (g *Gossip) SetBehind(behind func() bool) { g.behind = behind }
 
-// held tells whether gossip must not send now.
-func (g *Gossip) held() bool { return g.hold != nil && g.hold() }
+// look notes whether the node is behind: when it falls behind, what the
+// mempool holds becomes suspect; when it catches up, every peer is offered
+// the mempool again from the start (what was held back is still unsent).
+// It reports whether suspects are held back now.
+func (g *Gossip) look() bool {
+	behind := g.behind != nil && g.behind()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case behind && !g.wasBehind:
+		g.suspectTo = g.mp.lastOrder()
+	case !behind && g.wasBehind:
+		for _, ps := range g.peers {
+			ps.cursor = 0
+		}
+	}
+	g.wasBehind = behind
+	return behind
+}
 
 // shortKey is the first 8 bytes of a TxKey, enough to tell apart the
 // transactions one peer is remembered to have: two of them sharing it
@@ -174,9 +203,7 @@ func refusal(err error) bool {
 // SendPending hands every peer the batches of admitted transactions it
 // does not have yet, in arrival order.
 func (g *Gossip) SendPending() {
-	if g.held() {
-		return
-	}
+	g.look()
 	g.mu.Lock()
 	peers := make([]PeerID, 0, len(g.peers))
 	for p := range g.peers {
@@ -206,6 +233,9 @@ func (g *Gossip) NextBatch(p PeerID) [][]byte {
 	}
 	batch, keys, cursor := g.mp.txsAfter(ps.cursor, g.cfg.MaxBatchTxs, g.cfg.MaxBatchBytes,
 		func(e *entry, height int64) bool {
+			if g.wasBehind && e.order <= g.suspectTo {
+				return true // offered again once caught up (look)
+			}
 			_, sentUs := e.senders[p]
 			stale := g.cfg.ResendInterval > 0 && height-e.admittedAt >= g.cfg.ResendAfter
 			return sentUs || (ps.known.has(shortKeyOf(e.key)) && !stale)
@@ -238,10 +268,9 @@ func (g *Gossip) Run(ctx context.Context) {
 	for {
 		added := g.mp.newTxs()
 		var retry <-chan time.Time
-		if g.held() {
-			retry = time.After(holdPoll)
-		} else {
-			g.SendPending()
+		g.SendPending()
+		if g.wasBehindNow() {
+			retry = time.After(behindPoll)
 		}
 		select {
 		case <-added:
@@ -263,6 +292,13 @@ func (g *Gossip) rewind() {
 	for _, ps := range g.peers {
 		ps.cursor = 0
 	}
+}
+
+// wasBehindNow tells whether gossip last found the node behind.
+func (g *Gossip) wasBehindNow() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.wasBehind
 }
 
 // txsAfter collects, in admission order, the admitted txs with order >

@@ -237,32 +237,46 @@ func TestGossipOffersStaleTxsAgain(t *testing.T) {
 	}
 }
 
-func TestHeldGossipSendsNothingUntilReleased(t *testing.T) {
+func TestABehindNodeHoldsBackWhatItHadUntilCaughtUp(t *testing.T) {
 	n, g, log := newGossipNode(t, DefaultGossipConfig())
 	var mu sync.Mutex
-	held := true
-	g.SetHold(func() bool { mu.Lock(); defer mu.Unlock(); return held })
+	behind := false
+	g.SetBehind(func() bool { mu.Lock(); defer mu.Unlock(); return behind })
+	setBehind := func(b bool) { mu.Lock(); behind = b; mu.Unlock() }
 	g.AddPeer("p1")
 	admit(t, n.mp, txName(1))
+	admit(t, n.mp, txName(2))
 	g.SendPending()
-	if got := log.take("p1"); len(got) != 0 {
-		t.Fatalf("sent %q while held", got)
+	if got := log.take("p1"); len(got) != 2 {
+		t.Fatalf("p1 got %q", got)
+	}
+	g.AddPeer("p2")
+	setBehind(true)
+	g.SendPending()
+	if got := log.take("p2"); len(got) != 0 {
+		t.Fatalf("a node behind offered %q, which it had before falling behind", got)
+	}
+	// A client's new transaction goes out at once, behind or not.
+	admit(t, n.mp, txName(3))
+	g.SendPending()
+	if got := log.take("p2"); !slices.Equal(got, []string{txName(3)}) {
+		t.Fatalf("offered %q while behind, want only the new transaction", got)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
 	go func() { g.Run(ctx); close(done) }()
-	admit(t, n.mp, txName(2))
-	mu.Lock()
-	held = false
-	mu.Unlock()
+	setBehind(false)
 	var got []string
-	eventually(t, "the held transactions to go out", func() bool {
-		got = append(got, log.take("p1")...)
+	eventually(t, "the held-back transactions to go out", func() bool {
+		got = append(got, log.take("p2")...)
 		return len(got) == 2
 	})
 	if !slices.Equal(got, []string{txName(1), txName(2)}) {
-		t.Fatalf("sent %q after the release", got)
+		t.Fatalf("offered %q once caught up", got)
+	}
+	if got := log.take("p1"); !slices.Equal(got, []string{txName(3)}) {
+		t.Fatalf("p1, which had the first two, got %q", got)
 	}
 	cancel()
 	<-done

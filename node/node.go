@@ -251,9 +251,9 @@ func (n *Node) buildHost() error {
 	if err != nil {
 		return err
 	}
-	// Until it knows it is caught up, a node keeps its transactions to
-	// itself: some may be in blocks it has not executed yet (see SetHold).
-	n.gossip.SetHold(func() bool {
+	// Until it knows it is caught up, a node holds back the transactions
+	// it had: some may be in blocks it has not executed yet (SetBehind).
+	n.gossip.SetBehind(func() bool {
 		v := n.engine.View()
 		return !v.PeersHeard || v.CatchingUp
 	})
