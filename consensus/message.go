@@ -15,6 +15,11 @@ const Nil ID = ""
 // validator in the validator set that applies to the message.
 type Message interface {
 	Signer() int32
+	// OwnSignature is the signer's signature over the message, not those
+	// of messages nested in it.
+	OwnSignature() []byte
+	// SetOwnSignature replaces OwnSignature.
+	SetOwnSignature(sig []byte)
 	isMessage()
 }
 
@@ -120,6 +125,18 @@ func (m *Vote) Signer() int32       { return m.Validator }
 func (m *Checkpoint) Signer() int32 { return m.Validator }
 func (m *ViewChange) Signer() int32 { return m.Validator }
 func (m *NewView) Signer() int32    { return m.Validator }
+
+func (m *Proposal) OwnSignature() []byte   { return m.Signature }
+func (m *Vote) OwnSignature() []byte       { return m.Signature }
+func (m *Checkpoint) OwnSignature() []byte { return m.Signature }
+func (m *ViewChange) OwnSignature() []byte { return m.Signature }
+func (m *NewView) OwnSignature() []byte    { return m.Signature }
+
+func (m *Proposal) SetOwnSignature(sig []byte)   { m.Signature = sig }
+func (m *Vote) SetOwnSignature(sig []byte)       { m.Signature = sig }
+func (m *Checkpoint) SetOwnSignature(sig []byte) { m.Signature = sig }
+func (m *ViewChange) SetOwnSignature(sig []byte) { m.Signature = sig }
+func (m *NewView) SetOwnSignature(sig []byte)    { m.Signature = sig }
 
 func (*Proposal) isMessage()   {}
 func (*Vote) isMessage()       {}

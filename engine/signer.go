@@ -146,18 +146,7 @@ func (s *Signer) finish(m consensus.Message) (consensus.Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing %T: %w", m, err)
 	}
-	switch m := m.(type) {
-	case *consensus.Proposal:
-		m.Signature = sig
-	case *consensus.Vote:
-		m.Signature = sig
-	case *consensus.Checkpoint:
-		m.Signature = sig
-	case *consensus.ViewChange:
-		m.Signature = sig
-	case *consensus.NewView:
-		m.Signature = sig
-	}
+	m.SetOwnSignature(sig)
 	return m, nil
 }
 

@@ -84,36 +84,3 @@ func cloneViewChange(v consensus.ViewChange) consensus.ViewChange {
 	}
 	return v
 }
-
-// signatureOf returns m's own signature.
-func signatureOf(m consensus.Message) []byte {
-	switch m := m.(type) {
-	case *consensus.Proposal:
-		return m.Signature
-	case *consensus.Vote:
-		return m.Signature
-	case *consensus.Checkpoint:
-		return m.Signature
-	case *consensus.ViewChange:
-		return m.Signature
-	case *consensus.NewView:
-		return m.Signature
-	}
-	return nil
-}
-
-// setSignature replaces m's own signature.
-func setSignature(m consensus.Message, sig []byte) {
-	switch m := m.(type) {
-	case *consensus.Proposal:
-		m.Signature = sig
-	case *consensus.Vote:
-		m.Signature = sig
-	case *consensus.Checkpoint:
-		m.Signature = sig
-	case *consensus.ViewChange:
-		m.Signature = sig
-	case *consensus.NewView:
-		m.Signature = sig
-	}
-}

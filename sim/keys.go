@@ -102,7 +102,7 @@ func (k *keyring) verifyOne(m consensus.Message) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errBadSignature, err)
 	}
-	if !bytes.Equal(want, signatureOf(m)) {
+	if !bytes.Equal(want, m.OwnSignature()) {
 		return fmt.Errorf("%w: %s not signed by validator %d", errBadSignature, describe(m), signer)
 	}
 	return nil
@@ -241,6 +241,6 @@ func (s *signer) signOne(m consensus.Message) (consensus.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	setSignature(m, sig)
+	m.SetOwnSignature(sig)
 	return m, nil
 }

@@ -68,7 +68,7 @@ func TestSignerProtectsEverySlot(t *testing.T) {
 	restamped := *vote
 	restamped.Timestamp = time.Unix(100, 0)
 	again, err := s.sign(&restamped)
-	if err != nil || string(signatureOf(again)) != string(signatureOf(first)) || !again.(*consensus.Vote).Timestamp.IsZero() {
+	if err != nil || string(again.OwnSignature()) != string(first.OwnSignature()) || !again.(*consensus.Vote).Timestamp.IsZero() {
 		t.Fatalf("re-signing the same vote: %v, want the first signed message back", err)
 	}
 	conflicting := *vote

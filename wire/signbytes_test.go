@@ -189,7 +189,7 @@ func TestPBFTSignBytesCoverEverythingButTheOwnSignature(t *testing.T) {
 			if other, _ := SignBytes(testChainID+"-2", m); bytes.Equal(sb, other) {
 				t.Fatalf("%T: sign bytes ignore the chain ID", m)
 			}
-			setOwnSignature(m, nil)
+			m.SetOwnSignature(nil)
 			if unsigned, err := SignBytes(testChainID, m); err != nil || !bytes.Equal(sb, unsigned) {
 				t.Fatalf("%T: own signature changes the sign bytes (%v)", m, err)
 			}
@@ -205,17 +205,6 @@ func TestPBFTSignBytesCoverEverythingButTheOwnSignature(t *testing.T) {
 				change.undo()
 			}
 		}
-	}
-}
-
-func setOwnSignature(m consensus.Message, sig []byte) {
-	switch m := m.(type) {
-	case *consensus.Checkpoint:
-		m.Signature = sig
-	case *consensus.ViewChange:
-		m.Signature = sig
-	case *consensus.NewView:
-		m.Signature = sig
 	}
 }
 
