@@ -6,7 +6,10 @@ import (
 )
 
 // blockCache holds proposed blocks by ID until they are decided or
-// outdated. Cores only ever see IDs; the engine keeps the blocks.
+// outdated. Cores only ever see IDs; the engine keeps the blocks. When it
+// is full it forgets the block of the highest height: a node behind keeps
+// receiving proposals for heights it will not reach for a while (and can
+// fetch again then), while the block it needs next is the lowest.
 type blockCache struct {
 	max    int
 	blocks map[consensus.ID]*types.Block
@@ -23,7 +26,7 @@ func (c *blockCache) add(id consensus.ID, b *types.Block) {
 	}
 	c.blocks[id] = b
 	if len(c.blocks) > c.max {
-		c.dropLowest()
+		c.dropHighest()
 	}
 }
 
@@ -38,13 +41,13 @@ func (c *blockCache) prune(executed int64) {
 	}
 }
 
-func (c *blockCache) dropLowest() {
-	var lowID consensus.ID
-	low := int64(-1)
+func (c *blockCache) dropHighest() {
+	var highID consensus.ID
+	high := int64(-1)
 	for id, b := range c.blocks {
-		if low < 0 || b.Height < low {
-			low, lowID = b.Height, id
+		if b.Height > high {
+			high, highID = b.Height, id
 		}
 	}
-	delete(c.blocks, lowID)
+	delete(c.blocks, highID)
 }

@@ -215,6 +215,9 @@ func (e *Engine) drain(ctx context.Context) error {
 			}
 		}
 		e.sync.advance()
+		if _, err := e.resumeDecision(ctx); err != nil {
+			return err
+		}
 		if len(e.queue) == 0 {
 			break
 		}

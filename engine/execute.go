@@ -49,14 +49,26 @@ func (e *Engine) refetchMissing() {
 	}
 }
 
-// blockArrived resumes a decision that waited for its block.
+// blockArrived resumes a decision or verdicts that waited for a block.
 func (e *Engine) blockArrived(ctx context.Context) error {
-	if e.waiting != nil && e.blocks.get(e.waiting.d.Value) != nil {
-		d := e.waiting.d
-		e.waiting = nil
-		return e.decide(ctx, d)
+	if resumed, err := e.resumeDecision(ctx); resumed || err != nil {
+		return err
 	}
 	return e.verdictsReady(ctx)
+}
+
+// resumeDecision executes the decision that waited for its block once the
+// block is here, however it came: answered by ID, or fetched by height by
+// block sync (whose commit the core then finds it already has, so nothing
+// else would resume it, and refetchMissing no longer asks for a block the
+// cache holds).
+func (e *Engine) resumeDecision(ctx context.Context) (bool, error) {
+	if e.waiting == nil || e.blocks.get(e.waiting.d.Value) == nil {
+		return false, nil
+	}
+	d := e.waiting.d
+	e.waiting = nil
+	return true, e.decide(ctx, d)
 }
 
 func (e *Engine) alreadyExecuted(d consensus.Decide) error {
