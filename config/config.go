@@ -89,16 +89,25 @@ type RPCConfig struct {
 	PprofListenAddress        string        `toml:"pprof_laddr" doc:"Listen address (host:port) of the Go profiler; empty disables it"`
 }
 
+// MinRedialPeriod is the pause before the first redial of a persistent
+// peer.
+const MinRedialPeriod = 500 * time.Millisecond
+
 // P2PConfig is the [p2p] section.
 type P2PConfig struct {
-	ListenAddress           string        `toml:"laddr" doc:"Listen address for connections from peers: tcp://host:port"`
-	ExternalAddress         string        `toml:"external_address" doc:"Address (host:port) peers should dial to reach this node; empty means the listen address"`
-	PersistentPeers         string        `toml:"persistent_peers" doc:"Comma-separated peers to stay connected to, each id@host:port"`
-	MaxNumInboundPeers      int           `toml:"max_num_inbound_peers" doc:"Most peers that dialed this node"`
-	MaxNumOutboundPeers     int           `toml:"max_num_outbound_peers" doc:"Most peers this node dialed (persistent peers are always dialed)"`
-	HandshakeTimeout        time.Duration `toml:"handshake_timeout" doc:"How long the authenticated-encryption handshake with a peer may take"`
-	DialTimeout             time.Duration `toml:"dial_timeout" doc:"How long dialing a peer may take"`
-	MaxPacketMsgPayloadSize int           `toml:"max_packet_msg_payload_size" doc:"Largest payload of one packet on a peer connection, in bytes"`
+	ListenAddress       string        `toml:"laddr" doc:"Listen address for connections from peers: tcp://host:port"`
+	ExternalAddress     string        `toml:"external_address" doc:"Address (host:port) peers should dial to reach this node; empty means the listen address"`
+	PersistentPeers     string        `toml:"persistent_peers" doc:"Comma-separated peers to stay connected to, each id@host:port"`
+	MaxNumInboundPeers  int           `toml:"max_num_inbound_peers" doc:"Most peers that dialed this node"`
+	MaxNumOutboundPeers int           `toml:"max_num_outbound_peers" doc:"Most peers this node dialed (persistent peers are always dialed)"`
+	HandshakeTimeout    time.Duration `toml:"handshake_timeout" doc:"How long the authenticated-encryption handshake with a peer may take"`
+	DialTimeout         time.Duration `toml:"dial_timeout" doc:"How long dialing a peer may take"`
+	// The longest pause between redials of a persistent peer. Redials
+	// back off exponentially from 500ms; without a short cap, a peer cut
+	// off for half a minute would be dialed again only tens of seconds
+	// after the link came back, and consensus would wait for it.
+	PersistentPeersMaxDialPeriod time.Duration `toml:"persistent_peers_max_dial_period" doc:"Longest pause between attempts to redial a persistent peer (attempts back off exponentially from 500ms up to it); 0 means up to 1m"`
+	MaxPacketMsgPayloadSize      int           `toml:"max_packet_msg_payload_size" doc:"Largest payload of one packet on a peer connection, in bytes"`
 }
 
 // MempoolConfig is the [mempool] section.
@@ -182,12 +191,13 @@ func DefaultConfig() *Config {
 			MaxHeaderBytes:            1 << 20,
 		},
 		P2P: P2PConfig{
-			ListenAddress:           "tcp://0.0.0.0:26656",
-			MaxNumInboundPeers:      40,
-			MaxNumOutboundPeers:     10,
-			HandshakeTimeout:        20 * time.Second,
-			DialTimeout:             3 * time.Second,
-			MaxPacketMsgPayloadSize: 1024,
+			ListenAddress:                "tcp://0.0.0.0:26656",
+			MaxNumInboundPeers:           40,
+			MaxNumOutboundPeers:          10,
+			HandshakeTimeout:             20 * time.Second,
+			DialTimeout:                  3 * time.Second,
+			PersistentPeersMaxDialPeriod: 5 * time.Second,
+			MaxPacketMsgPayloadSize:      1024,
 		},
 		Mempool: MempoolConfig{
 			Recheck:     true,

@@ -24,6 +24,7 @@ var wantKeys = []string{
 	"rpc.max_request_batch_size", "rpc.max_body_bytes", "rpc.max_header_bytes", "rpc.pprof_laddr",
 	"p2p.laddr", "p2p.external_address", "p2p.persistent_peers", "p2p.max_num_inbound_peers",
 	"p2p.max_num_outbound_peers", "p2p.handshake_timeout", "p2p.dial_timeout",
+	"p2p.persistent_peers_max_dial_period",
 	"p2p.max_packet_msg_payload_size",
 	"mempool.recheck", "mempool.size", "mempool.max_txs_bytes", "mempool.max_tx_bytes", "mempool.cache_size",
 	"consensus.protocol", "consensus.timeout_propose", "consensus.timeout_propose_delta",

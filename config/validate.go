@@ -216,6 +216,9 @@ func (v *validator) p2p() {
 	}
 	v.nonNegative("p2p.max_num_inbound_peers", "p2p.max_num_outbound_peers")
 	v.positive("p2p.handshake_timeout", "p2p.dial_timeout", "p2p.max_packet_msg_payload_size")
+	if d := c.PersistentPeersMaxDialPeriod; d != 0 && d < MinRedialPeriod {
+		v.fail("p2p.persistent_peers_max_dial_period", "must be 0 or at least %v (the first redial's pause), not %v", MinRedialPeriod, d)
+	}
 }
 
 func (v *validator) mempool() {

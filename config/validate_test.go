@@ -115,6 +115,8 @@ func TestValidateNamesEachBadKey(t *testing.T) {
 		{"p2p.handshake_timeout", func(c *Config) { c.P2P.HandshakeTimeout = 0 }, "greater than zero"},
 		{"p2p.dial_timeout", func(c *Config) { c.P2P.DialTimeout = -time.Second }, "greater than zero"},
 		{"p2p.max_packet_msg_payload_size", func(c *Config) { c.P2P.MaxPacketMsgPayloadSize = 0 }, "greater than zero"},
+		{"p2p.persistent_peers_max_dial_period", func(c *Config) { c.P2P.PersistentPeersMaxDialPeriod = 100 * time.Millisecond }, "at least 500ms"},
+		{"p2p.persistent_peers_max_dial_period", func(c *Config) { c.P2P.PersistentPeersMaxDialPeriod = -time.Second }, "at least 500ms"},
 		{"mempool.size", func(c *Config) { c.Mempool.Size = 0 }, "greater than zero"},
 		{"mempool.max_txs_bytes", func(c *Config) { c.Mempool.MaxTxsBytes = 0 }, "greater than zero"},
 		{"mempool.max_tx_bytes", func(c *Config) { c.Mempool.MaxTxBytes = 0 }, "greater than zero"},

@@ -242,6 +242,8 @@ func (n *Node) buildHost() error {
 		MaxInboundPeers:  n.cfg.P2P.MaxNumInboundPeers,
 		MaxOutboundPeers: n.cfg.P2P.MaxNumOutboundPeers,
 		DialTimeout:      n.cfg.P2P.DialTimeout,
+		RedialMin:        config.MinRedialPeriod,
+		RedialMax:        n.cfg.P2P.PersistentPeersMaxDialPeriod,
 		HandshakeTimeout: n.cfg.P2P.HandshakeTimeout,
 	}, key, n.log.With("module", "p2p"))
 	if err != nil {
