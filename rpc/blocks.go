@@ -125,11 +125,7 @@ func (r *routes) blockResults(_ *rpctypes.Context, heightPtr *int64) (*coretypes
 }
 
 func (r *routes) validators(_ *rpctypes.Context, heightPtr *int64, pagePtr, perPagePtr *int) (*coretypes.ResultValidators, error) {
-	next, err := r.nextHeight()
-	if err != nil {
-		return nil, err
-	}
-	height, err := r.height(next, heightPtr)
+	height, err := r.heightUpToNext(heightPtr)
 	if err != nil {
 		return nil, err
 	}
@@ -149,11 +145,7 @@ func (r *routes) validators(_ *rpctypes.Context, heightPtr *int64, pagePtr, perP
 }
 
 func (r *routes) consensusParams(_ *rpctypes.Context, heightPtr *int64) (*coretypes.ResultConsensusParams, error) {
-	next, err := r.nextHeight()
-	if err != nil {
-		return nil, err
-	}
-	height, err := r.height(next, heightPtr)
+	height, err := r.heightUpToNext(heightPtr)
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,17 @@ func (r *routes) heightUpToLatest(h *int64) (int64, error) {
 	return r.height(latest, h)
 }
 
+// heightUpToNext checks a requested height against the chain up to
+// nextHeight (validators and consensus params are known that far); nil
+// means the next height.
+func (r *routes) heightUpToNext(h *int64) (int64, error) {
+	next, err := r.nextHeight()
+	if err != nil {
+		return 0, err
+	}
+	return r.height(next, h)
+}
+
 // height checks a requested height against the chain, with CometBFT's
 // error texts; nil means latest.
 func (r *routes) height(latest int64, h *int64) (int64, error) {
