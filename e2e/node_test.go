@@ -30,20 +30,7 @@ func TestValidatorsCommitAndSurviveKill(t *testing.T) {
 func runCommitAndKill(t *testing.T, protocol string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	c, err := NewCluster(t.TempDir(), Options{Protocol: protocol, Validators: 4, ExternalApp: true}, t.Logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Shutdown()
-	defer dumpLogsOnFailure(t, c)
-	if err := c.StartAll(); err != nil {
-		t.Fatal(err)
-	}
-	for i := range c.Nodes {
-		if err := c.WaitHeight(ctx, i, 2); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := startTestCluster(ctx, t, Options{Protocol: protocol, Validators: 4, ExternalApp: true}, nil)
 
 	// Transactions to every node's RPC.
 	acked := map[string]string{}
@@ -83,6 +70,33 @@ func runCommitAndKill(t *testing.T, protocol string) {
 	}
 	waitAllCommitted(ctx, t, c, acked)
 	checkAgreement(ctx, t, c)
+}
+
+// startTestCluster starts a network for t, running prepare (when not nil)
+// before the nodes start, and waits until every node committed height 2.
+// When t ends the network stops, after its log tails are shown if t failed.
+func startTestCluster(ctx context.Context, t *testing.T, o Options, prepare func(*Cluster) error) *Cluster {
+	t.Helper()
+	c, err := NewCluster(t.TempDir(), o, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Shutdown)
+	t.Cleanup(func() { dumpLogsOnFailure(t, c) })
+	if prepare != nil {
+		if err := prepare(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range c.Nodes {
+		if err := c.WaitHeight(ctx, i, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
 }
 
 func dumpLogsOnFailure(t *testing.T, c *Cluster) {

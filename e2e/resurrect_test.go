@@ -28,27 +28,14 @@ func TestARestartedNodeDoesNotResurrectCommittedTransactions(t *testing.T) {
 func runResurrect(t *testing.T, protocol string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c, err := NewCluster(t.TempDir(), Options{
+	var mesh *faultproxy.Mesh
+	c := startTestCluster(ctx, t, Options{
 		Protocol: protocol, Validators: 4, ExternalApp: true,
 		ExtraFlags: []string{"--mempool.cache_size", "50"},
-	}, t.Logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Shutdown()
-	defer dumpLogsOnFailure(t, c)
-	mesh, err := c.UseProxies()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.StartAll(); err != nil {
-		t.Fatal(err)
-	}
-	for i := range c.Nodes {
-		if err := c.WaitHeight(ctx, i, 2); err != nil {
-			t.Fatal(err)
-		}
-	}
+	}, func(c *Cluster) (err error) {
+		mesh, err = c.UseProxies()
+		return err
+	})
 	const victim = 3
 	mesh.Isolate(victim, faultproxy.Cut)
 	key := "resurrect-" + protocol

@@ -83,8 +83,7 @@ func (g *Gossip) SetBehind(behind func() bool) { g.behind = behind }
 // look notes whether the node is behind: when it falls behind, what the
 // mempool holds becomes suspect; when it catches up, every peer is offered
 // the mempool again from the start (what was held back is still unsent).
-// It reports whether suspects are held back now.
-func (g *Gossip) look() bool {
+func (g *Gossip) look() {
 	behind := g.behind != nil && g.behind()
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -97,7 +96,6 @@ func (g *Gossip) look() bool {
 		}
 	}
 	g.wasBehind = behind
-	return behind
 }
 
 // shortKey is the first 8 bytes of a TxKey, enough to tell apart the
