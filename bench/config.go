@@ -36,6 +36,10 @@ type Config struct {
 
 	// Progress receives a live line a second; nil prints nothing.
 	Progress io.Writer
+	// NetworkCPU, when set, reads the processor time of the measured
+	// network's processes, so that the result splits the machine's time
+	// between nodes, apps and the generator.
+	NetworkCPU NetworkCPU
 }
 
 // DefaultConfig is a short saturation run against one local node.

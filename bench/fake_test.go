@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -142,6 +143,9 @@ func TestRunCountsCommittedRefusedAndLost(t *testing.T) {
 	}
 	if int64(total) != res.Committed {
 		t.Errorf("histogram holds %d txs, %d committed", total, res.Committed)
+	}
+	if runtime.GOOS == "linux" && (res.CPU == nil || res.CPU.WindowSec < 0.4 || res.CPU.Generator <= 0 || res.CPU.Nodes != -1) {
+		t.Errorf("CPU over the send window %+v (%s); want the generator's and no network's", res.CPU, res.CPUError)
 	}
 	if res.Refusals["CheckTx code N: refused by the test"] != int(res.Rejected) {
 		t.Errorf("refusal texts %v do not account for %d refusals", res.Refusals, res.Rejected)

@@ -50,7 +50,12 @@ var (
 	metricRefused  = metric{"refused (CheckTx + RPC errors)", func(r *Result) float64 { return float64(r.Rejected + r.RPCErrors) }, func(v float64) string { return fmt.Sprintf("%.0f", v) }, false}
 	metricLost     = metric{"lost (acked, never committed)", func(r *Result) float64 { return float64(r.Lost) }, func(v float64) string { return fmt.Sprintf("%.0f", v) }, false}
 	metricRSS      = metric{"RSS per node, max", func(r *Result) float64 { return r.MaxRSSMB() }, func(v float64) string { return fmt.Sprintf("%.0f MB", v) }, false}
+	metricNodeCPU  = metric{"node CPU per tx, all nodes", func(r *Result) float64 { return r.NodeCPUPerTx() }, func(v float64) string { return fmt.Sprintf("%.0f µs", v) }, false}
 )
+
+// optional metrics are measured only in some runs; a workload shows them
+// when any system has them.
+var optional = map[string]bool{metricRSS.name: true, metricNodeCPU.name: true}
 
 // Target is a goal stated as a ratio to the baseline in one workload:
 // system ÷ baseline ≥ Ratio when more is better, ≤ Ratio otherwise; a
@@ -124,10 +129,10 @@ func (c *Comparison) rows(targets []Target) [][]string {
 	}
 	head = append(head, "target")
 	out := [][]string{head}
-	metrics := []metric{metricTxPerSec, metricP50, metricP99, metricMax, metricRefused, metricLost, metricRSS}
+	metrics := []metric{metricTxPerSec, metricP50, metricP99, metricMax, metricRefused, metricLost, metricRSS, metricNodeCPU}
 	for _, w := range c.Workloads {
 		for _, m := range metrics {
-			if m.name == metricRSS.name && !c.hasRSS(w) {
+			if optional[m.name] && !c.measured(w, m) {
 				continue
 			}
 			out = append(out, c.row(w, m, targets))
@@ -136,9 +141,10 @@ func (c *Comparison) rows(targets []Target) [][]string {
 	return out
 }
 
-func (c *Comparison) hasRSS(workload string) bool {
+// measured says whether any system's result of workload has m.
+func (c *Comparison) measured(workload string, m metric) bool {
 	for _, s := range c.Systems {
-		if r := c.Get(workload, s); r != nil && len(r.RSS) > 0 {
+		if r := c.Get(workload, s); r != nil && m.value(r) > 0 {
 			return true
 		}
 	}

@@ -56,6 +56,22 @@ type Result struct {
 	// RSS is the resident memory of each node during the run, when the
 	// caller sampled it.
 	RSS []NodeRSS `json:"rss,omitempty"`
+
+	// CPU is the processor time spent during the send window; CPUError
+	// says why it is missing.
+	CPU      *CPUUse `json:"cpu,omitempty"`
+	CPUError string  `json:"cpu_error,omitempty"`
+}
+
+// NodeCPUPerTx is the node processes' processor time, all nodes together,
+// per transaction committed within the send window, in microseconds; 0
+// when not measured.
+func (r *Result) NodeCPUPerTx() float64 {
+	committed := r.TxPerSec * r.DurationSec
+	if r.CPU == nil || r.CPU.Nodes < 0 || committed <= 0 {
+		return 0
+	}
+	return r.CPU.Nodes / committed * 1e6
 }
 
 // LatencySummary holds percentiles of send-to-commit latency.

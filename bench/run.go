@@ -57,7 +57,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	go func() { fol.run(followCtx); close(followed) }()
 	defer func() { stopFollowing(); <-followed }()
 
+	cpuStart, cpuErr := readCPU(cfg.NetworkCPU)
 	r.sendFor(ctx, start, fol)
+	var cpu *CPUUse
+	if cpuErr == nil {
+		var cpuEnd cpuReading
+		if cpuEnd, cpuErr = readCPU(cfg.NetworkCPU); cpuErr == nil {
+			cpu = cpuEnd.since(cpuStart)
+		}
+	}
 	r.settle(ctx, start, fol)
 	stopFollowing()
 	<-followed
@@ -67,7 +75,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		System: cfg.System, Workload: cfg.Workload, Started: start,
 		Endpoints: cfg.Endpoints, Senders: cfg.Senders, TxSize: cfg.TxSize, Rate: cfg.Rate,
 		DurationSec: cfg.Duration.Seconds(), GraceSec: cfg.Grace.Seconds(),
-		Blocks: r.blocks.Load(), Refusals: refusals,
+		Blocks: r.blocks.Load(), Refusals: refusals, CPU: cpu,
+	}
+	if cpuErr != nil {
+		res.CPUError = cpuErr.Error()
 	}
 	if e, ok := fol.lastErr.Load().(string); ok {
 		res.FollowError = e

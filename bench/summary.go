@@ -25,6 +25,12 @@ func WriteSummary(w io.Writer, r *Result) {
 	if len(r.RSS) > 0 {
 		fmt.Fprintf(w, "  rss         max %.0f MB per node\n", r.MaxRSSMB())
 	}
+	if u := r.CPU; u != nil {
+		fmt.Fprintf(w, "  cpu         %s\n", FormatCPU(u))
+		if per := r.NodeCPUPerTx(); per > 0 {
+			fmt.Fprintf(w, "              %.0f µs of node CPU per committed tx (all nodes)\n", per)
+		}
+	}
 	texts := make([]string, 0, len(r.Refusals))
 	for t := range r.Refusals {
 		texts = append(texts, t)
@@ -39,4 +45,16 @@ func WriteSummary(w io.Writer, r *Result) {
 	if r.FollowError != "" {
 		fmt.Fprintf(w, "  follower    last error: %s\n", r.FollowError)
 	}
+}
+
+// FormatCPU says how many processors each part kept busy on average.
+func FormatCPU(u *CPUUse) string {
+	out := fmt.Sprintf("%.2f of %d cores busy", u.Cores(u.Machine), u.CPUs)
+	if u.Nodes >= 0 {
+		out += fmt.Sprintf(": nodes %.2f, apps %.2f, generator %.2f, rest %.2f",
+			u.Cores(u.Nodes), u.Cores(u.Apps), u.Cores(u.Generator), u.Cores(u.Other()))
+	} else {
+		out += fmt.Sprintf(", generator %.2f", u.Cores(u.Generator))
+	}
+	return out
 }

@@ -76,8 +76,9 @@ func writeMarkdown(w io.Writer, o Options, out *Outcome) {
 		out.LoadBefore, loads(c.Systems, out.Loads))
 	fmt.Fprintf(w, "- **Networks:** 4 validators on 127.0.0.1, each backed by its own `abci-cli kvstore` (%s) over TCP; durability on for both (fsync before votes and before acknowledging a transaction on bftnode, CometBFT's defaults otherwise). CometBFT uses its default config except ports and `timeout_commit = %v`.\n",
 		cometVersion, out.TimeoutCommit)
-	fmt.Fprintf(w, "- **Load:** unique `key=value` transactions with `broadcast_tx_sync`, round robin over the 4 nodes; latency is from sending a transaction to seeing it in a block (a NewBlockHeader websocket event on node0, then the block fetched once). *Lost* are transactions acknowledged with code 0 but never committed within %v after sending stopped.\n\n",
+	fmt.Fprintf(w, "- **Load:** unique `key=value` transactions with `broadcast_tx_sync`, round robin over the 4 nodes; latency is from sending a transaction to seeing it in a block (a NewBlockHeader websocket event on node0, then the block fetched once). *Lost* are transactions acknowledged with code 0 but never committed within %v after sending stopped.\n",
 		o.Grace)
+	fmt.Fprintf(w, "- **CPU:** the whole network, its apps and the load generator share this machine. Each workload's details split the machine's processor time over the send window between the nodes, the apps, the generator and everything else (from /proc); *node CPU per tx* is the nodes' time, all four together, over the transactions committed in the window: what a transaction costs the engine, whatever share of the machine it got.\n\n")
 	fmt.Fprintf(w, "| workload | senders | tx size | rate | duration |\n|---|---|---|---|---|\n")
 	for _, wl := range o.Workloads {
 		rate := "unlimited"
@@ -181,6 +182,20 @@ func details(w io.Writer, c *bench.Comparison, wl string) {
 				v = append(v, fmt.Sprintf("%.0f", x.MaxMB))
 			}
 			return strings.Join(v, ", ")
+		})
+	}
+	if rs[0].CPU != nil {
+		row("CPU over the send window", func(r *bench.Result) string {
+			if r.CPU == nil {
+				return "—"
+			}
+			return bench.FormatCPU(r.CPU)
+		})
+		row("node CPU per committed tx, all nodes", func(r *bench.Result) string {
+			if v := r.NodeCPUPerTx(); v > 0 {
+				return fmt.Sprintf("%.0f µs", v)
+			}
+			return "—"
 		})
 	}
 	row("refusals", func(r *bench.Result) string { return refusals(r.Refusals) })

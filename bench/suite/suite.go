@@ -217,7 +217,7 @@ func runWorkload(ctx context.Context, o Options, n *benchnet.Network, sys string
 	cfg := bench.Config{
 		System: sys, Workload: w.Name, Endpoints: n.RPCs, Senders: w.Senders, TxSize: w.TxSize,
 		Rate: w.Rate, Duration: w.Duration, Grace: o.Grace, RequestTimeout: 10 * time.Second,
-		Progress: o.Log,
+		Progress: o.Log, NetworkCPU: n.CPU,
 	}
 	fmt.Fprintf(o.Log, "bench: %s, %s\n", sys, label)
 	res, err := bench.Run(ctx, cfg)

@@ -110,6 +110,27 @@ func (n *Network) NodeRSS() ([]float64, error) {
 	return out, nil
 }
 
+// CPU returns the processor seconds the node processes and the app
+// processes have used so far, each group summed.
+func (n *Network) CPU() (nodes, apps float64, err error) {
+	sum := func(ps []*childproc.Process) (float64, error) {
+		var total float64
+		for _, p := range ps {
+			sec, err := bench.ProcessCPU(p.Pid())
+			if err != nil {
+				return 0, err
+			}
+			total += sec
+		}
+		return total, nil
+	}
+	if nodes, err = sum(n.nodes); err != nil {
+		return 0, 0, err
+	}
+	apps, err = sum(n.apps)
+	return nodes, apps, err
+}
+
 // ReadRSS returns VmRSS of process pid in MB (2^20 bytes), from /proc.
 func ReadRSS(pid int) (float64, error) {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
