@@ -79,7 +79,7 @@ microbench:
 # Side by side with CometBFT v0.38.26 (installed into the user cache, never
 # committed): 4 validators each, every node backed by its own abci-cli
 # kvstore over TCP, the same workloads against each. Writes BENCHMARKS.md
-# and bench/results/. Takes about 15 minutes; run it on a quiet machine.
+# and bench/results/. Takes about 10 minutes; run it on a quiet machine.
 # Options via BENCH_ARGS, e.g. BENCH_ARGS="-scale 0.5 -protocols pbft".
 BENCH_ARGS ?=
 bench: build microbench

@@ -110,7 +110,7 @@ func writeMarkdown(w io.Writer, o Options, out *Outcome) {
 	if out.MicroBench != "" {
 		fmt.Fprintf(w, "\n## Microbenchmarks of the hot path\n\n`make bench` runs these first (`go test -run '^$' -bench ...`):\n\n```\n%s```\n", out.MicroBench)
 	}
-	fmt.Fprintf(w, "\n## Reproducing\n\n```sh\nmake bench            # everything above, about 15 minutes\nbin/bftnode bench --endpoints http://127.0.0.1:26657 --senders 128 --duration 20s --json out.json --chart out.svg\n```\n\nThe JSON results of this run are in `%s`.\n", filepath.ToSlash(o.OutDir))
+	fmt.Fprintf(w, "\n## Reproducing\n\n```sh\nmake bench            # everything above, about 10 minutes\nbin/bftnode bench --endpoints http://127.0.0.1:26657 --senders 128 --duration 20s --json out.json --chart out.svg\n```\n\nThe JSON results of this run are in `%s`.\n", filepath.ToSlash(o.OutDir))
 }
 
 const cometVersion = "CometBFT v0.38.26"
