@@ -17,6 +17,8 @@ type View struct {
 	LatestBlockHash []byte
 	LatestAppHash   []byte
 	LatestBlockTime time.Time
+	// AppVersion is the application's protocol version in the state.
+	AppVersion uint64
 	// Validators decide the next height.
 	Validators *types.ValidatorSet
 	Core       consensus.Status
@@ -41,6 +43,7 @@ func (e *Engine) publish() {
 		LatestBlockHash:  e.state.LastBlockID.Hash,
 		LatestAppHash:    e.state.AppHash,
 		LatestBlockTime:  e.state.LastBlockTime,
+		AppVersion:       e.state.Version.Consensus.App,
 		Validators:       e.state.Validators,
 		CatchingUp:       e.sync.catchingUp(),
 		PeersHeard:       len(e.sync.peers) > 0,

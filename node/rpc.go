@@ -70,7 +70,7 @@ type rpcP2P struct{ n *Node }
 func (r rpcP2P) NodeInfo() cmtp2p.DefaultNodeInfo {
 	n := r.n
 	return cmtp2p.DefaultNodeInfo{
-		ProtocolVersion: cmtp2p.NewProtocolVersion(version.P2PProtocol, version.BlockProtocol, n.engine.State().Version.Consensus.App),
+		ProtocolVersion: cmtp2p.NewProtocolVersion(version.P2PProtocol, version.BlockProtocol, n.engine.View().AppVersion),
 		DefaultNodeID:   cmtp2p.ID(n.host.ID()),
 		ListenAddr:      n.host.ListenAddr(),
 		Network:         n.genesis.ChainID,
