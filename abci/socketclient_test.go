@@ -74,6 +74,11 @@ func TestSocketClientStopReleasesCallers(t *testing.T) {
 	if err := cl.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// One answer first: the server then holds the connection, so its stop
+	// closes it (a connection it had not registered yet would stay open).
+	if _, err := cl.Echo(context.Background(), "before"); err != nil {
+		t.Fatal(err)
+	}
 	app.stop() // the app goes away: the reader fails and the client stops
 	<-cl.Quit()
 	if cl.Error() == nil {
