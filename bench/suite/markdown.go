@@ -191,12 +191,6 @@ func details(w io.Writer, c *bench.Comparison, wl string) {
 			}
 			return bench.FormatCPU(r.CPU)
 		})
-		row("node CPU per committed tx, all nodes", func(r *bench.Result) string {
-			if v := r.NodeCPUPerTx(); v > 0 {
-				return fmt.Sprintf("%.0f µs", v)
-			}
-			return "—"
-		})
 	}
 	row("refusals", func(r *bench.Result) string { return refusals(r.Refusals) })
 }
