@@ -44,8 +44,9 @@ func (c *MempoolConn) CheckTx(ctx context.Context, req *abcitypes.RequestCheckTx
 // CheckTxAsync sends a CheckTx without waiting for the answer and calls done
 // exactly once, with the response or with the error that failed or closed
 // the connection. Requests reach the app in the order CheckTxAsync was
-// called; the socket sends them in batches, pushed out by Flush (or by the
-// client's own timer within 20ms).
+// called. The socket client sends the requests queued together in one
+// write and ends it with a Flush of its own, so answers come back without
+// a call to Flush; the in-process client answers at once.
 func (c *MempoolConn) CheckTxAsync(req *abcitypes.RequestCheckTx, done CheckTxDone) {
 	if err := c.usable("CheckTx"); err != nil {
 		done(nil, err)

@@ -1,11 +1,14 @@
 package abci
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"testing"
+	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 )
@@ -86,5 +89,98 @@ func TestSocketClientStopReleasesCallers(t *testing.T) {
 	}
 	if _, err := cl.Echo(context.Background(), "x"); !errors.Is(err, errClientStopped) {
 		t.Errorf("a request after the stop: %v", err)
+	}
+}
+
+// heldApp is a socket app that reads requests as they come but writes each
+// answer only when the test releases it, counting what it was asked.
+type heldApp struct {
+	addr     string
+	requests chan *abcitypes.Request
+	release  chan struct{}
+}
+
+func startHeldApp(t *testing.T) *heldApp {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	h := &heldApp{addr: "tcp://" + ln.Addr().String(), requests: make(chan *abcitypes.Request, 64), release: make(chan struct{}, 64)}
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		r := bufio.NewReader(conn)
+		for {
+			req := &abcitypes.Request{}
+			if err := abcitypes.ReadMessage(r, req); err != nil {
+				return
+			}
+			h.requests <- req
+			<-h.release
+			res := abcitypes.ToResponseFlush()
+			if _, ok := req.Value.(*abcitypes.Request_CheckTx); ok {
+				res = abcitypes.ToResponseCheckTx(&abcitypes.ResponseCheckTx{})
+			}
+			if err := abcitypes.WriteMessage(res, conn); err != nil {
+				return
+			}
+		}
+	}()
+	return h
+}
+
+// Flush waits until the answer to every earlier request was handled,
+// callbacks included, and with nothing unanswered asks the app nothing.
+func TestSocketClientFlushWaitsOnlyForUnanswered(t *testing.T) {
+	app := startHeldApp(t)
+	cl := newSocketClient(app.addr)
+	if err := cl.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Stop() })
+	ctx := testCtx(t)
+
+	called := make(chan struct{})
+	rr, err := cl.CheckTxAsync(ctx, &abcitypes.RequestCheckTx{Tx: []byte("k=v")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr.SetCallback(func(*abcitypes.Response) { close(called) })
+	flushed := make(chan error, 1)
+	go func() { flushed <- cl.Flush(ctx) }()
+	if req := <-app.requests; req.GetCheckTx() == nil {
+		t.Fatalf("first request %T, want a CheckTx", req.Value)
+	}
+	select {
+	case err := <-flushed:
+		t.Fatalf("Flush returned (%v) before the CheckTx was answered", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	for range 3 { // the CheckTx, the writer's Flush, and Flush's own request
+		app.release <- struct{}{}
+	}
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-called:
+	default:
+		t.Fatal("Flush returned before the CheckTx's callback ran")
+	}
+
+	for len(app.requests) > 0 {
+		<-app.requests
+	}
+	if err := cl.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case req := <-app.requests:
+		t.Fatalf("Flush with nothing unanswered sent a %T", req.Value)
+	case <-time.After(100 * time.Millisecond):
 	}
 }

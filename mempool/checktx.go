@@ -107,7 +107,7 @@ func (e *entry) addSender(p PeerID) {
 }
 
 // send hands one check to the app under the read side of updateMtx, noting
-// which block's state it will run against, and asks for a flush.
+// which block's state it will run against.
 func (m *Mempool) send(e *entry, kind abcitypes.CheckTxType, done func(*abcitypes.ResponseCheckTx, error)) {
 	m.updateMtx.RLock()
 	m.mu.Lock()
@@ -118,7 +118,6 @@ func (m *Mempool) send(e *entry, kind abcitypes.CheckTxType, done func(*abcitype
 	m.mu.Unlock()
 	m.conn.CheckTxAsync(&abcitypes.RequestCheckTx{Tx: e.tx, Type: kind}, done)
 	m.updateMtx.RUnlock()
-	kick(m.flushKick)
 }
 
 // onChecked handles the app's answer to a first check. It runs on the app

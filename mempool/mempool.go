@@ -17,10 +17,11 @@ import (
 // package's MempoolConn is one.
 type AppConn interface {
 	// CheckTxAsync sends a check and calls done exactly once with the
-	// response or the error that ended the connection.
+	// response or the error that ended the connection. The check goes out
+	// without a Flush: checks sent together share a write, and the answers
+	// come back without being asked for.
 	CheckTxAsync(req *abcitypes.RequestCheckTx, done abci.CheckTxDone)
-	// Flush pushes out the requests sent so far and waits for their
-	// answers.
+	// Flush waits for the answers to the checks sent so far.
 	Flush(ctx context.Context) error
 }
 
@@ -56,7 +57,6 @@ type Mempool struct {
 	added         chan struct{} // closed and replaced on each admission
 	closed        bool
 
-	flushKick   chan struct{} // cap 1: ask for a Flush of the app conn
 	recheckKick chan struct{} // cap 1: stale txs wait for recheck
 	lifetime    context.Context
 	stop        context.CancelFunc
@@ -114,7 +114,6 @@ func New(cfg Config, conn AppConn, dir string, logger *slog.Logger) (*Mempool, e
 		height:       height,
 		txsAvailable: make(chan struct{}, 1),
 		added:        make(chan struct{}),
-		flushKick:    make(chan struct{}, 1),
 		recheckKick:  make(chan struct{}, 1),
 		lifetime:     lifetime,
 		stop:         stop,
@@ -125,8 +124,7 @@ func New(cfg Config, conn AppConn, dir string, logger *slog.Logger) (*Mempool, e
 	for _, tx := range cfg.Committed {
 		m.cache.push(KeyOf(tx))
 	}
-	m.workers.Add(2)
-	go m.flushLoop()
+	m.workers.Add(1)
 	go m.recheckLoop()
 	m.readmit(persisted)
 	return m, nil
@@ -215,23 +213,6 @@ func kick(ch chan struct{}) {
 	select {
 	case ch <- struct{}{}:
 	default:
-	}
-}
-
-// flushLoop pushes the app connection's queued requests out. Checks are
-// sent asynchronously from many goroutines; one Flush at a time covers all
-// sent before it, so a burst of admissions shares a round trip.
-func (m *Mempool) flushLoop() {
-	defer m.workers.Done()
-	for {
-		select {
-		case <-m.flushKick:
-			if err := m.conn.Flush(m.lifetime); err != nil && m.lifetime.Err() == nil {
-				m.logger.Debug("flush of the mempool connection failed", "err", err)
-			}
-		case <-m.lifetime.Done():
-			return
-		}
 	}
 }
 

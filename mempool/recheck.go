@@ -59,7 +59,6 @@ func (m *Mempool) recheck(batch []*entry) {
 			})
 	}
 	m.updateMtx.RUnlock()
-	kick(m.flushKick)
 	answered := make(chan struct{})
 	go func() { wg.Wait(); close(answered) }()
 	select {
