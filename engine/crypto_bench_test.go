@@ -12,7 +12,7 @@ import (
 
 // The cost of the signatures on the hot path: the node signs each of its
 // votes (with the double-sign guard) and checks every peer's, on the
-// verifier goroutines, before a message becomes an input.
+// peers' reader goroutines, before a message becomes an input.
 
 func benchVote(h int64) *consensus.Vote {
 	return &consensus.Vote{Type: consensus.Prevote, Height: h, Round: 0, Value: testID(1), Validator: 0}

@@ -9,7 +9,7 @@
 // validator key behind a double-sign guard, sends, sets timers, asks the
 // application to prepare, process and finalize blocks, and stores them.
 //
-// Signatures are checked by a pool of verifier goroutines before a message
+// Signatures are checked on each peer's reader goroutine before a message
 // becomes an input. Blocks a node missed are fetched from peers (block
 // sync) and their commits verified before they reach the core.
 //

@@ -87,7 +87,7 @@ type Engine struct {
 	events chan event
 	// views are published for RPC and metrics; read from any goroutine.
 	views atomic.Pointer[View]
-	// verifying holds the data verifier goroutines read; replaced by the
+	// verifying holds the data verification reads; replaced by the
 	// driver after every executed block.
 	verifying atomic.Pointer[verifyContext]
 }
@@ -165,7 +165,6 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	defer close(e.done)
 	defer e.startPublisher()()
-	e.verify.run(e.done)
 	if err := e.recover(ctx); err != nil {
 		return e.stopped(ctx, err)
 	}

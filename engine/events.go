@@ -92,9 +92,9 @@ var counters struct {
 }
 
 // Counters reports the engine's counts since the process started: inputs
-// the core rejected, events dropped because the driver or the verifiers
-// were behind, peer messages that failed decoding or verification, and
-// equivocations the core reported.
+// the core rejected, events dropped because the driver was behind, peer
+// messages that failed decoding or verification, and equivocations the
+// core reported.
 func Counters() (rejected, dropped, bad, evidence int64) {
 	return counters.rejectedInputs.Load(), counters.droppedEvents.Load(), counters.badMessages.Load(), counters.evidence.Load()
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/bftnode/bftnode/consensus"
@@ -28,54 +27,32 @@ func (e *Engine) refreshVerifyContext() {
 		vals: e.state.Validators, next: e.state.NextValidators})
 }
 
-// rawMessage is a consensus-channel message as it came from a peer.
-type rawMessage struct {
-	peer string
-	b    []byte
-}
-
-// verifier checks peers' messages on its own goroutines, so signature
-// checks never hold up the driver; the driver still applies them one at a
-// time, in the order they were verified.
+// verifier checks peers' messages on the goroutine each came in on (the
+// peer's reader), so signature checks never hold up the driver and spread
+// over the peers without a hand-off; the driver applies them one at a
+// time, in the order they were verified. A peer whose messages are slow to
+// check only slows its own connection.
 type verifier struct {
 	e     *Engine
-	in    chan rawMessage
 	cache sync.Map // height -> *types.ValidatorSet of decided heights
 }
 
-func newVerifier(e *Engine) *verifier {
-	return &verifier{e: e, in: make(chan rawMessage, 4096)}
-}
+func newVerifier(e *Engine) *verifier { return &verifier{e: e} }
 
-// HandleConsensus takes a message from the consensus channel. It never
-// blocks the network: when the verifiers are behind, the message is
-// dropped (peers retransmit).
+// HandleConsensus verifies a message from the consensus channel and hands
+// it to the driver, which never blocks the caller: when the driver is
+// behind, the message is dropped (peers retransmit).
 func (e *Engine) HandleConsensus(peer string, msg []byte) {
 	select {
-	case e.verify.in <- rawMessage{peer, msg}:
+	case <-e.done:
+		return
 	default:
-		counters.droppedEvents.Add(1)
 	}
+	e.verify.check(peer, msg)
 }
 
-func (v *verifier) run(done <-chan struct{}) {
-	workers := max(1, runtime.GOMAXPROCS(0))
-	for i := 0; i < workers; i++ {
-		go func() {
-			for {
-				select {
-				case <-done:
-					return
-				case m := <-v.in:
-					v.check(m)
-				}
-			}
-		}()
-	}
-}
-
-func (v *verifier) check(m rawMessage) {
-	cm, err := wire.DecodeConsensus(m.b)
+func (v *verifier) check(peer string, msg []byte) {
+	cm, err := wire.DecodeConsensus(msg)
 	if err == nil {
 		err = v.message(cm.Msg)
 	}
@@ -88,7 +65,7 @@ func (v *verifier) check(m rawMessage) {
 	}
 	if err != nil {
 		counters.badMessages.Add(1)
-		v.e.p.Net.Penalize(m.peer, "consensus message: "+err.Error())
+		v.e.p.Net.Penalize(peer, "consensus message: "+err.Error())
 		return
 	}
 	v.e.post(verifiedMessage{msg: cm.Msg, block: cm.Block})

@@ -188,7 +188,7 @@ func TestViewChangeAcrossAPowerChangeIsDroppedWithoutBlame(t *testing.T) {
 	if sender == nil {
 		t.Fatal("lowering a power moved no index; the test needs another set")
 	}
-	v.check(rawMessage{"behind", signedViewChange(t, s.ChainID, sender, oldIndex)})
+	v.check("behind", signedViewChange(t, s.ChainID, sender, oldIndex))
 	if len(net.penalized) != 0 || len(e.events) != 0 {
 		t.Errorf("penalized %v, %d messages passed on; want none of either", net.penalized, len(e.events))
 	}
@@ -203,7 +203,7 @@ func TestBadSignaturesAreStillPenalized(t *testing.T) {
 	k := statetest.Key(1)
 	idx, _ := genesisSet.GetByAddress(k.PubKey().Address())
 	// Signed by key 1 but claiming another index: a forgery.
-	v.check(rawMessage{"forger", signedViewChange(t, s.ChainID, k, (idx+1)%4)})
+	v.check("forger", signedViewChange(t, s.ChainID, k, (idx+1)%4))
 	// A vote with an explicit height whose set is known, across a change.
 	next := lowered(t, genesisSet, statetest.Key(0))
 	e.verifying.Store(&verifyContext{chainID: s.ChainID, last: 1, vals: next, next: next})
@@ -219,13 +219,13 @@ func TestBadSignaturesAreStillPenalized(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.check(rawMessage{"voter", b})
+	v.check("voter", b)
 	if len(net.penalized) != 2 || net.penalized[0] != "forger" || net.penalized[1] != "voter" {
 		t.Errorf("penalized %v, want the forger and the voter", net.penalized)
 	}
 	// A good signature passes.
 	good := signedViewChange(t, s.ChainID, k, func() int32 { i, _ := next.GetByAddress(k.PubKey().Address()); return i }())
-	v.check(rawMessage{"honest", good})
+	v.check("honest", good)
 	if len(e.events) != 1 {
 		t.Errorf("a well signed VIEW-CHANGE was not passed on")
 	}

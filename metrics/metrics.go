@@ -106,7 +106,7 @@ func (m *Metrics) registerLive(reg *prometheus.Registry, ns string, labels prome
 				func() float64 { return float64(pick(src.Counters())) }))
 		}
 		counter("rejected_inputs_total", "Inputs the consensus core rejected as invalid.", func(r, _, _, _ int64) int64 { return r })
-		counter("dropped_events_total", "Peer messages dropped because verification or the driver was behind.", func(_, d, _, _ int64) int64 { return d })
+		counter("dropped_events_total", "Peer messages dropped because the driver was behind or this node cannot check them yet (it is behind their height).", func(_, d, _, _ int64) int64 { return d })
 		counter("bad_messages_total", "Peer messages that failed decoding or signature checks (the peer is penalized).", func(_, _, b, _ int64) int64 { return b })
 		counter("equivocations_total", "Conflicting messages from one validator for one slot.", func(_, _, _, e int64) int64 { return e })
 	}
