@@ -147,7 +147,7 @@ func (m *Mempool) onChecked(e *entry, res *abcitypes.ResponseCheckTx, err error,
 	m.nextSeq++
 	e.seq, e.persisted = m.nextSeq, true
 	// Queued under mu so that store order is acceptance order.
-	m.store.submit(storeOp{key: txRecordKey(e.seq), value: e.tx, durable: true, done: func(err error) {
+	m.store.submit(storeOp{kind: opPut, seq: e.seq, tx: e.tx, durable: true, done: func(err error) {
 		m.onPersisted(e, res, err, result)
 	}})
 	m.mu.Unlock()
@@ -202,7 +202,7 @@ func (m *Mempool) abandon(e *entry, forget, deleteStored bool) {
 // unstore deletes e's stored copy, if it has one. Call with mu held.
 func (m *Mempool) unstore(e *entry) {
 	if e.persisted {
-		m.store.submit(storeOp{key: txRecordKey(e.seq), delete: true})
+		m.store.submit(storeOp{kind: opDelete, seq: e.seq})
 	}
 }
 

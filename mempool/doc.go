@@ -2,7 +2,7 @@
 //
 // A transaction is admitted when it fits the configured limits, is new and
 // the application's CheckTx accepts it. One a client submitted to this node
-// is then written to a goleveldb store and synced before CheckTx returns,
+// is then appended to the mempool's log and synced before CheckTx returns,
 // so an acknowledged transaction survives a crash; one a peer relayed is
 // held in memory only (the node its client gave it to stores it). Many
 // concurrent admissions share one synced write (group commit) and their

@@ -24,14 +24,14 @@ func (m *Mempool) readmit(persisted []persistedTx) {
 		e, err := m.reserve(p.tx, "", p.seq)
 		if errors.Is(err, ErrTxInCache) {
 			// A recent block committed it after it was stored.
-			m.store.submit(storeOp{key: txRecordKey(p.seq), delete: true})
+			m.store.submit(storeOp{kind: opDelete, seq: p.seq})
 			committed++
 			continue
 		}
 		if err != nil {
 			m.logger.Warn("dropping a stored tx that no longer fits the mempool",
 				"seq", p.seq, "bytes", len(p.tx), "err", err)
-			m.store.submit(storeOp{key: txRecordKey(p.seq), delete: true})
+			m.store.submit(storeOp{kind: opDelete, seq: p.seq})
 			dropped++
 			continue
 		}

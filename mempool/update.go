@@ -71,7 +71,7 @@ func (m *Mempool) Update(height int64, txs [][]byte, results []*abcitypes.ExecTx
 		case e.elem != nil:
 			m.remove(e)
 			if e.persisted {
-				ops = append(ops, storeOp{key: txRecordKey(e.seq), delete: true})
+				ops = append(ops, storeOp{kind: opDelete, seq: e.seq})
 			}
 		default:
 			e.committed = true // still being admitted; dropped when that ends
@@ -107,7 +107,7 @@ func (m *Mempool) Flush() error {
 		e := el.Value.(*entry)
 		m.remove(e)
 		if e.persisted {
-			ops = append(ops, storeOp{key: txRecordKey(e.seq), delete: true, durable: true})
+			ops = append(ops, storeOp{kind: opDelete, seq: e.seq, durable: true})
 		}
 		el = next
 	}
