@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -110,5 +111,36 @@ func TestStoreImportsTheOldDatabase(t *testing.T) {
 				t.Errorf("left in the directory: %s", e.Name())
 			}
 		}
+	}
+}
+
+// Damage in the middle of the log (not a torn last record) stops the
+// mempool from opening, with the way out in the error.
+func TestStoreRefusesADamagedLog(t *testing.T) {
+	dir := t.TempDir()
+	s := openTestStore(t, dir)
+	for seq := uint64(1); seq <= 10; seq++ {
+		if err := s.write(storeOp{kind: opPut, seq: seq, tx: []byte("k=v"), durable: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.wal"))
+	if len(files) != 1 {
+		t.Fatalf("%d log segments, want 1", len(files))
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0xff
+	if err := os.WriteFile(files[0], data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = openStore(dir, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "move the directory aside") {
+		t.Fatalf("opening a damaged log: %v", err)
 	}
 }
