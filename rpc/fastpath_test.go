@@ -113,6 +113,10 @@ func FuzzFastBroadcast(f *testing.F) {
 	f.Add(`{"jsonrpc":"2.0","id":7,"method":"broadcast_tx_sync","params":{"tx":"YT0x"}}`, "log")
 	f.Add(`{"id":"x","method":"broadcast_tx_async","params":["YT0x"]}`, "")
 	f.Add(`{"id":-0,"method":"broadcast_tx_sync","params":{"tx":"YT0x","tx":"Yj0y"}}`, "\x00")
+	f.Add(`{"id":1,"method":"broadcast_tx_sync","params":{"tx":""}}`, "")
+	f.Add(`{"id":1,"method":"broadcast_tx_sync","params":{"tx":"YT0x="}}`, "")
+	f.Add(`{"id":1,"method":"broadcast_tx_sync","params":{"tx":"YQ=="}}`, "")
+	f.Add(`{"id":1,"method":"broadcast_tx_sync","params":{"tx":"Y=Q="}}`, "")
 	tn := newTestNode(f, nil)
 	f.Fuzz(func(t *testing.T, body, log string) {
 		a := answer{res: &abci.ResponseCheckTx{Log: log, Data: []byte(log)}}
