@@ -100,11 +100,7 @@ func New(cfg Config, conn AppConn, dir string, logger *slog.Logger) (*Mempool, e
 	if err != nil {
 		return nil, err
 	}
-	persisted, height, err := st.load()
-	if err != nil {
-		_ = st.close()
-		return nil, err
-	}
+	persisted, height := st.load()
 	lifetime, stop := context.WithCancel(context.Background())
 	m := &Mempool{
 		cfg: cfg, conn: conn, logger: logger, store: st,

@@ -1,6 +1,7 @@
 package mempool
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -163,21 +164,13 @@ func (s *store) delete(seq uint64) {
 
 // load returns the stored transactions in arrival order and the last
 // height recorded by Update. Call it before submitting anything.
-func (s *store) load() ([]persistedTx, int64, error) {
+func (s *store) load() ([]persistedTx, int64) {
 	txs := make([]persistedTx, 0, len(s.live))
 	for seq, tx := range s.live {
 		txs = append(txs, persistedTx{seq: seq, tx: tx})
 	}
-	slices.SortFunc(txs, func(a, b persistedTx) int {
-		switch {
-		case a.seq < b.seq:
-			return -1
-		case a.seq > b.seq:
-			return 1
-		}
-		return 0
-	})
-	return txs, s.height, nil
+	slices.SortFunc(txs, func(a, b persistedTx) int { return cmp.Compare(a.seq, b.seq) })
+	return txs, s.height
 }
 
 // submit queues ops for the next group without waiting.
@@ -276,7 +269,7 @@ func (s *store) append(ops []storeOp) error {
 // rewrite starts the log over with the height and the live transactions
 // only, atomically: a crash leaves the old log or the new one.
 func (s *store) rewrite() error {
-	txs, height, _ := s.load()
+	txs, height := s.load()
 	first := heightRecord(height).record()
 	rest := make([][]byte, len(txs))
 	size := int64(len(first))

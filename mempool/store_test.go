@@ -65,7 +65,7 @@ func TestStoreRewritesAMostlyDeadLog(t *testing.T) {
 	}
 	s = openTestStore(t, dir)
 	defer s.close()
-	txs, height, _ := s.load()
+	txs, height := s.load()
 	if len(txs) != 1 || txs[0].seq != seq || len(txs[0].tx) != len(tx) || height != 77 {
 		t.Fatalf("after reopening: %d txs (last seq %d), height %d; want the tx of seq %d at height 77",
 			len(txs), seq, height, seq)
@@ -93,7 +93,7 @@ func TestStoreImportsTheOldDatabase(t *testing.T) {
 
 	for range 2 { // the second open finds only the log
 		s := openTestStore(t, dir)
-		txs, height, _ := s.load()
+		txs, height := s.load()
 		if len(txs) != 5 || height != 12 {
 			t.Fatalf("%d txs at height %d, want 5 at 12", len(txs), height)
 		}
