@@ -143,7 +143,7 @@ func (c *socketClient) writeLoop() {
 		}
 		lastWasFlush := false
 		for rr != nil {
-			if err := c.writeQueued(w, rr); err != nil {
+			if err := c.write(w, rr, true); err != nil {
 				c.stopForError(fmt.Errorf("writing to the app: %w", err))
 				return
 			}
@@ -155,7 +155,7 @@ func (c *socketClient) writeLoop() {
 			}
 		}
 		if !lastWasFlush {
-			if err := c.write(w, abcicli.NewReqRes(abcitypes.ToRequestFlush())); err != nil {
+			if err := c.write(w, abcicli.NewReqRes(abcitypes.ToRequestFlush()), false); err != nil {
 				c.stopForError(fmt.Errorf("writing to the app: %w", err))
 				return
 			}
@@ -167,8 +167,13 @@ func (c *socketClient) writeLoop() {
 	}
 }
 
-func (c *socketClient) write(w *bufio.Writer, rr *abcicli.ReqRes) error {
+// write records rr as sent and writes it; fromQueue says it came through
+// queue (not the writer's own Flush), so it leaves the queued count.
+func (c *socketClient) write(w *bufio.Writer, rr *abcicli.ReqRes, fromQueue bool) error {
 	c.mu.Lock()
+	if fromQueue {
+		c.queued--
+	}
 	if c.stopped {
 		c.mu.Unlock()
 		rr.Done()
@@ -178,14 +183,6 @@ func (c *socketClient) write(w *bufio.Writer, rr *abcicli.ReqRes) error {
 	c.inflight++
 	c.mu.Unlock()
 	return abcitypes.WriteMessage(rr.Request, w)
-}
-
-// writeQueued is write for a request that came through queue.
-func (c *socketClient) writeQueued(w *bufio.Writer, rr *abcicli.ReqRes) error {
-	c.mu.Lock()
-	c.queued--
-	c.mu.Unlock()
-	return c.write(w, rr)
 }
 
 // readLoop matches each answer with the oldest request sent.

@@ -32,7 +32,7 @@ func (s *store) importLevelDB() error {
 	if _, err := os.Stat(current); errors.Is(err, os.ErrNotExist) {
 		return removeLevelDBFiles(s.dir)
 	}
-	txs, height, err := readLevelDB(s.dir, s)
+	txs, height, err := s.readLevelDB()
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,8 @@ func (s *store) importLevelDB() error {
 	return removeLevelDBFiles(s.dir)
 }
 
-func readLevelDB(dir string, s *store) ([]persistedTx, int64, error) {
+func (s *store) readLevelDB() ([]persistedTx, int64, error) {
+	dir := s.dir
 	db, err := leveldb.OpenFile(dir, ldb.Options())
 	if lerrors.IsCorrupted(err) {
 		s.logger.Warn("the mempool's old database is damaged; recovering what it holds", "dir", dir, "err", err)
