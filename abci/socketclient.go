@@ -221,7 +221,6 @@ func (c *socketClient) answer(res *abcitypes.Response) error {
 	cb := c.resCb
 	c.mu.Unlock()
 	rr.Response = res
-	rr.Done()
 	if cb != nil {
 		cb(rr.Request, res)
 	}
@@ -229,6 +228,10 @@ func (c *socketClient) answer(res *abcitypes.Response) error {
 	c.mu.Lock()
 	c.inflight--
 	c.mu.Unlock()
+	// Waiters go last: a caller whose Flush returns finds its own request,
+	// callbacks and all, already off the books, so a Flush right after it
+	// has nothing to wait for.
+	rr.Done()
 	return nil
 }
 
