@@ -50,12 +50,12 @@ func (cs *checkpointSlot) recount(vals *consensus.ValidatorSet) *checkpointSlot 
 // the tally of its height; above the high watermark only each validator's
 // latest one is kept, which is enough to learn that more than 1/3 of the
 // power is ahead.
-func (c *Core) onCheckpoint(cp *consensus.Checkpoint) ([]consensus.Action, error) {
+func (c *Core) onCheckpoint(cp *consensus.Checkpoint) error {
 	if err := c.checkCheckpointFields(cp); err != nil {
-		return nil, err
+		return err
 	}
 	if cp.Height <= c.low() {
-		return nil, nil
+		return nil
 	}
 	if cp.Validator == c.self && (c.ownCheckpoint == nil || c.ownCheckpoint.Height < cp.Height) {
 		c.ownCheckpoint = cp
@@ -67,44 +67,43 @@ func (c *Core) onCheckpoint(cp *consensus.Checkpoint) ([]consensus.Action, error
 			c.checkpoints[cp.Height] = cs
 		}
 		if _, prior, conflict := cs.add(cp); conflict {
-			return evidence(prior, cp), nil
+			c.evidence(prior, cp)
+			return nil
 		}
 		return c.advanceStable()
 	}
 	if old := c.ahead[cp.Validator]; old != nil {
 		if old.Height > cp.Height {
-			return nil, nil
+			return nil
 		}
 		if old.Height == cp.Height {
 			if bytes.Equal(old.AppHash, cp.AppHash) || c.aheadEvident[cp.Validator] == cp.Height {
-				return nil, nil
+				return nil
 			}
 			c.aheadEvident[cp.Validator] = cp.Height
-			return evidence(old, cp), nil
+			c.evidence(old, cp)
+			return nil
 		}
 	}
 	c.ahead[cp.Validator] = cp
-	acts, err := c.advanceStable()
-	if err != nil {
-		return nil, err
+	if err := c.advanceStable(); err != nil {
+		return err
 	}
-	return append(acts, c.fetchAhead()...), nil
+	c.fetchAhead()
+	return nil
 }
 
 // advanceStable makes the highest checkpoint with more than 2/3 of the power
 // stable.
-func (c *Core) advanceStable() ([]consensus.Action, error) {
-	var acts []consensus.Action
+func (c *Core) advanceStable() error {
 	for {
 		sc, ok := c.findStable()
 		if !ok {
-			return acts, nil
+			return nil
 		}
-		more, err := c.adoptStable(sc)
-		if err != nil {
-			return nil, err
+		if err := c.adoptStable(sc); err != nil {
+			return err
 		}
-		acts = append(acts, more...)
 	}
 }
 
@@ -141,32 +140,33 @@ func (c *Core) findStable() (consensus.StableCheckpoint, bool) {
 
 // adoptStable makes sc, whose proof is valid, the stable checkpoint and lets
 // the primary use the window that opened.
-func (c *Core) adoptStable(sc consensus.StableCheckpoint) ([]consensus.Action, error) {
+func (c *Core) adoptStable(sc consensus.StableCheckpoint) error {
 	if sc.Height <= c.low() {
-		return nil, nil
+		return nil
 	}
-	acts, err := c.setStable(sc)
-	if err != nil {
-		return nil, err
+	if err := c.setStable(sc); err != nil {
+		return err
 	}
-	return append(acts, c.progress()...), nil
+	c.progress()
+	return nil
 }
 
 // setStable makes sc, whose proof is valid, the stable checkpoint: the log
 // up to it is discarded, the watermarks advance [§4.3], and a replica that
 // has not executed up to it fetches the blocks it lacks.
-func (c *Core) setStable(sc consensus.StableCheckpoint) ([]consensus.Action, error) {
+func (c *Core) setStable(sc consensus.StableCheckpoint) error {
 	if sc.Height <= c.low() {
-		return nil, nil
+		return nil
 	}
 	if own, ok := c.executedHashes[sc.Height]; ok && sc.Height <= c.lastExecuted && !bytes.Equal(own, sc.AppHash) {
-		return nil, broken("this replica's application hash after height %d is %X but more than 2/3 of the power signed %X: the application is not deterministic or its state is corrupt; restore it from a snapshot of a correct node", sc.Height, own, sc.AppHash)
+		return broken("this replica's application hash after height %d is %X but more than 2/3 of the power signed %X: the application is not deterministic or its state is corrupt; restore it from a snapshot of a correct node", sc.Height, own, sc.AppHash)
 	}
 	c.stable = consensus.StableCheckpoint{Height: sc.Height, AppHash: bytes.Clone(sc.AppHash), Proof: slices.Clone(sc.Proof)}
 	c.collectGarbage(sc.Height)
 	c.migrateAhead()
 	c.snapshotDue = true
-	return c.fetch(sc.Height), nil
+	c.fetch(sc.Height)
+	return nil
 }
 
 // migrateAhead moves checkpoints that the advanced window now covers from
@@ -193,7 +193,7 @@ func (c *Core) migrateAhead() {
 // fetchAhead starts state transfer when validators with more than 1/3 of
 // the power, so at least one correct one, have checkpoints above the high
 // watermark: the replica has fallen behind [§4.3].
-func (c *Core) fetchAhead() []consensus.Action {
+func (c *Core) fetchAhead() {
 	type claim struct {
 		height int64
 		power  int64
@@ -208,10 +208,10 @@ func (c *Core) fetchAhead() []consensus.Action {
 	for _, cl := range claims {
 		power += cl.power
 		if vals.IsOneThird(power) {
-			return c.fetch(cl.height)
+			c.fetch(cl.height)
+			return
 		}
 	}
-	return nil
 }
 
 func derefCheckpoints(cs []*consensus.Checkpoint) []consensus.Checkpoint {

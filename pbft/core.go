@@ -61,6 +61,7 @@ type Core struct {
 	// the snapshot: every instance New builds is resumed once.
 	started bool
 	bug     struct{ ignorePSet bool }
+	out     consensus.Outbox // the actions of the step being taken
 }
 
 // proposalRecord is the primary's RequestProposal for (Height, View).
@@ -142,7 +143,9 @@ func (c *Core) Status() consensus.Status {
 // Step applies one input. See consensus.Core for the error contract; errors
 // that do not wrap consensus.ErrInvalidInput wrap ErrBrokenInvariant.
 func (c *Core) Step(in consensus.Input) ([]consensus.Action, error) {
-	acts, err := c.step(in)
+	c.out.Take()
+	err := c.step(in)
+	acts := c.out.Take()
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +159,9 @@ func (c *Core) Step(in consensus.Input) ([]consensus.Action, error) {
 	}
 	return acts, nil
 }
+
+// emit adds a to the actions of the step being taken.
+func (c *Core) emit(a consensus.Action) { c.out.Emit(a) }
 
 // signFloor is the lowest height this replica may still sign a proposal or
 // vote for.
@@ -184,10 +190,11 @@ func (c *Core) signFloor() int64 {
 	return floor
 }
 
-func (c *Core) step(in consensus.Input) ([]consensus.Action, error) {
+func (c *Core) step(in consensus.Input) error {
 	switch in := in.(type) {
 	case consensus.Start:
-		return c.onStart(), nil
+		c.onStart()
+		return nil
 	case consensus.Receive:
 		return c.onReceive(in.Msg)
 	case consensus.TimeoutFired:
@@ -199,18 +206,19 @@ func (c *Core) step(in consensus.Input) ([]consensus.Action, error) {
 	case consensus.Executed:
 		return c.onExecuted(in)
 	case consensus.TxsAvailable:
-		return c.onTxsAvailable(), nil
+		c.onTxsAvailable()
+		return nil
 	case consensus.Synced:
 		return c.onSynced(in)
 	case nil:
-		return nil, invalid("nil input")
+		return invalid("nil input")
 	}
 	return c.stepPointer(in)
 }
 
 // stepPointer accepts inputs passed by pointer, which also satisfy
 // consensus.Input.
-func (c *Core) stepPointer(in consensus.Input) ([]consensus.Action, error) {
+func (c *Core) stepPointer(in consensus.Input) error {
 	var v consensus.Input
 	switch in := in.(type) {
 	case *consensus.Start:
@@ -230,10 +238,10 @@ func (c *Core) stepPointer(in consensus.Input) ([]consensus.Action, error) {
 	case *consensus.Synced:
 		v = deref(in)
 	default:
-		return nil, invalid("input of type %T is not a PBFT input", in)
+		return invalid("input of type %T is not a PBFT input", in)
 	}
 	if v == nil {
-		return nil, invalid("nil %T input", in)
+		return invalid("nil %T input", in)
 	}
 	return c.step(v)
 }
@@ -245,7 +253,7 @@ func deref[T consensus.Input](p *T) consensus.Input {
 	return *p
 }
 
-func (c *Core) onReceive(m consensus.Message) ([]consensus.Action, error) {
+func (c *Core) onReceive(m consensus.Message) error {
 	switch m := m.(type) {
 	case *consensus.Proposal:
 		if m != nil {
@@ -269,21 +277,23 @@ func (c *Core) onReceive(m consensus.Message) ([]consensus.Action, error) {
 		}
 	case nil:
 	default:
-		return nil, invalid("message of type %T is not a PBFT message", m)
+		return invalid("message of type %T is not a PBFT message", m)
 	}
-	return nil, invalid("received a nil message")
+	return invalid("received a nil message")
 }
 
-func (c *Core) onTimeout(t consensus.Timeout) ([]consensus.Action, error) {
+func (c *Core) onTimeout(t consensus.Timeout) error {
 	switch t.Kind {
 	case consensus.TimeoutViewChange:
-		return c.onViewChangeTimeout(t), nil
+		c.onViewChangeTimeout(t)
 	case consensus.TimeoutEmptyBlock:
-		return c.onEmptyBlockTimeout(t), nil
+		c.onEmptyBlockTimeout(t)
 	case consensus.TimeoutRetransmit:
-		return c.onRetransmit(t), nil
+		c.onRetransmit(t)
+	default:
+		return invalid("pbft schedules no %s timeout", t.Kind)
 	}
-	return nil, invalid("pbft schedules no %s timeout", t.Kind)
+	return nil
 }
 
 // current is the validator set of the next height to execute: it names the
@@ -311,20 +321,18 @@ func (c *Core) tooFarAhead(v int32) bool {
 	return int64(v) > int64(c.view)+int64(c.cfg.MaxViewsAhead)
 }
 
-func (c *Core) onTxsAvailable() []consensus.Action {
+func (c *Core) onTxsAvailable() {
 	c.txsSeen = true
-	return c.progress()
+	c.progress()
 }
 
 // progress re-evaluates what the replica can do in normal operation: the
 // primary's proposal and the timers of the current height.
-func (c *Core) progress() []consensus.Action {
+func (c *Core) progress() {
 	if !c.active || !c.isValidator() {
-		return nil
+		return
 	}
-	var acts []consensus.Action
-	acts = append(acts, c.tryPropose()...)
-	acts = append(acts, c.armEmptyBlock()...)
-	acts = append(acts, c.armProgressTimer()...)
-	return acts
+	c.tryPropose()
+	c.armEmptyBlock()
+	c.armProgressTimer()
 }

@@ -32,9 +32,9 @@ func (c *Core) checkCommittedConsistent(n int64, view int32, value consensus.ID)
 // tryDecide hands the next block to the driver: strictly in order, and only
 // once the previous one was executed [§4.2]. It comes either from a commit
 // certificate in the log or from a block fetched from peers.
-func (c *Core) tryDecide() ([]consensus.Action, error) {
+func (c *Core) tryDecide() error {
 	if c.lastDecided != c.lastExecuted {
-		return nil, nil
+		return nil
 	}
 	n := c.lastDecided + 1
 	var value consensus.ID
@@ -50,15 +50,15 @@ func (c *Core) tryDecide() ([]consensus.Action, error) {
 		}
 	}
 	if commit == nil {
-		return nil, nil
+		return nil
 	}
 	if value == consensus.Nil {
-		return nil, broken("a null request would be decided at height %d, leaving a hole in the chain", n)
+		return broken("a null request would be decided at height %d, leaving a hole in the chain", n)
 	}
 	if s := c.slots[n]; s != nil {
 		for _, w := range sortedKeys(s.views) {
 			if vs := s.views[w]; vs.committed && vs.commitValue != value {
-				return nil, broken("height %d fetched as %X but view %d committed %X", n, value, w, vs.commitValue)
+				return broken("height %d fetched as %X but view %d committed %X", n, value, w, vs.commitValue)
 			}
 		}
 	}
@@ -73,32 +73,33 @@ func (c *Core) tryDecide() ([]consensus.Action, error) {
 	}
 	d := consensus.Decide{Height: n, Value: value, Commit: commit}
 	c.pendingDecide = &d
-	acts := []consensus.Action{d}
+	c.emit(d)
 	// A backup holding the pre-prepare of a value it just decided prepares
 	// it at once.
-	return append(acts, c.tryPrepare(n)...), nil
+	c.tryPrepare(n)
+	return nil
 }
 
 // onExecuted records that the block at Height was executed: the replica
 // may now decide Height+1, prepare it, propose it, and checkpoints when
 // Height is a multiple of K [§4.3].
-func (c *Core) onExecuted(e consensus.Executed) ([]consensus.Action, error) {
+func (c *Core) onExecuted(e consensus.Executed) error {
 	if e.Height <= c.lastExecuted {
-		return nil, nil // a repeated answer
+		return nil // a repeated answer
 	}
 	if e.Height != c.lastDecided || c.lastDecided != c.lastExecuted+1 {
-		return nil, invalid("executed height %d, but the block awaiting execution is %d (last executed %d)", e.Height, c.lastDecided, c.lastExecuted)
+		return invalid("executed height %d, but the block awaiting execution is %d (last executed %d)", e.Height, c.lastDecided, c.lastExecuted)
 	}
 	if len(e.AppHash) > maxAppHashBytes {
-		return nil, invalid("app hash of %d bytes; the limit is %d", len(e.AppHash), maxAppHashBytes)
+		return invalid("app hash of %d bytes; the limit is %d", len(e.AppHash), maxAppHashBytes)
 	}
 	next, err := copySet(e.Next)
 	if err != nil {
-		return nil, invalid("validator set after height %d: %v", e.Height, err)
+		return invalid("validator set after height %d: %v", e.Height, err)
 	}
 	n := e.Height
 	if n == c.stable.Height && !bytes.Equal(e.AppHash, c.stable.AppHash) {
-		return nil, broken("the application's hash after height %d is %X but the stable checkpoint says %X: the application is not deterministic or its state is corrupt; restore it from a snapshot of a correct node", n, e.AppHash, c.stable.AppHash)
+		return broken("the application's hash after height %d is %X but the stable checkpoint says %X: the application is not deterministic or its state is corrupt; restore it from a snapshot of a correct node", n, e.AppHash, c.stable.AppHash)
 	}
 	c.lastExecuted = n
 	c.lastAppHash = bytes.Clone(e.AppHash)
@@ -112,54 +113,52 @@ func (c *Core) onExecuted(e consensus.Executed) ([]consensus.Action, error) {
 		c.doublings = 0 // the view made progress [§4.5.2]
 		c.vcTimer = timerMark{}
 	}
-	var acts []consensus.Action
 	if n%c.cfg.CheckpointInterval == 0 {
 		c.executedHashes[n] = c.lastAppHash
 		if c.isValidator() && n > c.low() {
-			acts = append(acts, consensus.Broadcast{Msg: &consensus.Checkpoint{Height: n, AppHash: c.lastAppHash, Validator: c.self}})
+			c.emit(consensus.Broadcast{Msg: &consensus.Checkpoint{Height: n, AppHash: c.lastAppHash, Validator: c.self}})
 		}
 	}
-	more, err := c.tryDecide()
-	if err != nil {
-		return nil, err
+	if err := c.tryDecide(); err != nil {
+		return err
 	}
-	acts = append(acts, more...)
-	acts = append(acts, c.askVerdict(n+1)...)
-	acts = append(acts, c.tryPrepare(n+1)...)
-	return append(acts, c.progress()...), nil
+	c.askVerdict(n + 1)
+	c.tryPrepare(n + 1)
+	c.progress()
+	return nil
 }
 
 // onSynced takes a block fetched from peers with its commit. The driver
 // verified the signatures; the core checks their power and then decides the
 // block in order like a committed one.
-func (c *Core) onSynced(s consensus.Synced) ([]consensus.Action, error) {
+func (c *Core) onSynced(s consensus.Synced) error {
 	if err := c.checkHeight("fetched block", s.Height); err != nil {
-		return nil, err
+		return err
 	}
 	if s.Value == consensus.Nil {
-		return nil, invalid("fetched block at height %d has an empty block ID", s.Height)
+		return invalid("fetched block at height %d has an empty block ID", s.Height)
 	}
 	if err := checkID("fetched block", s.Value); err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.checkCommit(s.Height, s.Value, s.Commit); err != nil {
-		return nil, err
+		return err
 	}
 	if s.Height <= c.lastDecided {
 		if d, ok := c.decided[s.Height]; ok && d != s.Value {
-			return nil, broken("height %d was decided as %X but a fetched commit certifies %X", s.Height, d, s.Value)
+			return broken("height %d was decided as %X but a fetched commit certifies %X", s.Height, d, s.Value)
 		}
-		return nil, nil
+		return nil
 	}
 	// The window bounds what a replica keeps of blocks still in flight. The
 	// next block in order, certified by a commit, is decided at once and
 	// costs nothing to keep; refusing it would strand a replica whose log
 	// lost its snapshot with its own stored blocks beyond the window.
 	if s.Height > max(c.fetchTo, c.high()) && s.Height != c.lastDecided+1 {
-		return nil, nil // not asked for and beyond the window: do not store it
+		return nil // not asked for and beyond the window: do not store it
 	}
 	if _, ok := c.synced[s.Height]; ok {
-		return nil, nil
+		return nil
 	}
 	s.Commit = slices.Clone(s.Commit)
 	c.synced[s.Height] = s
@@ -169,13 +168,13 @@ func (c *Core) onSynced(s consensus.Synced) ([]consensus.Action, error) {
 // fetch asks the driver for the decided blocks up to to, which peers have
 // proven to exist (a stable checkpoint, or checkpoints from more than 1/3 of
 // the power) [§4.3].
-func (c *Core) fetch(to int64) []consensus.Action {
+func (c *Core) fetch(to int64) {
 	if to <= c.fetchTo || to <= c.lastDecided {
-		return nil
+		return
 	}
 	c.fetchTo = to
 	c.fetchMark = c.lastDecided
-	return []consensus.Action{consensus.FetchBlocks{From: c.lastDecided + 1, To: to}}
+	c.emit(consensus.FetchBlocks{From: c.lastDecided + 1, To: to})
 }
 
 func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {

@@ -8,12 +8,12 @@ import (
 // view from more than 2/3 of the power, its own among them, it multicasts
 // NEW-VIEW with those view changes (V) and the pre-prepares O derived from
 // them.
-func (c *Core) tryNewView() []consensus.Action {
+func (c *Core) tryNewView() {
 	if c.active || !c.isPrimary() || c.newViewSent {
-		return nil
+		return
 	}
 	if own := c.viewChanges[c.self]; own == nil || own.View != c.view {
-		return nil
+		return
 	}
 	vals := c.current()
 	var vcs []consensus.ViewChange
@@ -25,12 +25,12 @@ func (c *Core) tryNewView() []consensus.Action {
 		}
 	}
 	if !vals.IsQuorum(power) {
-		return nil
+		return
 	}
 	_, o := c.computeO(c.view, vcs)
 	c.newViewSent = true
 	nv := &consensus.NewView{View: c.view, Validator: c.self, ViewChanges: vcs, PrePrepares: o}
-	return []consensus.Action{consensus.Broadcast{Msg: nv}}
+	c.emit(consensus.Broadcast{Msg: nv})
 }
 
 // computeO derives a NEW-VIEW's O set from its view changes V [§4.4]:
@@ -78,32 +78,31 @@ func (c *Core) computeO(view int32, vcs []consensus.ViewChange) (consensus.Stabl
 // onNewView validates a NEW-VIEW and enters its view: every view change in V
 // is checked, their power must exceed 2/3, and O is recomputed and must
 // match [§4.4].
-func (c *Core) onNewView(nv *consensus.NewView) ([]consensus.Action, error) {
+func (c *Core) onNewView(nv *consensus.NewView) error {
 	if nv.View < 1 {
-		return nil, invalid("new view for view %d; views changed to start at 1", nv.View)
+		return invalid("new view for view %d; views changed to start at 1", nv.View)
 	}
 	if vals := c.current(); !vals.Has(nv.Validator) {
-		return nil, invalid("new view signed by validator index %d; the set has %d validators", nv.Validator, vals.Size())
+		return invalid("new view signed by validator index %d; the set has %d validators", nv.Validator, vals.Size())
 	}
 	if c.tooFarAhead(nv.View) || nv.View < c.view {
-		return nil, nil
+		return nil
 	}
 	// Only the primary of a view sends its NEW-VIEW [§4.4]; checked first,
 	// so that another validator's NEW-VIEW for this view is never paired
 	// with the primary's as evidence against the primary.
 	if primary := c.primaryOf(nv.View); nv.Validator != primary {
-		return nil, invalid("new view for view %d from validator %d; the primary is %d", nv.View, nv.Validator, primary)
+		return invalid("new view for view %d from validator %d; the primary is %d", nv.View, nv.Validator, primary)
 	}
 	if nv.View == c.view && c.active {
 		if c.newView == nil || c.nvEvident || digestNewView(c.newView) == digestNewView(nv) {
-			return nil, nil
+			return nil
 		}
-		acts := evidence(c.newView, nv)
-		c.nvEvident = len(acts) > 0
-		return acts, nil
+		c.nvEvident = c.evidence(c.newView, nv)
+		return nil
 	}
 	if err := c.checkNewView(nv); err != nil {
-		return nil, err
+		return err
 	}
 	return c.enterView(nv)
 }
@@ -151,7 +150,7 @@ func (c *Core) checkNewView(nv *consensus.NewView) error {
 // enterView installs a validated NEW-VIEW: the replica adopts min-s's
 // checkpoint (fetching blocks if behind), logs the pre-prepares of O and
 // prepares them under the normal rules [§4.4].
-func (c *Core) enterView(nv *consensus.NewView) ([]consensus.Action, error) {
+func (c *Core) enterView(nv *consensus.NewView) error {
 	minS, _ := c.computeO(nv.View, nv.ViewChanges)
 	c.view, c.active = nv.View, true
 	c.newView, c.newViewSent, c.nvEvident = nv, false, false
@@ -162,9 +161,8 @@ func (c *Core) enterView(nv *consensus.NewView) ([]consensus.Action, error) {
 			delete(c.viewChanges, v)
 		}
 	}
-	acts, err := c.setStable(minS)
-	if err != nil {
-		return nil, err
+	if err := c.setStable(minS); err != nil {
+		return err
 	}
 	var logged []int64
 	for i := range nv.PrePrepares {
@@ -178,11 +176,10 @@ func (c *Core) enterView(nv *consensus.NewView) ([]consensus.Action, error) {
 		}
 	}
 	for _, n := range logged {
-		more, err := c.afterPrePrepare(n)
-		if err != nil {
-			return nil, err
+		if err := c.afterPrePrepare(n); err != nil {
+			return err
 		}
-		acts = append(acts, more...)
 	}
-	return append(acts, c.progress()...), nil
+	c.progress()
+	return nil
 }

@@ -8,73 +8,76 @@ import (
 // executed n-1, with n inside the watermarks and no pre-prepare for n in
 // this view, it asks the application for a block when transactions wait or
 // the empty-block interval passed.
-func (c *Core) tryPropose() []consensus.Action {
+func (c *Core) tryPropose() {
 	if !c.active || !c.isPrimary() || c.lastDecided != c.lastExecuted {
-		return nil
+		return
 	}
 	n := c.lastExecuted + 1
 	if !c.inWindow(n) || !(c.txsSeen || c.emptyDue) {
-		return nil
+		return
 	}
 	if vs := c.lookup(n, c.view); vs != nil && vs.prePrepare != nil {
-		return nil
+		return
 	}
 	if c.proposal.Asked && c.proposal.Height == n && c.proposal.View == c.view {
-		return nil
+		return
 	}
 	c.proposal = proposalRecord{Height: n, View: c.view, Asked: true}
-	return []consensus.Action{consensus.RequestProposal{Height: n, Round: c.view}}
+	c.emit(consensus.RequestProposal{Height: n, Round: c.view})
 }
 
 // onProposalReady broadcasts the primary's PRE-PREPARE for the block the
 // application prepared. Stale and repeated answers are ignored.
-func (c *Core) onProposalReady(p consensus.ProposalReady) ([]consensus.Action, error) {
+func (c *Core) onProposalReady(p consensus.ProposalReady) error {
 	if p.Value == consensus.Nil {
-		return nil, invalid("the application's proposal for height %d has an empty block ID", p.Height)
+		return invalid("the application's proposal for height %d has an empty block ID", p.Height)
 	}
 	if err := checkID("proposal", p.Value); err != nil {
-		return nil, err
+		return err
 	}
 	r := c.proposal
 	if !r.Asked || r.Answered || r.Height != p.Height || r.View != p.Round {
-		return nil, nil
+		return nil
 	}
 	if !c.active || c.view != p.Round || !c.isPrimary() || c.lastExecuted+1 != p.Height || c.lastDecided != c.lastExecuted {
-		return nil, nil
+		return nil
 	}
 	c.proposal.Answered = true
 	pp := &consensus.Proposal{Height: p.Height, Round: p.Round, POLRound: -1, Value: p.Value, Proposer: c.self}
-	return []consensus.Action{consensus.Broadcast{Msg: pp}}, nil
+	c.emit(consensus.Broadcast{Msg: pp})
+	return nil
 }
 
 // onPrePrepare accepts a PRE-PREPARE only in the current active view, from
 // its primary, within the watermarks, and only one digest per (v, n)
 // [§4.2].
-func (c *Core) onPrePrepare(p *consensus.Proposal) ([]consensus.Action, error) {
+func (c *Core) onPrePrepare(p *consensus.Proposal) error {
 	if err := c.checkPrePrepareFields(p, c.sets.at(p.Height)); err != nil {
-		return nil, err
+		return err
 	}
 	if p.Round < c.view {
-		return c.replyToLaggard(p.Proposer), nil
+		c.replyToLaggard(p.Proposer)
+		return nil
 	}
 	if p.Round > c.view || !c.active {
-		return nil, nil
+		return nil
 	}
 	if primary := c.primaryOf(p.Round); p.Proposer != primary {
-		return nil, invalid("pre-prepare for view %d from validator %d; the primary is %d", p.Round, p.Proposer, primary)
+		return invalid("pre-prepare for view %d from validator %d; the primary is %d", p.Round, p.Proposer, primary)
 	}
 	if !c.inWindow(p.Height) {
-		return nil, nil
+		return nil
 	}
 	if vs := c.lookup(p.Height, p.Round); vs != nil && vs.prePrepare != nil {
 		if vs.prePrepare.Value == p.Value || vs.ppEvident {
-			return nil, nil
+			return nil
 		}
 		vs.ppEvident = true
-		return evidence(vs.prePrepare, p), nil
+		c.evidence(vs.prePrepare, p)
+		return nil
 	}
 	if p.Value == consensus.Nil {
-		return nil, invalid("null pre-prepare for (%d, %d) outside a NEW-VIEW", p.Round, p.Height)
+		return invalid("null pre-prepare for (%d, %d) outside a NEW-VIEW", p.Round, p.Height)
 	}
 	vs := c.viewSlotFor(p.Height, p.Round)
 	vs.prePrepare = p
@@ -82,48 +85,47 @@ func (c *Core) onPrePrepare(p *consensus.Proposal) ([]consensus.Action, error) {
 }
 
 // afterPrePrepare runs once a pre-prepare for (view, n) is in the log.
-func (c *Core) afterPrePrepare(n int64) ([]consensus.Action, error) {
-	var acts []consensus.Action
-	acts = append(acts, c.askVerdict(n)...)
-	acts = append(acts, c.tryPrepare(n)...)
-	acts = append(acts, c.checkPrepared(n)...)
-	acts = append(acts, c.armProgressTimer()...)
-	more, err := c.tryDecide()
-	return append(acts, more...), err
+func (c *Core) afterPrePrepare(n int64) error {
+	c.askVerdict(n)
+	c.tryPrepare(n)
+	c.checkPrepared(n)
+	c.armProgressTimer()
+	return c.tryDecide()
 }
 
 // askVerdict asks the application whether a backup may prepare the
 // pre-prepared value; the driver asks once it executed n-1.
-func (c *Core) askVerdict(n int64) []consensus.Action {
+func (c *Core) askVerdict(n int64) {
 	vs := c.lookup(n, c.view)
 	if !c.isValidator() || c.isPrimary() || vs == nil || vs.prePrepare == nil {
-		return nil
+		return
 	}
 	d := vs.prePrepare.Value
 	s := c.slots[n]
 	if d == consensus.Nil || n <= c.lastDecided || s.asked[d] {
-		return nil
+		return
 	}
 	if _, known := s.verdicts[d]; known {
-		return nil
+		return
 	}
 	s.asked[d] = true
-	return []consensus.Action{consensus.RequestVerdict{Height: n, Value: d}}
+	c.emit(consensus.RequestVerdict{Height: n, Value: d})
 }
 
-func (c *Core) onVerdict(v consensus.Verdict) ([]consensus.Action, error) {
+func (c *Core) onVerdict(v consensus.Verdict) error {
 	if err := c.checkHeight("verdict", v.Height); err != nil {
-		return nil, err
+		return err
 	}
 	s := c.slots[v.Height]
 	if s == nil || !s.asked[v.Value] {
-		return nil, nil
+		return nil
 	}
 	if _, known := s.verdicts[v.Value]; known {
-		return nil, nil
+		return nil
 	}
 	s.verdicts[v.Value] = v.Valid
-	return c.tryPrepare(v.Height), nil
+	c.tryPrepare(v.Height)
+	return nil
 }
 
 // tryPrepare sends a backup's PREPARE [§4.2] for the pre-prepare of
@@ -131,56 +133,55 @@ func (c *Core) onVerdict(v consensus.Verdict) ([]consensus.Action, error) {
 // executed n-1, on which the block chains. A value the replica already
 // decided at n (a NEW-VIEW re-proposal) is prepared at once. An invalid
 // verdict means no prepare: the view will change.
-func (c *Core) tryPrepare(n int64) []consensus.Action {
+func (c *Core) tryPrepare(n int64) {
 	if !c.active || !c.isValidator() || c.isPrimary() {
-		return nil
+		return
 	}
 	vs := c.lookup(n, c.view)
 	if vs == nil || vs.prePrepare == nil || vs.sentPrepare {
-		return nil
+		return
 	}
 	d := vs.prePrepare.Value
 	if n <= c.lastDecided {
 		if dec, ok := c.decided[n]; !ok || dec != d {
-			return nil
+			return
 		}
 	} else {
 		if c.lastExecuted != n-1 || c.lastDecided != n-1 {
-			return nil
+			return
 		}
 		if valid, ok := c.slots[n].verdicts[d]; d != consensus.Nil && (!ok || !valid) {
-			return nil
+			return
 		}
 	}
 	vs.sentPrepare = true
 	prepare := &consensus.Vote{Type: consensus.Prevote, Height: n, Round: c.view, Value: d, Validator: c.self}
-	return []consensus.Action{consensus.Broadcast{Msg: prepare}}
+	c.emit(consensus.Broadcast{Msg: prepare})
 }
 
-func (c *Core) onVote(v *consensus.Vote) ([]consensus.Action, error) {
+func (c *Core) onVote(v *consensus.Vote) error {
 	if err := c.checkVoteFields(v, c.sets.at(v.Height)); err != nil {
-		return nil, err
+		return err
 	}
 	if v.Type == consensus.Prevote && v.Validator == c.primaryOf(v.Round) {
-		return nil, invalid("prepare for (%d, %d) from the primary %d; primaries do not prepare", v.Round, v.Height, v.Validator)
+		return invalid("prepare for (%d, %d) from the primary %d; primaries do not prepare", v.Round, v.Height, v.Validator)
 	}
-	var acts []consensus.Action
 	if v.Round < c.view {
-		acts = c.replyToLaggard(v.Validator)
+		c.replyToLaggard(v.Validator)
 		if v.Type == consensus.Prevote {
-			return acts, nil // prepares of an old view can no longer prepare anything here
+			return nil // prepares of an old view can no longer prepare anything here
 		}
 	}
 	if c.tooFarAhead(v.Round) {
-		return acts, nil
+		return nil
 	}
 	if !c.inWindow(v.Height) {
-		return acts, nil
+		return nil
 	}
-	acts = append(acts, c.replyWithCommit(v)...)
+	c.replyWithCommit(v)
 	vs := c.viewSlotFor(v.Height, v.Round)
 	if vs == nil {
-		return acts, nil
+		return nil
 	}
 	tally := vs.prepares
 	if v.Type == consensus.Precommit {
@@ -188,10 +189,11 @@ func (c *Core) onVote(v *consensus.Vote) ([]consensus.Action, error) {
 	}
 	counted, prior, conflict := tally.Add(v.Validator, v.Value, v)
 	if conflict {
-		return append(acts, evidence(prior, v)...), nil
+		c.evidence(prior, v)
+		return nil
 	}
 	if !counted {
-		return acts, nil
+		return nil
 	}
 	if v.Validator == c.self {
 		if v.Type == consensus.Prevote {
@@ -201,45 +203,45 @@ func (c *Core) onVote(v *consensus.Vote) ([]consensus.Action, error) {
 		}
 	}
 	if v.Type == consensus.Prevote {
-		return append(acts, c.checkPrepared(v.Height)...), nil
+		c.checkPrepared(v.Height)
+		return nil
 	}
 	if !vs.committed && tally.HasQuorum(v.Value) {
 		vs.committed, vs.commitValue = true, v.Value
 		if err := c.checkCommittedConsistent(v.Height, v.Round, v.Value); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	more, err := c.tryDecide()
-	return append(acts, more...), err
+	return c.tryDecide()
 }
 
 // checkPrepared records prepared(m, v, n) for the current view: the
 // pre-prepare plus PREPAREs from distinct backups whose power together with
 // the primary's exceeds 2/3 [§4.2]. The certificate is kept for the P set of
 // later view changes, and the replica multicasts its COMMIT.
-func (c *Core) checkPrepared(n int64) []consensus.Action {
+func (c *Core) checkPrepared(n int64) {
 	if !c.active || !c.isValidator() {
-		return nil
+		return
 	}
 	vs := c.lookup(n, c.view)
 	if vs == nil || vs.prePrepare == nil || vs.certified {
-		return nil
+		return
 	}
 	pp := vs.prePrepare
 	vals := c.sets.at(n)
 	if !vals.IsQuorum(vals.Power(c.primaryOf(c.view)) + vs.prepares.Power(pp.Value)) {
-		return nil
+		return
 	}
 	vs.certified = true
 	if old, ok := c.prepared[n]; !ok || old.PrePrepare.Round < c.view {
 		c.prepared[n] = consensus.PreparedCert{PrePrepare: *pp, Prepares: derefVotes(vs.prepares.Messages(pp.Value))}
 	}
 	if vs.sentCommit {
-		return nil
+		return
 	}
 	vs.sentCommit = true
 	commit := &consensus.Vote{Type: consensus.Precommit, Height: n, Round: c.view, Value: pp.Value, Validator: c.self}
-	return []consensus.Action{consensus.Broadcast{Msg: commit}}
+	c.emit(consensus.Broadcast{Msg: commit})
 }
 
 // replyWithCommit helps a replica that is still preparing a sequence number
@@ -247,35 +249,35 @@ func (c *Core) checkPrepared(n int64) []consensus.Action {
 // so that the laggard can assemble a commit certificate. Only PREPAREs get
 // this answer; answering COMMITs with COMMITs would make two replicas
 // bounce them forever.
-func (c *Core) replyWithCommit(v *consensus.Vote) []consensus.Action {
+func (c *Core) replyWithCommit(v *consensus.Vote) {
 	if !c.isValidator() || v.Type != consensus.Prevote || v.Validator == c.self || v.Height >= c.lastDecided {
-		return nil
+		return
 	}
 	s := c.slots[v.Height]
 	if s == nil {
-		return nil
+		return
 	}
 	for _, w := range sortedKeys(s.views) {
 		if own := s.views[w].ownCommit; own != nil && own.Value == c.decided[v.Height] {
-			return []consensus.Action{consensus.Send{To: v.Validator, Msg: own}}
+			c.emit(consensus.Send{To: v.Validator, Msg: own})
+			return
 		}
 	}
-	return nil
 }
 
 // replyToLaggard sends a replica that is still in an older view the
 // NEW-VIEW of the current one, so that it can join [§4.4]; at most once per
 // retransmission tick, since a NEW-VIEW is large and old-view messages are
 // cheap to send.
-func (c *Core) replyToLaggard(to int32) []consensus.Action {
+func (c *Core) replyToLaggard(to int32) {
 	if !c.isValidator() || !c.active || c.newView == nil || to == c.self {
-		return nil
+		return
 	}
 	if last, ok := c.nvReplied[to]; ok && last == c.ticks {
-		return nil
+		return
 	}
 	c.nvReplied[to] = c.ticks
-	return []consensus.Action{consensus.Send{To: to, Msg: c.newView}}
+	c.emit(consensus.Send{To: to, Msg: c.newView})
 }
 
 func derefVotes(vs []*consensus.Vote) []consensus.Vote {

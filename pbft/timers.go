@@ -37,9 +37,9 @@ func (c *Core) expectingProgress() bool {
 // Going back instead (a replica that changed view alone rejoining the view
 // the others stayed in) would be unsafe: its VIEW-CHANGE promised a P set
 // that preparing again in the old view could make stale.
-func (c *Core) armProgressTimer() []consensus.Action {
+func (c *Core) armProgressTimer() {
 	if !c.active || !c.isValidator() || c.vcTimer.Armed || !c.expectingProgress() {
-		return nil
+		return
 	}
 	d := c.viewChangeTimeout()
 	if c.cfg.CreateEmptyBlocks {
@@ -47,35 +47,35 @@ func (c *Core) armProgressTimer() []consensus.Action {
 	}
 	n := c.lastExecuted + 1
 	c.vcTimer = timerMark{Armed: true, Height: n, View: c.view, After: d}
-	return []consensus.Action{consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutViewChange, Height: n, Round: c.view}, After: d}}
+	c.emit(consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutViewChange, Height: n, Round: c.view}, After: d})
 }
 
 // armEmptyBlock starts the primary's empty-block interval for the next
 // height.
-func (c *Core) armEmptyBlock() []consensus.Action {
+func (c *Core) armEmptyBlock() {
 	if !c.cfg.CreateEmptyBlocks || !c.active || !c.isPrimary() || c.emptyDue || c.lastDecided != c.lastExecuted {
-		return nil
+		return
 	}
 	n := c.lastExecuted + 1
 	if m := c.emptyTimer; m.Armed && m.Height == n && m.View == c.view {
-		return nil
+		return
 	}
 	if vs := c.lookup(n, c.view); vs != nil && vs.prePrepare != nil {
-		return nil
+		return
 	}
 	d := c.cfg.EmptyBlockInterval
 	c.emptyTimer = timerMark{Armed: true, Height: n, View: c.view, After: d}
-	return []consensus.Action{consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutEmptyBlock, Height: n, Round: c.view}, After: d}}
+	c.emit(consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutEmptyBlock, Height: n, Round: c.view}, After: d})
 }
 
-func (c *Core) onEmptyBlockTimeout(t consensus.Timeout) []consensus.Action {
+func (c *Core) onEmptyBlockTimeout(t consensus.Timeout) {
 	m := c.emptyTimer
 	if !m.Armed || m.Height != t.Height || m.View != t.Round {
-		return nil
+		return
 	}
 	c.emptyTimer = timerMark{}
 	c.emptyDue = true
-	return c.tryPropose()
+	c.tryPropose()
 }
 
 // onStart begins or resumes participation: it starts a new retransmission
@@ -85,41 +85,41 @@ func (c *Core) onEmptyBlockTimeout(t consensus.Timeout) []consensus.Action {
 // Start and then replays its log, which can hold the Start of an earlier
 // life, and repeating everything again would hand the driver the decision
 // awaiting execution twice in one life.
-func (c *Core) onStart() []consensus.Action {
+func (c *Core) onStart() {
 	if c.started {
-		return nil
+		return
 	}
 	c.started = true
 	c.retransmit++
-	acts := []consensus.Action{consensus.SetTimeout{
+	c.emit(consensus.SetTimeout{
 		Timeout: consensus.Timeout{Kind: consensus.TimeoutRetransmit, Height: c.retransmit},
 		After:   c.cfg.RetransmitInterval,
-	}}
+	})
 	if m := c.vcTimer; m.Armed {
-		acts = append(acts, consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutViewChange, Height: m.Height, Round: m.View}, After: m.After})
+		c.emit(consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutViewChange, Height: m.Height, Round: m.View}, After: m.After})
 	}
 	if m := c.emptyTimer; m.Armed {
-		acts = append(acts, consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutEmptyBlock, Height: m.Height, Round: m.View}, After: m.After})
+		c.emit(consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutEmptyBlock, Height: m.Height, Round: m.View}, After: m.After})
 	}
 	if p := c.proposal; p.Asked && !p.Answered && p.Height == c.lastExecuted+1 && p.View == c.view {
-		acts = append(acts, consensus.RequestProposal{Height: p.Height, Round: p.View})
+		c.emit(consensus.RequestProposal{Height: p.Height, Round: p.View})
 	}
 	for _, n := range sortedKeys(c.slots) {
 		s := c.slots[n]
 		for _, d := range sortedKeys(s.asked) {
 			if _, known := s.verdicts[d]; !known {
-				acts = append(acts, consensus.RequestVerdict{Height: n, Value: d})
+				c.emit(consensus.RequestVerdict{Height: n, Value: d})
 			}
 		}
 	}
 	if c.pendingDecide != nil {
-		acts = append(acts, *c.pendingDecide)
+		c.emit(*c.pendingDecide)
 	}
 	if c.lastDecided < c.fetchTo {
-		acts = append(acts, consensus.FetchBlocks{From: c.lastDecided + 1, To: c.fetchTo})
+		c.emit(consensus.FetchBlocks{From: c.lastDecided + 1, To: c.fetchTo})
 	}
-	acts = append(acts, c.progress()...)
-	return append(acts, c.afterViewChanges()...)
+	c.progress()
+	c.afterViewChanges()
 }
 
 // onRetransmit resends the replica's own messages that may still be needed,
@@ -128,20 +128,20 @@ func (c *Core) onStart() []consensus.Action {
 // sequence numbers, during a view change its VIEW-CHANGE, and always its
 // latest CHECKPOINT. A state transfer that made no progress since the last
 // tick is requested again.
-func (c *Core) onRetransmit(t consensus.Timeout) []consensus.Action {
+func (c *Core) onRetransmit(t consensus.Timeout) {
 	if t.Height != c.retransmit {
-		return nil
+		return
 	}
-	acts := []consensus.Action{consensus.SetTimeout{Timeout: t, After: c.cfg.RetransmitInterval}}
+	c.emit(consensus.SetTimeout{Timeout: t, After: c.cfg.RetransmitInterval})
 	c.ticks++
 	if c.lastDecided < c.fetchTo {
 		if c.lastDecided == c.fetchMark {
-			acts = append(acts, consensus.FetchBlocks{From: c.lastDecided + 1, To: c.fetchTo})
+			c.emit(consensus.FetchBlocks{From: c.lastDecided + 1, To: c.fetchTo})
 		}
 		c.fetchMark = c.lastDecided
 	}
 	if !c.isValidator() {
-		return acts
+		return
 	}
 	if c.active {
 		for _, n := range sortedKeys(c.slots) {
@@ -150,20 +150,19 @@ func (c *Core) onRetransmit(t consensus.Timeout) []consensus.Action {
 				continue
 			}
 			if pp := vs.prePrepare; pp != nil && pp.Proposer == c.self && !vs.fromNewView {
-				acts = append(acts, consensus.Send{To: consensus.All, Msg: pp})
+				c.emit(consensus.Send{To: consensus.All, Msg: pp})
 			}
 			if vs.ownPrepare != nil {
-				acts = append(acts, consensus.Send{To: consensus.All, Msg: vs.ownPrepare})
+				c.emit(consensus.Send{To: consensus.All, Msg: vs.ownPrepare})
 			}
 			if vs.ownCommit != nil {
-				acts = append(acts, consensus.Send{To: consensus.All, Msg: vs.ownCommit})
+				c.emit(consensus.Send{To: consensus.All, Msg: vs.ownCommit})
 			}
 		}
 	} else if c.ownViewChange != nil {
-		acts = append(acts, consensus.Send{To: consensus.All, Msg: c.ownViewChange})
+		c.emit(consensus.Send{To: consensus.All, Msg: c.ownViewChange})
 	}
 	if c.ownCheckpoint != nil {
-		acts = append(acts, consensus.Send{To: consensus.All, Msg: c.ownCheckpoint})
+		c.emit(consensus.Send{To: consensus.All, Msg: c.ownCheckpoint})
 	}
-	return acts
 }

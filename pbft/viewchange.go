@@ -23,19 +23,19 @@ func (c *Core) viewChangeTimeout() time.Duration {
 	return base << shift
 }
 
-func (c *Core) onViewChangeTimeout(t consensus.Timeout) []consensus.Action {
+func (c *Core) onViewChangeTimeout(t consensus.Timeout) {
 	m := c.vcTimer
 	if !m.Armed || m.Height != t.Height || m.View != t.Round {
-		return nil // stale
+		return // stale
 	}
 	c.vcTimer = timerMark{}
 	if c.active && !c.expectingProgress() {
-		return nil
+		return
 	}
 	if c.view == math.MaxInt32 {
-		return nil
+		return
 	}
-	return c.startViewChange(c.view + 1)
+	c.startViewChange(c.view + 1)
 }
 
 // startViewChange moves the replica to view target: it stops accepting
@@ -43,9 +43,9 @@ func (c *Core) onViewChangeTimeout(t consensus.Timeout) []consensus.Action {
 // with its stable checkpoint and its P set: for every sequence number above
 // the checkpoint that it prepared in some view, the certificate of the
 // highest such view [§4.4]. Certificates are never dropped on the way.
-func (c *Core) startViewChange(target int32) []consensus.Action {
+func (c *Core) startViewChange(target int32) {
 	if !c.isValidator() || target <= c.view {
-		return nil
+		return
 	}
 	c.view, c.active = target, false
 	c.newView, c.newViewSent, c.nvEvident = nil, false, false
@@ -63,8 +63,8 @@ func (c *Core) startViewChange(target int32) []consensus.Action {
 		Stable:    consensus.StableCheckpoint{Height: c.stable.Height, AppHash: c.stable.AppHash, Proof: slices.Clone(c.stable.Proof)},
 		Prepared:  c.pSet(),
 	}
-	acts := []consensus.Action{consensus.Broadcast{Msg: vc}}
-	return append(acts, c.afterViewChanges()...)
+	c.emit(consensus.Broadcast{Msg: vc})
+	c.afterViewChanges()
 }
 
 // pSet is the replica's prepared certificates above its stable checkpoint,
@@ -82,68 +82,70 @@ func (c *Core) pSet() []consensus.PreparedCert {
 // onViewChange counts a VIEW-CHANGE after validating it in full: its stable
 // checkpoint proof and every prepared certificate [§4.4]. Only each
 // validator's latest view change is kept.
-func (c *Core) onViewChange(vc *consensus.ViewChange) ([]consensus.Action, error) {
+func (c *Core) onViewChange(vc *consensus.ViewChange) error {
 	if vc.View < 1 {
-		return nil, invalid("view change to view %d; views changed to start at 1", vc.View)
+		return invalid("view change to view %d; views changed to start at 1", vc.View)
 	}
 	if vals := c.current(); !vals.Has(vc.Validator) {
-		return nil, invalid("view change signed by validator index %d; the set has %d validators", vc.Validator, vals.Size())
+		return invalid("view change signed by validator index %d; the set has %d validators", vc.Validator, vals.Size())
 	}
 	if c.tooFarAhead(vc.View) {
-		return nil, nil
+		return nil
 	}
 	if vc.View < c.view || (vc.View == c.view && c.active) {
-		return c.replyToLaggard(vc.Validator), nil
+		c.replyToLaggard(vc.Validator)
+		return nil
 	}
 	old := c.viewChanges[vc.Validator]
 	if old != nil && (old.View > vc.View || old.View == vc.View && digestViewChange(old) == digestViewChange(vc)) {
-		return nil, nil // stale or a retransmission: nothing to validate
+		return nil // stale or a retransmission: nothing to validate
 	}
 	if err := c.checkViewChange(vc); err != nil {
-		return nil, err
+		return err
 	}
 	if old != nil && old.View == vc.View {
 		if c.vcEvident[vc.Validator] == vc.View {
-			return nil, nil
+			return nil
 		}
 		c.vcEvident[vc.Validator] = vc.View
-		return evidence(old, vc), nil
+		c.evidence(old, vc)
+		return nil
 	}
 	c.viewChanges[vc.Validator] = vc
 	if vc.Validator == c.self {
 		c.ownViewChange = vc
 	}
-	acts, err := c.adoptStable(vc.Stable)
-	if err != nil {
-		return nil, err
+	if err := c.adoptStable(vc.Stable); err != nil {
+		return err
 	}
-	return append(acts, c.afterViewChanges()...), nil
+	c.afterViewChanges()
+	return nil
 }
 
 // afterViewChanges applies the rules that fire on counted view changes:
 // joining a higher view backed by more than 1/3 of the power, starting the
 // NEW-VIEW timer once more than 2/3 of the power left the old views, and the
 // new primary's NEW-VIEW [§4.4, §4.5.2].
-func (c *Core) afterViewChanges() []consensus.Action {
+func (c *Core) afterViewChanges() {
 	if !c.isValidator() {
-		return nil
+		return
 	}
 	if target, ok := c.joinTarget(); ok {
-		return c.startViewChange(target)
+		c.startViewChange(target)
+		return
 	}
 	if c.active {
-		return nil
+		return
 	}
-	var acts []consensus.Action
 	// [§4.5.2] rule 1: wait for view changes of more than 2/3 of the power
 	// before starting the timer, so that a replica that timed out alone
 	// does not race through views the others never reach.
 	if !c.vcTimer.Armed && c.current().IsQuorum(c.viewChangePower(c.view)) {
 		d := c.viewChangeTimeout()
 		c.vcTimer = timerMark{Armed: true, Height: 0, View: c.view, After: d}
-		acts = append(acts, consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutViewChange, Round: c.view}, After: d})
+		c.emit(consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutViewChange, Round: c.view}, After: d})
 	}
-	return append(acts, c.tryNewView()...)
+	c.tryNewView()
 }
 
 // joinTarget applies [§4.5.2] rule 2: view changes for views above the

@@ -17,7 +17,7 @@ type Core struct {
 	started bool
 	h       *height    // the height being decided
 	carry   carryState // what survives from one height to the next
-	out     []consensus.Action
+	out     consensus.Outbox
 }
 
 // carryState is the part of the core's state that outlives a height; it is
@@ -100,10 +100,9 @@ func checkedSet(vs *consensus.ValidatorSet) (*consensus.ValidatorSet, error) {
 // wrapping consensus.ErrInvalidInput leave the core unchanged; errors
 // wrapping ErrBrokenInvariant mean the driver must halt.
 func (c *Core) Step(in consensus.Input) ([]consensus.Action, error) {
-	c.out = nil
+	c.out.Take()
 	err := c.step(in)
-	out := c.out
-	c.out = nil
+	out := c.out.Take()
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +149,7 @@ func (c *Core) start() error {
 	return c.enterHeight()
 }
 
-func (c *Core) emit(a consensus.Action) { c.out = append(c.out, a) }
+func (c *Core) emit(a consensus.Action) { c.out.Emit(a) }
 
 // Status reports the core's position.
 func (c *Core) Status() consensus.Status {
