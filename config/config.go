@@ -122,6 +122,11 @@ type MempoolConfig struct {
 // ConsensusConfig is the [consensus] section.
 type ConsensusConfig struct {
 	Protocol string `toml:"protocol" doc:"The consensus protocol: \"tendermint\" or \"pbft\""`
+	// SwitchHeight and SwitchProtocol schedule a change of protocol on a
+	// live chain: heights below SwitchHeight are decided by Protocol, the
+	// rest by SwitchProtocol. Every validator must carry the same schedule.
+	SwitchHeight   int64  `toml:"switch_height" doc:"First height decided by switch_protocol instead of protocol; 0: the protocol never changes. Every validator must use the same value"`
+	SwitchProtocol string `toml:"switch_protocol" doc:"The protocol that decides heights from switch_height on: \"tendermint\" or \"pbft\"; empty when switch_height is 0"`
 
 	TimeoutPropose            time.Duration `toml:"timeout_propose" doc:"Tendermint: how long to wait for a proposal in round 0"`
 	TimeoutProposeDelta       time.Duration `toml:"timeout_propose_delta" doc:"Tendermint: how much timeout_propose grows each round"`

@@ -27,7 +27,7 @@ var wantKeys = []string{
 	"p2p.persistent_peers_max_dial_period",
 	"p2p.max_packet_msg_payload_size",
 	"mempool.recheck", "mempool.size", "mempool.max_txs_bytes", "mempool.max_tx_bytes", "mempool.cache_size",
-	"consensus.protocol", "consensus.timeout_propose", "consensus.timeout_propose_delta",
+	"consensus.protocol", "consensus.switch_height", "consensus.switch_protocol", "consensus.timeout_propose", "consensus.timeout_propose_delta",
 	"consensus.timeout_prevote", "consensus.timeout_prevote_delta", "consensus.timeout_precommit",
 	"consensus.timeout_precommit_delta", "consensus.timeout_commit", "consensus.create_empty_blocks",
 	"consensus.create_empty_blocks_interval", "consensus.checkpoint_interval",

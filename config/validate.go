@@ -233,6 +233,7 @@ func (v *validator) mempool() {
 func (v *validator) consensus() {
 	c := v.cfg.Consensus
 	v.oneOf("consensus.protocol", c.Protocol, ProtocolTendermint, ProtocolPBFT)
+	v.schedule()
 	v.positive("consensus.timeout_propose", "consensus.timeout_prevote", "consensus.timeout_precommit")
 	v.nonNegative("consensus.timeout_propose_delta", "consensus.timeout_prevote_delta",
 		"consensus.timeout_precommit_delta", "consensus.timeout_commit",
@@ -247,6 +248,26 @@ func (v *validator) consensus() {
 		// becoming stable, or the primary stalls at every checkpoint
 		// (Castro-Liskov TOCS, section 4.3).
 		v.fail("consensus.watermark_window", "must be at least 2 * [consensus] checkpoint_interval = %d", 2*k)
+	}
+}
+
+// schedule checks a switch of protocol. That switch_height lies above the
+// genesis initial height is checked where the genesis is read.
+func (v *validator) schedule() {
+	c := v.cfg.Consensus
+	switch {
+	case c.SwitchHeight < 0:
+		v.fail("consensus.switch_height", "must not be negative; 0 means no switch")
+	case c.SwitchHeight == 0 && c.SwitchProtocol != "":
+		v.fail("consensus.switch_protocol", "is set but [consensus] switch_height is 0; set the height of the switch, or empty switch_protocol")
+	case c.SwitchHeight == 1:
+		v.fail("consensus.switch_height", "must be at least 2: the first height is decided by [consensus] protocol; to run %q from the start, set protocol instead", c.SwitchProtocol)
+	case c.SwitchHeight > 1 && c.SwitchProtocol == "":
+		v.fail("consensus.switch_protocol", "is required with [consensus] switch_height = %d: %q or %q", c.SwitchHeight, ProtocolTendermint, ProtocolPBFT)
+	case c.SwitchHeight > 1 && c.SwitchProtocol == c.Protocol:
+		v.fail("consensus.switch_protocol", "must differ from [consensus] protocol %q: switching to the same protocol changes nothing", c.Protocol)
+	case c.SwitchHeight > 1:
+		v.oneOf("consensus.switch_protocol", c.SwitchProtocol, ProtocolTendermint, ProtocolPBFT)
 	}
 }
 

@@ -42,6 +42,7 @@ func TestValidAlternativesAccepted(t *testing.T) {
 		"unix app":     func(c *Config) { c.ProxyApp = "unix:///var/run/app.sock" },
 		"noop app":     func(c *Config) { c.ProxyApp = "noop" },
 		"pbft":         func(c *Config) { c.Consensus.Protocol = ProtocolPBFT },
+		"switch":       func(c *Config) { c.Consensus.SwitchHeight, c.Consensus.SwitchProtocol = 2, ProtocolPBFT },
 		"peers": func(c *Config) {
 			c.P2P.PersistentPeers = peerID + "@10.0.0.2:26656, tcp://" + strings.Repeat("a", 40) + "@node1:26656,"
 		},
@@ -123,6 +124,14 @@ func TestValidateNamesEachBadKey(t *testing.T) {
 		{"mempool.max_tx_bytes", func(c *Config) { c.Mempool.MaxTxsBytes = 10 }, "must not exceed [mempool] max_txs_bytes"},
 		{"mempool.cache_size", func(c *Config) { c.Mempool.CacheSize = -1 }, "not be negative"},
 		{"consensus.protocol", func(c *Config) { c.Consensus.Protocol = "raft" }, `"tendermint" or "pbft"`},
+		{"consensus.switch_height", func(c *Config) { c.Consensus.SwitchHeight = -1 }, "not be negative"},
+		{"consensus.switch_height", func(c *Config) { c.Consensus.SwitchHeight, c.Consensus.SwitchProtocol = 1, ProtocolPBFT }, "at least 2"},
+		{"consensus.switch_protocol", func(c *Config) { c.Consensus.SwitchProtocol = ProtocolPBFT }, "switch_height is 0"},
+		{"consensus.switch_protocol", func(c *Config) { c.Consensus.SwitchHeight = 10 }, "is required with [consensus] switch_height = 10"},
+		{"consensus.switch_protocol", func(c *Config) {
+			c.Consensus.SwitchHeight, c.Consensus.SwitchProtocol = 10, ProtocolTendermint
+		}, `must differ from [consensus] protocol "tendermint"`},
+		{"consensus.switch_protocol", func(c *Config) { c.Consensus.SwitchHeight, c.Consensus.SwitchProtocol = 10, "raft" }, `"tendermint" or "pbft"`},
 		{"consensus.timeout_propose", func(c *Config) { c.Consensus.TimeoutPropose = 0 }, "greater than zero"},
 		{"consensus.timeout_propose_delta", func(c *Config) { c.Consensus.TimeoutProposeDelta = -1 }, "not be negative"},
 		{"consensus.timeout_prevote", func(c *Config) { c.Consensus.TimeoutPrevote = 0 }, "greater than zero"},

@@ -22,6 +22,9 @@ func (e *Engine) apply(ctx context.Context, actions []consensus.Action) error {
 }
 
 func (e *Engine) applyOne(ctx context.Context, a consensus.Action) error {
+	if e.beyondFirstCore(a) {
+		return nil
+	}
 	if e.replaying {
 		e.deferDuringReplay(a)
 		return nil
@@ -106,7 +109,8 @@ func (e *Engine) send(m consensus.Message) {
 }
 
 func (e *Engine) setTimer(t consensus.Timeout, after time.Duration) {
-	time.AfterFunc(after, func() { e.postTimer(t) })
+	gen := e.generation
+	time.AfterFunc(after, func() { e.postTimer(t, gen) })
 }
 
 // resetThreshold is how much log a snapshot lets pile up before it
@@ -119,7 +123,7 @@ func (e *Engine) saveSnapshot(a consensus.SaveSnapshot) error {
 	if e.signer != nil {
 		e.signer.SetFloor(a.SignFloor)
 	}
-	rec := encodeSnapshot(a)
+	rec := encodeSnapshot(e.protocol, a)
 	if e.logBytes+int64(len(rec)) < resetThreshold {
 		e.logBytes += int64(len(rec))
 		if err := e.p.WAL.Append(rec); err != nil {

@@ -16,14 +16,22 @@ import (
 	"github.com/cometbft/cometbft/types"
 )
 
-// CoreFactory builds a core at genesis (snapshot nil) or from a snapshot.
-type CoreFactory func(self []byte, genesis *consensus.ValidatorSet, snapshot []byte) (consensus.Core, error)
+// CoreFactory builds a core of the named protocol. first is the first
+// height that protocol decides on this chain (the genesis initial height,
+// or the switch height) and vals the validator set of that height. With
+// snapshot nil the core starts at first, otherwise it resumes where the
+// snapshot was taken.
+type CoreFactory func(protocol string, self []byte, first int64, vals *consensus.ValidatorSet, snapshot []byte) (consensus.Core, error)
 
 // Config is what the engine needs to know beyond its parts.
 type Config struct {
-	// Protocol names the core, for logs and views.
-	Protocol string
+	// Schedule says which protocol decides which height.
+	Schedule consensus.Schedule
 	NewCore  CoreFactory
+	// Protocols lists every protocol NewCore builds, so that a snapshot
+	// written by a protocol the schedule does not name can be told from a
+	// damaged one.
+	Protocols []string
 	// Key is the validator key; nil for a node that only follows.
 	Key crypto.PrivKey
 	// Describe returns the core's own round or view state for RPC; may be
@@ -60,7 +68,14 @@ type Engine struct {
 	log   *slog.Logger
 	state state.State
 
-	core      consensus.Core
+	core consensus.Core
+	// protocol names the running core; generation counts the cores run
+	// since the start, so that timers of a replaced core are dropped.
+	protocol   string
+	generation int
+	// held are inputs for the switch height and above that arrived while
+	// the first protocol finished; the second core gets them.
+	held      []queued
 	signer    *Signer
 	self      []byte
 	queue     []queued
@@ -128,6 +143,7 @@ func New(cfg Config, p Parts) (*Engine, error) {
 		verdicts: newVerdictWaits(),
 		evidence: newEvidencePool(),
 		events:   make(chan event, 8192),
+		protocol: cfg.Schedule.At(st.LastBlockHeight + 1),
 	}
 	if cfg.Key != nil {
 		e.signer = NewSigner(cfg.Key, st.ChainID)
@@ -226,6 +242,9 @@ func (e *Engine) drain(ctx context.Context) error {
 }
 
 func (e *Engine) step(ctx context.Context, q queued) error {
+	if !e.screen(q) {
+		return nil
+	}
 	if !e.replaying {
 		rec, err := encodeInput(q.in, q.own, q.block)
 		if err != nil {
@@ -245,6 +264,10 @@ func (e *Engine) step(ctx context.Context, q queued) error {
 		}
 		return fmt.Errorf("consensus halted: %w", err)
 	}
+	if e.handOverDue(q.in) {
+		x := q.in.(consensus.Executed)
+		return e.handOver(ctx, x.Next)
+	}
 	return e.apply(ctx, actions)
 }
 
@@ -261,9 +284,9 @@ func (e *Engine) post(ev event) {
 
 // postTimer hands a fired timer to the driver, waiting for room: a lost
 // timer could stall the core.
-func (e *Engine) postTimer(t consensus.Timeout) {
+func (e *Engine) postTimer(t consensus.Timeout, gen int) {
 	select {
-	case e.events <- timerFired{t}:
+	case e.events <- timerFired{t, gen}:
 	case <-e.done:
 	}
 }

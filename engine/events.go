@@ -18,7 +18,12 @@ type verifiedMessage struct {
 }
 
 // timerFired is a timeout the core scheduled.
-type timerFired struct{ t consensus.Timeout }
+type timerFired struct {
+	t consensus.Timeout
+	// gen is the core generation that set it; a replaced core's timers
+	// are dropped.
+	gen int
+}
 
 // blockFetched is a block a peer sent for a block-by-ID request, checked
 // to have that ID.
@@ -65,7 +70,9 @@ func (e *Engine) handle(ctx context.Context, ev event) error {
 		}
 		e.queue = append(e.queue, queued{in: consensus.Receive{Msg: ev.msg}, block: ev.block})
 	case timerFired:
-		e.enqueue(consensus.TimeoutFired{Timeout: ev.t})
+		if ev.gen == e.generation {
+			e.enqueue(consensus.TimeoutFired{Timeout: ev.t})
+		}
 	case blockFetched:
 		e.blocks.add(ev.id, ev.block)
 		return e.blockArrived(ctx)

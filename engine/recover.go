@@ -32,11 +32,12 @@ func (e *Engine) recover(ctx context.Context) error {
 	// Restart from the latest snapshot; the node's own signed messages
 	// before it still teach the double-sign guard.
 	var snapshot []byte
+	var written string
 	for i := len(recs) - 1; i >= 0; i-- {
 		if recs[i].kind != recSnapshot {
 			continue
 		}
-		snapshot = recs[i].snapshot
+		snapshot, written = recs[i].snapshot, recs[i].protocol
 		if e.signer != nil {
 			e.signer.SetFloor(recs[i].signFloor)
 			for _, l := range recs[:i] {
@@ -48,14 +49,10 @@ func (e *Engine) recover(ctx context.Context) error {
 		recs = recs[i+1:]
 		break
 	}
-	genesis, err := e.genesisValidators()
-	if err != nil {
+	if err := e.rebuildCore(snapshot, written); err != nil {
 		return err
 	}
-	if e.core, err = e.cfg.NewCore(e.self, genesis, snapshot); err != nil {
-		return fmt.Errorf("rebuilding the %s core: %w", e.cfg.Protocol, err)
-	}
-	e.log.Info("replaying the write-ahead log", "records", len(recs), "snapshot", snapshot != nil)
+	e.log.Info("replaying the write-ahead log", "protocol", e.protocol, "records", len(recs), "snapshot", snapshot != nil)
 
 	e.replaying = true
 	// A core rebuilt from a snapshot is idle; it resumes with Start, as it

@@ -11,7 +11,9 @@ import (
 // View is what the engine publishes for RPC, metrics and logs: a
 // consistent, read-only picture taken after each batch of inputs.
 type View struct {
+	// Protocol is the running core's; Schedule says which decides what.
 	Protocol        string
+	Schedule        consensus.Schedule
 	ChainID         string
 	LatestHeight    int64
 	LatestBlockHash []byte
@@ -37,7 +39,8 @@ func (e *Engine) View() *View { return e.views.Load() }
 
 func (e *Engine) publish() {
 	v := &View{
-		Protocol:         e.cfg.Protocol,
+		Protocol:         e.protocol,
+		Schedule:         e.cfg.Schedule,
 		ChainID:          e.state.ChainID,
 		LatestHeight:     e.state.LastBlockHeight,
 		LatestBlockHash:  e.state.LastBlockID.Hash,

@@ -15,17 +15,21 @@ import (
 // Kinds of write-ahead log records. The log holds, after an optional
 // snapshot record, every input the core was stepped with, in order.
 const (
-	recSnapshot byte = 'S'
-	recStart    byte = 1
-	recReceive  byte = 2
-	recOwn      byte = 3 // the node's own signed message, handed back to it
-	recTimeout  byte = 4
-	recReady    byte = 5
-	recVerdict  byte = 6
-	recExecuted byte = 7
-	recTxs      byte = 8
-	recSynced   byte = 9
-	recSigned   byte = 10 // a signature the double-sign guard must remember; not an input
+	recSnapshot byte = 'S' // written before snapshots named their protocol
+	// recProtocolSnapshot is a snapshot with the name of the protocol
+	// whose core wrote it: a restart rebuilds that core, and a home
+	// written by another protocol is told from a damaged one.
+	recProtocolSnapshot byte = 'P'
+	recStart            byte = 1
+	recReceive          byte = 2
+	recOwn              byte = 3 // the node's own signed message, handed back to it
+	recTimeout          byte = 4
+	recReady            byte = 5
+	recVerdict          byte = 6
+	recExecuted         byte = 7
+	recTxs              byte = 8
+	recSynced           byte = 9
+	recSigned           byte = 10 // a signature the double-sign guard must remember; not an input
 )
 
 // logged is one decoded log record.
@@ -35,10 +39,12 @@ type logged struct {
 	block     *types.Block // beside a proposal or a ProposalReady
 	snapshot  []byte
 	signFloor int64
+	// protocol wrote the snapshot; "" for a record older than the tag.
+	protocol string
 }
 
-func encodeSnapshot(snap consensus.SaveSnapshot) []byte {
-	b := []byte{recSnapshot}
+func encodeSnapshot(protocol string, snap consensus.SaveSnapshot) []byte {
+	b := appendBytes([]byte{recProtocolSnapshot}, []byte(protocol))
 	b = binary.AppendVarint(b, snap.SignFloor)
 	return append(b, snap.State...)
 }
@@ -134,6 +140,11 @@ func decodeRecord(rec []byte) (logged, error) {
 	r := reader{b: rec[1:]}
 	l := logged{kind: rec[0]}
 	switch l.kind {
+	case recProtocolSnapshot:
+		l.protocol = string(r.bytes())
+		l.kind = recSnapshot
+		l.signFloor = r.varint()
+		l.snapshot = r.rest()
 	case recSnapshot:
 		l.signFloor = r.varint()
 		l.snapshot = r.rest()

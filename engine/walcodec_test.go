@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"encoding/binary"
 	"reflect"
 	"testing"
 	"time"
@@ -55,9 +56,15 @@ func TestLogRecordsRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	snap, err := decodeRecord(encodeSnapshot(consensus.SaveSnapshot{State: []byte("state"), SignFloor: 42}))
-	if err != nil || string(snap.snapshot) != "state" || snap.signFloor != 42 {
+	snap, err := decodeRecord(encodeSnapshot("pbft", consensus.SaveSnapshot{State: []byte("state"), SignFloor: 42}))
+	if err != nil || snap.kind != recSnapshot || string(snap.snapshot) != "state" || snap.signFloor != 42 || snap.protocol != "pbft" {
 		t.Fatalf("snapshot record: %+v %v", snap, err)
+	}
+	// A snapshot written before snapshots named their protocol still reads.
+	legacy := binary.AppendVarint([]byte{recSnapshot}, 7)
+	old, err := decodeRecord(append(legacy, "old"...))
+	if err != nil || old.kind != recSnapshot || string(old.snapshot) != "old" || old.signFloor != 7 || old.protocol != "" {
+		t.Fatalf("untagged snapshot record: %+v %v", old, err)
 	}
 }
 

@@ -129,7 +129,11 @@ func (n *Node) openStorage() (err error) {
 }
 
 func (n *Node) buildEngine() error {
-	factory, err := coreFactory(n.cfg.Consensus, n.genesis.InitialHeight)
+	factory, err := coreFactory(n.cfg.Consensus)
+	if err != nil {
+		return err
+	}
+	sched, err := schedule(n.cfg.Consensus, n.genesis.InitialHeight)
 	if err != nil {
 		return err
 	}
@@ -163,11 +167,12 @@ func (n *Node) buildEngine() error {
 		})
 	}
 	n.engine, err = engine.New(engine.Config{
-		Protocol: n.cfg.Consensus.Protocol,
-		NewCore:  factory,
-		Describe: describeCore,
-		Key:      pv.Key.PrivKey,
-		Logger:   n.log.With("module", "consensus"),
+		Schedule:  sched,
+		NewCore:   factory,
+		Protocols: protocols,
+		Describe:  describeCore,
+		Key:       pv.Key.PrivKey,
+		Logger:    n.log.With("module", "consensus"),
 	}, parts)
 	return err
 }

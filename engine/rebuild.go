@@ -1,0 +1,79 @@
+package engine
+
+import (
+	"fmt"
+)
+
+// rebuildCore builds the core a restart resumes: from the latest snapshot
+// and the protocol that wrote it, or at the chain's first height by the
+// schedule's first protocol. written is "" for a snapshot older than the
+// protocol tag; it is then taken to be the first protocol's, and if that
+// protocol cannot read it, the other one is tried so that the refusal can
+// name the protocol the home was written by.
+func (e *Engine) rebuildCore(snapshot []byte, written string) error {
+	s := e.cfg.Schedule
+	genesis, err := e.genesisValidators()
+	if err != nil {
+		return err
+	}
+	first := e.state.InitialHeight
+	if snapshot == nil {
+		e.protocol = s.Protocol
+		e.core, err = e.cfg.NewCore(s.Protocol, e.self, first, genesis, nil)
+		if err != nil {
+			return fmt.Errorf("building the %s core: %w", s.Protocol, err)
+		}
+		return nil
+	}
+	if written == "" {
+		written = e.untaggedSnapshotProtocol(snapshot)
+	}
+	if written != s.Protocol && written != s.SwitchProtocol {
+		return e.foreignHome(written)
+	}
+	if written != s.Protocol {
+		first = s.SwitchHeight
+	}
+	if e.core, err = e.cfg.NewCore(written, e.self, first, genesis, snapshot); err != nil {
+		return fmt.Errorf("rebuilding the %s core from its snapshot: %w", written, err)
+	}
+	e.protocol = written
+	if h := e.core.Status().Height; s.At(h) != written {
+		return fmt.Errorf("the write-ahead log holds a %s snapshot of height %d, but [consensus] switch_height = %d gives that height to %s: "+
+			"the schedule changed after the switch; restore the schedule the chain switched with", written, h, s.SwitchHeight, s.At(h))
+	}
+	return nil
+}
+
+// untaggedSnapshotProtocol names the protocol of a snapshot written before
+// snapshots were tagged: the first protocol's unless only the other one
+// reads it.
+func (e *Engine) untaggedSnapshotProtocol(snapshot []byte) string {
+	s := e.cfg.Schedule
+	genesis, err := e.genesisValidators()
+	if err != nil {
+		return s.Protocol
+	}
+	if _, err := e.cfg.NewCore(s.Protocol, e.self, e.state.InitialHeight, genesis, snapshot); err == nil {
+		return s.Protocol
+	}
+	for _, other := range e.cfg.Protocols {
+		if other == s.Protocol {
+			continue
+		}
+		if _, err := e.cfg.NewCore(other, e.self, e.state.InitialHeight, genesis, snapshot); err == nil {
+			return other
+		}
+	}
+	return s.Protocol // damaged: the first protocol's decoder says how
+}
+
+// foreignHome refuses a home whose consensus state another protocol wrote
+// while the configuration runs this chain on other protocols only.
+func (e *Engine) foreignHome(written string) error {
+	s := e.cfg.Schedule
+	return fmt.Errorf("this home's consensus state was written by the %s protocol, but the configuration runs %s: "+
+		"the home is not damaged. To change the protocol of this chain, keep [consensus] protocol = %q and set "+
+		"[consensus] switch_height (a height above the chain's latest, the same on every validator) and switch_protocol; "+
+		"or start a new chain from genesis (bftnode unsafe-reset-all)", written, s, written)
+}
