@@ -125,7 +125,7 @@ func (c rpcConsensus) PeerStates() []coretypes.PeerStateInfo { return []coretype
 
 func (c rpcConsensus) RoundState() rpc.RoundState {
 	v := c.n.engine.View()
-	rs := rpc.RoundState{Protocol: v.Protocol, Votes: []rpc.RoundVotes{}}
+	rs := rpc.RoundState{Protocol: v.Protocol, Schedule: v.Schedule.String(), Votes: []rpc.RoundVotes{}}
 	step := stepNumber(v.Core.Step)
 	rs.HeightRoundStep = fmt.Sprintf("%d/%d/%d", v.Core.Height, v.Core.Round, step)
 	proposer := int32(-1)

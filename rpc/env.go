@@ -152,8 +152,11 @@ type EvidencePool interface {
 // reading that work. For PBFT the round is the view, the proposal is the
 // primary's pre-prepare, prevotes are PREPAREs and precommits COMMITs.
 type RoundState struct {
-	// Protocol is "tendermint" or "pbft".
+	// Protocol is "tendermint" or "pbft": the one deciding now.
 	Protocol string `json:"protocol"`
+	// Schedule is the chain's protocol schedule: one protocol, or
+	// "first,second@height" when the chain switches at that height.
+	Schedule string `json:"protocol_schedule"`
 	// HeightRoundStep is "height/round/step" as CometBFT prints it, with
 	// the step as a number (Tendermint: 1 new height ... 8 commit; PBFT:
 	// the phase the replica is in).
