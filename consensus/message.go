@@ -63,14 +63,21 @@ type Proposal struct {
 // Vote is a Tendermint PREVOTE/PRECOMMIT or a PBFT PREPARE/COMMIT. For PBFT,
 // Round is the view. Because a PBFT COMMIT has the shape of a precommit for
 // (height, round = view, value), 2f+1 of them form a CometBFT Commit.
+//
+// Extension and ExtensionSignature are ABCI 2.0's vote extension and the
+// signer's signature over it, on precommits for a value at heights where
+// the chain enables extensions. Cores only carry them: the driver asks the
+// application for them and checks them.
 type Vote struct {
-	Type      VoteType
-	Height    int64
-	Round     int32
-	Value     ID
-	Validator int32
-	Timestamp time.Time
-	Signature []byte
+	Type               VoteType
+	Height             int64
+	Round              int32
+	Value              ID
+	Validator          int32
+	Timestamp          time.Time
+	Signature          []byte
+	Extension          []byte
+	ExtensionSignature []byte
 }
 
 // Checkpoint is PBFT's CHECKPOINT: the signer executed every block up to

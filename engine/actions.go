@@ -37,7 +37,7 @@ func (e *Engine) applyOne(ctx context.Context, a consensus.Action) error {
 	case consensus.SetTimeout:
 		e.setTimer(a.Timeout, a.After)
 	case consensus.RequestProposal:
-		return e.propose(ctx, a.Height, a.Round)
+		return e.requestProposal(ctx, a)
 	case consensus.RequestVerdict:
 		return e.requestVerdict(ctx, a)
 	case consensus.Decide:

@@ -85,8 +85,11 @@ type Engine struct {
 	verdicts *verdictWaits
 	waiting  *decideWait
 	evidence *evidencePool
+	late     *lateVotes
 	sync     *syncer
 	verify   *verifier
+	// proposeLater is a proposal held for late precommits.
+	proposeLater *consensus.RequestProposal
 	// pub publishes executed blocks' events while Run runs; nil before.
 	pub *publisher
 
@@ -142,6 +145,7 @@ func New(cfg Config, p Parts) (*Engine, error) {
 		blocks:   newBlockCache(256),
 		verdicts: newVerdictWaits(),
 		evidence: newEvidencePool(),
+		late:     newLateVotes(),
 		events:   make(chan event, 8192),
 		protocol: cfg.Schedule.At(st.LastBlockHeight + 1),
 	}
@@ -233,10 +237,14 @@ func (e *Engine) drain(ctx context.Context) error {
 		if _, err := e.resumeDecision(ctx); err != nil {
 			return err
 		}
+		if err := e.proposeIfDue(ctx); err != nil {
+			return err
+		}
 		if len(e.queue) == 0 {
 			break
 		}
 	}
+	e.saveLateVotes()
 	e.publish()
 	return nil
 }
@@ -255,6 +263,7 @@ func (e *Engine) step(ctx context.Context, q queued) error {
 		}
 		e.logBytes += int64(len(rec))
 	}
+	e.observeVote(q.in)
 	actions, err := e.core.Step(q.in)
 	if err != nil {
 		if errors.Is(err, consensus.ErrInvalidInput) {

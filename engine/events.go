@@ -86,6 +86,8 @@ func (e *Engine) handle(ctx context.Context, ev event) error {
 		e.answerByID(ev)
 	case evidenceSubmitted:
 		e.evidence.add(ev.ev)
+	case lateVotesDue:
+		// drain, which runs after every event, proposes when due
 	}
 	return nil
 }

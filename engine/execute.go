@@ -91,7 +91,7 @@ func (e *Engine) alreadyExecuted(d consensus.Decide) error {
 // everything needed to recover before the application commits:
 // block and commit, then the FinalizeBlock response and the new state.
 func (e *Engine) execute(ctx context.Context, d consensus.Decide, block *types.Block) error {
-	commit, err := wire.CommitFromVotes(d.Commit, e.state.Validators)
+	votes, err := e.late.decided(d, e.state.Validators, time.Now())
 	if err != nil {
 		return fmt.Errorf("commit of height %d: %w", d.Height, err)
 	}
@@ -116,9 +116,10 @@ func (e *Engine) execute(ctx context.Context, d consensus.Decide, block *types.B
 	// results stays as short as it can be: an app that reports a height as
 	// soon as FinalizeBlock ran (CometBFT's example kvstore) cannot be
 	// brought back if the node stops inside it.
-	if err := e.p.Blocks.SaveBlock(block, parts, commit); err != nil {
+	if err := e.p.Blocks.SaveBlockExtended(block, parts, votes.extended()); err != nil {
 		return fmt.Errorf("storing block %d: %w", d.Height, err)
 	}
+	votes.unsaved = false
 	failpoint.Hit(failpoint.ExecSavedBlock)
 	resp, err := e.applyBlock(ctx, block, blockID)
 	if err != nil {

@@ -20,9 +20,13 @@ func (e *Engine) propose(ctx context.Context, height int64, round int32) error {
 		e.log.Debug("not proposing: the chain is elsewhere", "height", height, "chain", e.state.LastBlockHeight)
 		return nil
 	}
-	lastCommit, err := e.lastCommit()
+	extCommit, err := e.extendedLastCommit()
 	if err != nil {
 		return err
+	}
+	var lastCommit *types.Commit
+	if extCommit != nil {
+		lastCommit = extCommit.ToCommit()
 	}
 	blockTime, err := state.BlockTime(e.state, lastCommit)
 	if err != nil {
@@ -42,7 +46,7 @@ func (e *Engine) propose(ctx context.Context, height int64, round int32) error {
 	resp, err := e.p.App.PrepareProposal(ctx, &abcitypes.RequestPrepareProposal{
 		MaxTxBytes:         maxData,
 		Txs:                txs,
-		LocalLastCommit:    abcitypes.ExtendedCommitInfo{Round: commitRound(lastCommit), Votes: e.extendedVotes(lastCommit)},
+		LocalLastCommit:    abcitypes.ExtendedCommitInfo{Round: commitRound(lastCommit), Votes: e.extendedVotes(extCommit)},
 		Misbehavior:        types.EvidenceList(evidence).ToABCI(),
 		Height:             height,
 		Time:               blockTime,
@@ -72,20 +76,6 @@ func (e *Engine) propose(ctx context.Context, height int64, round int32) error {
 	return nil
 }
 
-// lastCommit is the commit of the latest block, which the next block
-// carries; nil before the first block.
-func (e *Engine) lastCommit() (*types.Commit, error) {
-	h := e.state.LastBlockHeight
-	if h == 0 || h < e.state.InitialHeight {
-		return nil, nil
-	}
-	c, err := e.p.Blocks.LoadSeenCommit(h)
-	if err != nil || c == nil {
-		return nil, fmt.Errorf("the commit of block %d is missing from the store (%v)", h, err)
-	}
-	return c, nil
-}
-
 func commitRound(c *types.Commit) int32 {
 	if c == nil {
 		return 0
@@ -93,19 +83,28 @@ func commitRound(c *types.Commit) int32 {
 	return c.Round
 }
 
-func (e *Engine) extendedVotes(c *types.Commit) []abcitypes.ExtendedVoteInfo {
+// extendedVotes is PrepareProposal's local_last_commit: one entry per
+// validator of the last height, in the set's order (power, then address,
+// as the Cosmos SDK's ValidateVoteExtensions checks), with the extension
+// and its signature on precommits for the block.
+func (e *Engine) extendedVotes(c *types.ExtendedCommit) []abcitypes.ExtendedVoteInfo {
 	if c == nil || e.state.LastValidators == nil {
 		return nil
 	}
-	votes := make([]abcitypes.ExtendedVoteInfo, 0, len(c.Signatures))
+	votes := make([]abcitypes.ExtendedVoteInfo, 0, len(c.ExtendedSignatures))
 	for i, v := range e.state.LastValidators.Validators {
-		if i >= len(c.Signatures) {
+		if i >= len(c.ExtendedSignatures) {
 			break
 		}
-		votes = append(votes, abcitypes.ExtendedVoteInfo{
+		s := c.ExtendedSignatures[i]
+		info := abcitypes.ExtendedVoteInfo{
 			Validator:   abcitypes.Validator{Address: v.Address, Power: v.VotingPower},
-			BlockIdFlag: cmtproto.BlockIDFlag(c.Signatures[i].BlockIDFlag),
-		})
+			BlockIdFlag: cmtproto.BlockIDFlag(s.BlockIDFlag),
+		}
+		if s.BlockIDFlag == types.BlockIDFlagCommit {
+			info.VoteExtension, info.ExtensionSignature = s.Extension, s.ExtensionSignature
+		}
+		votes = append(votes, info)
 	}
 	return votes
 }

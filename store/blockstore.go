@@ -77,6 +77,20 @@ func (bs *BlockStore) Height() int64 {
 // block at a stored height is refused. Everything is written in one batch
 // with fsync.
 func (bs *BlockStore) SaveBlock(block *types.Block, parts *types.PartSet, seenCommit *types.Commit) error {
+	return bs.saveBlock(block, parts, seenCommit, nil)
+}
+
+// SaveBlockExtended is SaveBlock for a block decided here, whose seen
+// commit is kept with its vote extensions (see LoadExtendedCommit) in the
+// same synced batch: a restarted proposer hands them to PrepareProposal.
+func (bs *BlockStore) SaveBlockExtended(block *types.Block, parts *types.PartSet, seen *types.ExtendedCommit) error {
+	if seen == nil {
+		return errors.New("saving a block: the extended seen commit is required")
+	}
+	return bs.saveBlock(block, parts, seen.ToCommit(), seen)
+}
+
+func (bs *BlockStore) saveBlock(block *types.Block, parts *types.PartSet, seenCommit *types.Commit, ext *types.ExtendedCommit) error {
 	if block == nil || parts == nil || seenCommit == nil {
 		return errors.New("saving a block: block, part set and seen commit are all required")
 	}
@@ -92,6 +106,13 @@ func (bs *BlockStore) SaveBlock(block *types.Block, parts *types.PartSet, seenCo
 	batch, err := blockBatch(block, parts, seenCommit)
 	if err != nil {
 		return fmt.Errorf("saving block %d: %w", height, err)
+	}
+	if ext != nil {
+		extBytes, err := ext.ToProto().Marshal()
+		if err != nil {
+			return fmt.Errorf("saving block %d: extended commit: %w", height, err)
+		}
+		batch.Put(heightKey(prefixExtCommit, height), extBytes)
 	}
 	base := bs.base
 	if base == 0 {

@@ -13,7 +13,9 @@
 //	'M' height              block meta: tendermint.types.BlockMeta (BlockID, size, header, tx count)
 //	'H' block hash          height of the block with that hash (8 bytes)
 //	'C' height              canonical commit of height, taken from block height+1's LastCommit
-//	'S' height              seen commit: the commit this node saw decide the block at height
+//	'S' height              seen commit: the commit this node saw decide the block at height,
+//	                        with the precommits that arrived after the decision
+//	'E' height              the seen commit with vote extensions: tendermint.types.ExtendedCommit
 //
 // SaveBlock writes all entries of one block and the new range in a single
 // batch with sync, so a crash leaves a block either fully stored or absent.

@@ -20,6 +20,7 @@ const (
 	prefixBlockHash   = 'H'
 	prefixCommit      = 'C'
 	prefixSeenCommit  = 'S'
+	prefixExtCommit   = 'E'
 	prefixValidators  = 'V'
 	prefixParams      = 'P'
 	prefixFinalizeRes = 'R'

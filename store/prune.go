@@ -51,7 +51,7 @@ func (bs *BlockStore) deletions(from, to int64) (*leveldb.Batch, error) {
 		if meta != nil {
 			batch.Delete(hashKey(meta.BlockID.Hash))
 		}
-		for _, p := range []byte{prefixBlock, prefixBlockMeta, prefixCommit, prefixSeenCommit} {
+		for _, p := range []byte{prefixBlock, prefixBlockMeta, prefixCommit, prefixSeenCommit, prefixExtCommit} {
 			batch.Delete(heightKey(p, h))
 		}
 	}
