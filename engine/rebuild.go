@@ -6,10 +6,11 @@ import (
 
 // rebuildCore builds the core a restart resumes: from the latest snapshot
 // and the protocol that wrote it, or at the chain's first height by the
-// schedule's first protocol. written is "" for a snapshot older than the
-// protocol tag; it is then taken to be the first protocol's, and if that
-// protocol cannot read it, the other one is tried so that the refusal can
-// name the protocol the home was written by.
+// schedule's first protocol. written is the protocol the snapshot names,
+// or without a snapshot the one the log began with. It is "" for a log
+// older than those names; a snapshot is then taken to be the first
+// protocol's, and if that protocol cannot read it, the other one is tried
+// so that the refusal can name the protocol the home was written by.
 func (e *Engine) rebuildCore(snapshot []byte, written string) error {
 	s := e.cfg.Schedule
 	genesis, err := e.genesisValidators()
@@ -18,6 +19,9 @@ func (e *Engine) rebuildCore(snapshot []byte, written string) error {
 	}
 	first := e.state.InitialHeight
 	if snapshot == nil {
+		if written != "" && written != s.Protocol {
+			return e.foreignHome(written)
+		}
 		e.protocol = s.Protocol
 		e.core, err = e.cfg.NewCore(s.Protocol, e.self, first, genesis, nil)
 		if err != nil {

@@ -32,7 +32,7 @@ func (e *Engine) recover(ctx context.Context) error {
 	// Restart from the latest snapshot; the node's own signed messages
 	// before it still teach the double-sign guard.
 	var snapshot []byte
-	var written string
+	written := firstProtocol(recs)
 	for i := len(recs) - 1; i >= 0; i-- {
 		if recs[i].kind != recSnapshot {
 			continue
@@ -72,7 +72,7 @@ func (e *Engine) recover(ctx context.Context) error {
 			}
 			continue
 		}
-		if l.kind == recSnapshot {
+		if l.kind == recSnapshot || l.kind == recProtocol {
 			continue
 		}
 		e.cacheLoggedBlock(l)
@@ -93,7 +93,12 @@ func (e *Engine) recover(ctx context.Context) error {
 	if err := e.apply(ctx, pending); err != nil {
 		return err
 	}
-	if snapshot == nil && len(recs) == 0 {
+	if snapshot == nil && !holdsInputs(recs) {
+		if written == "" {
+			if err := e.logProtocol(e.core.Status().Height); err != nil {
+				return err
+			}
+		}
 		e.enqueue(consensus.Start{})
 	}
 	if err := e.drain(ctx); err != nil {
@@ -204,4 +209,26 @@ func (e *Engine) cacheLoggedBlock(l logged) {
 	case consensus.ProposalReady:
 		e.blocks.add(in.Value, l.block)
 	}
+}
+
+// firstProtocol is the protocol the log says its first core ran, "" when
+// it does not say (a log written before it did).
+func firstProtocol(recs []logged) string {
+	for _, l := range recs {
+		if l.kind == recProtocol {
+			return l.protocol
+		}
+	}
+	return ""
+}
+
+// holdsInputs tells whether the log holds an input: a log that holds
+// none has not started its core yet.
+func holdsInputs(recs []logged) bool {
+	for _, l := range recs {
+		if l.input != nil && l.kind != recSigned {
+			return true
+		}
+	}
+	return false
 }

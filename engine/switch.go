@@ -146,6 +146,9 @@ func (e *Engine) handOver(ctx context.Context, next *consensus.ValidatorSet) err
 	held := e.held
 	e.held = nil
 	if !e.replaying {
+		if err := e.logProtocol(s.SwitchHeight); err != nil {
+			return err
+		}
 		e.queue = append(e.queue, held...)
 	}
 	actions, err := e.core.Step(consensus.Start{})
@@ -153,4 +156,15 @@ func (e *Engine) handOver(ctx context.Context, next *consensus.ValidatorSet) err
 		return fmt.Errorf("starting the %s core at height %d: %w", e.protocol, s.SwitchHeight, err)
 	}
 	return e.apply(ctx, actions)
+}
+
+// logProtocol records that the running core's protocol decides from
+// height on (see recProtocol).
+func (e *Engine) logProtocol(height int64) error {
+	rec := encodeProtocol(e.protocol, height)
+	if err := e.p.WAL.Append(rec); err != nil {
+		return fmt.Errorf("write-ahead log: %w", err)
+	}
+	e.logBytes += int64(len(rec))
+	return nil
 }

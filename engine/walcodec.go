@@ -20,16 +20,21 @@ const (
 	// whose core wrote it: a restart rebuilds that core, and a home
 	// written by another protocol is told from a damaged one.
 	recProtocolSnapshot byte = 'P'
-	recStart            byte = 1
-	recReceive          byte = 2
-	recOwn              byte = 3 // the node's own signed message, handed back to it
-	recTimeout          byte = 4
-	recReady            byte = 5
-	recVerdict          byte = 6
-	recExecuted         byte = 7
-	recTxs              byte = 8
-	recSynced           byte = 9
-	recSigned           byte = 10 // a signature the double-sign guard must remember; not an input
+	// recProtocol names the protocol of the core that starts at a height:
+	// written when a node first starts its chain and when it hands the
+	// chain over, so that a log without a snapshot still tells which
+	// protocol wrote it. Not an input.
+	recProtocol byte = 'R'
+	recStart    byte = 1
+	recReceive  byte = 2
+	recOwn      byte = 3 // the node's own signed message, handed back to it
+	recTimeout  byte = 4
+	recReady    byte = 5
+	recVerdict  byte = 6
+	recExecuted byte = 7
+	recTxs      byte = 8
+	recSynced   byte = 9
+	recSigned   byte = 10 // a signature the double-sign guard must remember; not an input
 )
 
 // logged is one decoded log record.
@@ -39,8 +44,15 @@ type logged struct {
 	block     *types.Block // beside a proposal or a ProposalReady
 	snapshot  []byte
 	signFloor int64
-	// protocol wrote the snapshot; "" for a record older than the tag.
+	// protocol wrote the snapshot, or starts at height (recProtocol);
+	// "" for a snapshot older than the tag.
 	protocol string
+	height   int64
+}
+
+func encodeProtocol(protocol string, height int64) []byte {
+	b := appendBytes([]byte{recProtocol}, []byte(protocol))
+	return binary.AppendVarint(b, height)
 }
 
 func encodeSnapshot(protocol string, snap consensus.SaveSnapshot) []byte {
@@ -145,6 +157,9 @@ func decodeRecord(rec []byte) (logged, error) {
 		l.kind = recSnapshot
 		l.signFloor = r.varint()
 		l.snapshot = r.rest()
+	case recProtocol:
+		l.protocol = string(r.bytes())
+		l.height = r.varint()
 	case recSnapshot:
 		l.signFloor = r.varint()
 		l.snapshot = r.rest()

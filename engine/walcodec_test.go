@@ -60,6 +60,10 @@ func TestLogRecordsRoundTrip(t *testing.T) {
 	if err != nil || snap.kind != recSnapshot || string(snap.snapshot) != "state" || snap.signFloor != 42 || snap.protocol != "pbft" {
 		t.Fatalf("snapshot record: %+v %v", snap, err)
 	}
+	mark, err := decodeRecord(encodeProtocol("tendermint", 12))
+	if err != nil || mark.kind != recProtocol || mark.protocol != "tendermint" || mark.height != 12 {
+		t.Fatalf("protocol record: %+v %v", mark, err)
+	}
 	// A snapshot written before snapshots named their protocol still reads.
 	legacy := binary.AppendVarint([]byte{recSnapshot}, 7)
 	old, err := decodeRecord(append(legacy, "old"...))
