@@ -1,0 +1,235 @@
+// Command bftmutate is the mutation testing of bftnode's consensus cores
+// (see internal/mutate): it builds one mutant per condition or state update
+// of consensus/, tendermint/ and pbft/, runs the simulator and the unit
+// tests against each, and writes a readable report and every mutant's row.
+//
+//	bftmutate [-seeds N] [-parallel P] [-match REGEXP] [-safety] [-limit N] [-report FILE] [-raw FILE]
+//	bftmutate -list
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bftnode/bftnode/internal/mutate"
+	"github.com/bftnode/bftnode/sim"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the command, returning its exit status: 0 targets met, 1 a
+// safety mutant the simulator missed or a survivor without a reason, 2
+// bad usage or a failing baseline.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bftmutate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	pkgs := fs.String("pkgs", strings.Join(mutate.Packages, ","), "package directories to mutate, comma-separated")
+	seeds := fs.Int("seeds", 10, "simulator seeds per family")
+	families := fs.String("families", strings.Join(sim.Families, ","), "scenario families, in the order they are tried")
+	parallel := fs.Int("parallel", 2, "mutants at a time")
+	match := fs.String("match", "", "only mutants whose key matches this regular expression")
+	safetyOnly := fs.Bool("safety", false, "only safety-relevant mutants")
+	limit := fs.Int("limit", 0, "at most this many mutants, spread evenly over the selection (0: all)")
+	list := fs.Bool("list", false, "print the selected mutants' keys and stop")
+	report := fs.String("report", "", "write the readable report to this file")
+	raw := fs.String("raw", "", "write every mutant's row (tab-separated) to this file")
+	work := fs.String("work", "", "scratch directory (empty: a new temporary one)")
+	simTimeout := fs.Duration("sim-timeout", 20*time.Second, "one family's simulator run must end within this")
+	unitTimeout := fs.Duration("unit-timeout", time.Minute, "the unit tests must end within this")
+	budget := fs.Duration("budget", 0, "start no mutant after this much time (0: no bound); the report says it is partial")
+	spread := fs.Bool("spread", false, "try the mutants in an order whose every prefix samples all files evenly (for runs with -budget)")
+	baseline := fs.Bool("baseline", true, "check first that the unmutated tree passes")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "bftmutate: unexpected argument %q; see -help\n", fs.Arg(0))
+		return 2
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		fmt.Fprintf(stderr, "bftmutate: %v\n", err)
+		return 2
+	}
+	fams := strings.Split(*families, ",")
+	for _, f := range fams {
+		if !sim.KnownScenario(f) {
+			fmt.Fprintf(stderr, "bftmutate: -families: unknown family %q; use some of %v\n", f, sim.Families)
+			return 2
+		}
+	}
+	dirs := strings.Split(*pkgs, ",")
+	sites, err := mutate.Find(root, dirs)
+	if err != nil {
+		fmt.Fprintf(stderr, "bftmutate: %v\n", err)
+		return 2
+	}
+	sites, err = selectSites(sites, *match, *safetyOnly, *limit)
+	if err != nil {
+		fmt.Fprintf(stderr, "bftmutate: -match: %v\n", err)
+		return 2
+	}
+	if *list {
+		for _, s := range sites {
+			fmt.Fprintf(stdout, "%s\t%s\n", s, s.Key)
+		}
+		return 0
+	}
+	reasons, err := mutate.Reasons()
+	if err != nil {
+		fmt.Fprintf(stderr, "bftmutate: %v\n", err)
+		return 2
+	}
+	if *work == "" {
+		if *work, err = os.MkdirTemp("", "bftmutate"); err != nil {
+			fmt.Fprintf(stderr, "bftmutate: %v\n", err)
+			return 2
+		}
+		defer os.RemoveAll(*work)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	began := time.Now()
+	if *spread {
+		sites = mutate.Spread(sites)
+	}
+	cfg := mutate.Config{Root: root, Work: *work, Families: fams, Seeds: *seeds, SimTimeout: *simTimeout, UnitTimeout: *unitTimeout, Parallel: *parallel}
+	if *baseline {
+		if err := mutate.Baseline(ctx, cfg, dirs); err != nil {
+			fmt.Fprintf(stderr, "bftmutate: %v\n", err)
+			return 2
+		}
+	}
+	cfg.Budget = *budget
+	done := 0
+	cfg.Progress = func(r mutate.Result) {
+		done++
+		fmt.Fprintf(stderr, "[%d/%d] %-8s %s (%.0fs)\n", done, len(sites), r.Verdict(), r.Site, r.Duration.Seconds())
+	}
+	results := mutate.Run(ctx, cfg, sites)
+	results = finished(results)
+	sum := mutate.Summary{Command: "bftmutate " + strings.Join(args, " "), Date: began, Took: time.Since(began), Families: fams, Seeds: *seeds, Partial: len(results) < len(sites), Sites: len(sites)}
+	if err := writeFiles(*report, *raw, sum, results, reasons); err != nil {
+		fmt.Fprintf(stderr, "bftmutate: %v\n", err)
+		return 2
+	}
+	return verdict(results, reasons, stdout)
+}
+
+// selectSites keeps the sites the flags ask for.
+func selectSites(sites []mutate.Site, match string, safetyOnly bool, limit int) ([]mutate.Site, error) {
+	var re *regexp.Regexp
+	if match != "" {
+		var err error
+		if re, err = regexp.Compile(match); err != nil {
+			return nil, err
+		}
+	}
+	var out []mutate.Site
+	for _, s := range sites {
+		if (re == nil || re.MatchString(s.Key)) && (!safetyOnly || s.Safety) {
+			out = append(out, s)
+		}
+	}
+	if limit > 0 && limit < len(out) {
+		spread := make([]mutate.Site, 0, limit)
+		for i := range limit {
+			spread = append(spread, out[i*len(out)/limit])
+		}
+		out = spread
+	}
+	return out, nil
+}
+
+// finished drops the mutants a stopped run never tried and puts the rest
+// in file and position order.
+func finished(results []mutate.Result) []mutate.Result {
+	var out []mutate.Result
+	for _, r := range results {
+		if r.File != "" {
+			out = append(out, r)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].File != out[j].File {
+			return out[i].File < out[j].File
+		}
+		return out[i].Start < out[j].Start
+	})
+	return out
+}
+
+func writeFiles(report, raw string, sum mutate.Summary, results []mutate.Result, reasons map[string]string) error {
+	if raw != "" {
+		if err := writeFile(raw, func(w io.Writer) { mutate.WriteRaw(w, results) }); err != nil {
+			return err
+		}
+	}
+	if report != "" {
+		return writeFile(report, func(w io.Writer) { mutate.WriteReport(w, sum, results, reasons) })
+	}
+	return nil
+}
+
+func writeFile(path string, write func(io.Writer)) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	write(f)
+	return f.Close()
+}
+
+// verdict prints the totals and says whether the targets are met.
+func verdict(results []mutate.Result, reasons map[string]string, stdout io.Writer) int {
+	_, all := mutate.Tally(results, reasons)
+	fmt.Fprintf(stdout, "mutants=%d compiled=%d killed=%d (sim %d, unit %d, both %d; timeouts %d) survived=%d equivalent=%d kill-score=%.1f%% safety=%d safety-killed-by-sim=%d\n",
+		all.Mutants, all.Compiled, all.Killed(), all.Sim, all.Unit, all.Both, all.Timeouts, all.Survived, all.Equivalent, all.Score(), all.Safety, all.SafetyBySim)
+	status := 0
+	for _, r := range results {
+		if !r.Compiled || r.KilledBySim() {
+			continue
+		}
+		reason, known := reasons[r.Key]
+		if r.Safety && !mutate.IsEquivalent(reason) {
+			fmt.Fprintf(stdout, "SAFETY MUTANT NOT KILLED BY THE SIMULATOR: %s (unit tests: %s)\n  key: %s\n", r.Site, r.Unit, r.Key)
+			status = 1
+		} else if !r.KilledByUnit() && !known {
+			fmt.Fprintf(stdout, "SURVIVOR WITHOUT A REASON: %s\n  key: %s\n", r.Site, r.Key)
+			status = 1
+		}
+	}
+	return status
+}
+
+// moduleRoot is the directory of the go.mod above the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory: run bftmutate inside the module")
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,181 @@
+package mutate
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Summary is the run's header in the report.
+type Summary struct {
+	Command  string
+	Date     time.Time
+	Took     time.Duration
+	Families []string
+	Seeds    int
+	// Partial is set when the run stopped before every site was tried.
+	Partial bool
+	Sites   int
+}
+
+// Totals counts one package's (or all) mutants.
+type Totals struct {
+	Mutants, Compiled, Sim, Unit, Both, Timeouts, Survived, Equivalent int
+	Safety, SafetyBySim                                                int
+}
+
+func (t *Totals) add(r Result, equivalent bool) {
+	t.Mutants++
+	if !r.Compiled {
+		return
+	}
+	t.Compiled++
+	switch r.Verdict() {
+	case "sim":
+		t.Sim++
+	case "unit":
+		t.Unit++
+	case "both":
+		t.Both++
+	default:
+		t.Survived++
+		if equivalent {
+			t.Equivalent++
+		}
+	}
+	if r.Sim == TimedOut || r.Unit == TimedOut {
+		t.Timeouts++
+	}
+	if r.Safety && !equivalent {
+		t.Safety++
+		if r.KilledBySim() {
+			t.SafetyBySim++
+		}
+	}
+}
+
+// Killed is every mutant some check killed.
+func (t Totals) Killed() int { return t.Sim + t.Unit + t.Both }
+
+// Score is the kill score: killed over compiled mutants that are not
+// equivalent, in percent.
+func (t Totals) Score() float64 {
+	n := t.Compiled - t.Equivalent
+	if n == 0 {
+		return 100
+	}
+	return 100 * float64(t.Killed()) / float64(n)
+}
+
+// IsEquivalent reports whether a reason marks an equivalent mutant.
+func IsEquivalent(reason string) bool { return strings.HasPrefix(reason, "equivalent") }
+
+// Tally counts results per package and overall.
+func Tally(results []Result, reasons map[string]string) (map[string]*Totals, Totals) {
+	per := map[string]*Totals{}
+	var all Totals
+	for _, r := range results {
+		if per[r.Pkg] == nil {
+			per[r.Pkg] = &Totals{}
+		}
+		eq := !r.KilledBySim() && !r.KilledByUnit() && IsEquivalent(reasons[r.Key])
+		per[r.Pkg].add(r, eq)
+		all.add(r, eq)
+	}
+	return per, all
+}
+
+// WriteReport writes the readable report (MUTATIONS.md).
+func WriteReport(w io.Writer, sum Summary, results []Result, reasons map[string]string) {
+	per, all := Tally(results, reasons)
+	fmt.Fprintf(w, "# Mutation testing of the consensus cores\n\n")
+	fmt.Fprintf(w, "Written by `%s` on %s; the run took %v. Every mutant is one change to one\n", sum.Command, sum.Date.UTC().Format("2006-01-02 15:04 UTC"), sum.Took.Round(time.Second))
+	fmt.Fprintf(w, "condition or state update of `consensus/`, `tendermint/` or `pbft/`, built with\n")
+	fmt.Fprintf(w, "`go build -overlay`, then run through the simulator (families %s,\n", strings.Join(sum.Families, ", "))
+	fmt.Fprintf(w, "%d seeds each, in that order until one kills it; `consensus/` mutants in both\n", sum.Seeds)
+	fmt.Fprintf(w, "protocols) and through the package's unit tests. A run that does not end in time\n")
+	fmt.Fprintf(w, "kills the mutant (a timeout). Every mutant's row is in `bin/mutate/results.tsv`.\n\n")
+	if sum.Partial {
+		fmt.Fprintf(w, "**Partial run**: %d of %d mutants were tried before the run stopped.\n\n", len(results), sum.Sites)
+	}
+	fmt.Fprintf(w, "| package | mutants | compiled | killed by sim only | by unit tests only | by both | of them timeouts | survived | equivalent | kill score |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	pkgs := make([]string, 0, len(per))
+	for p := range per {
+		pkgs = append(pkgs, p)
+	}
+	sort.Strings(pkgs)
+	row := func(name string, t Totals) {
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %.1f%% |\n", name, t.Mutants, t.Compiled, t.Sim, t.Unit, t.Both, t.Timeouts, t.Survived, t.Equivalent, t.Score())
+	}
+	for _, p := range pkgs {
+		row("`"+p+"/`", *per[p])
+	}
+	row("**all**", all)
+	fmt.Fprintf(w, "\nThe kill score is killed over compiled mutants that are not equivalent.\n")
+	fmt.Fprintf(w, "Safety-relevant mutants (sites in the functions listed in `internal/mutate/safety.go`): %d, of which the simulator alone killed %d.\n\n", all.Safety, all.SafetyBySim)
+
+	var simMissed, survivors []Result
+	for _, r := range results {
+		if !r.Compiled {
+			continue
+		}
+		if r.Safety && !r.KilledBySim() && !IsEquivalent(reasons[r.Key]) {
+			simMissed = append(simMissed, r)
+		}
+		if !r.KilledBySim() && !r.KilledByUnit() {
+			survivors = append(survivors, r)
+		}
+	}
+	fmt.Fprintf(w, "## Safety mutants the simulator did not kill\n\n")
+	if len(simMissed) == 0 {
+		fmt.Fprintf(w, "None.\n\n")
+	} else {
+		fmt.Fprintf(w, "| site | function | mutation | unit tests | reason |\n|---|---|---|---|---|\n")
+		for _, r := range simMissed {
+			fmt.Fprintf(w, "| %s:%d | `%s` | %s | %s | %s |\n", r.File, r.Line, r.Func, mutation(r), r.Unit, reasonOf(reasons, r))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "## Survivors\n\n")
+	if len(survivors) == 0 {
+		fmt.Fprintf(w, "None.\n")
+		return
+	}
+	fmt.Fprintf(w, "| site | function | mutation | safety | reason |\n|---|---|---|---|---|\n")
+	for _, r := range survivors {
+		fmt.Fprintf(w, "| %s:%d | `%s` | %s | %s | %s |\n", r.File, r.Line, r.Func, mutation(r), yesNo(r.Safety), reasonOf(reasons, r))
+	}
+}
+
+func mutation(r Result) string {
+	return fmt.Sprintf("`%s` → `%s`", mdEscape(r.From), mdEscape(r.To))
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+func reasonOf(reasons map[string]string, r Result) string {
+	if reason, ok := reasons[r.Key]; ok {
+		return mdEscape(reason)
+	}
+	return "**no reason recorded**"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// WriteRaw writes one tab-separated row per mutant.
+func WriteRaw(w io.Writer, results []Result) {
+	fmt.Fprintf(w, "site\tfunction\tkind\tsafety\tverdict\tsim\tsim_by\tunit\tunit_by\tseconds\tkey\n")
+	for _, r := range results {
+		fmt.Fprintf(w, "%s:%d\t%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\n", r.File, r.Line, r.Func, r.Kind, r.Safety, r.Verdict(), r.Sim, tabless(r.SimBy), r.Unit, tabless(r.UnitBy), r.Duration.Seconds(), r.Key)
+	}
+}
+
+func tabless(s string) string { return strings.ReplaceAll(s, "\t", " ") }
