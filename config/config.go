@@ -134,9 +134,9 @@ type ConsensusConfig struct {
 	TimeoutPrevoteDelta       time.Duration `toml:"timeout_prevote_delta" doc:"Tendermint: how much timeout_prevote grows each round"`
 	TimeoutPrecommit          time.Duration `toml:"timeout_precommit" doc:"Tendermint: how long to wait after +2/3 precommits for anything in round 0"`
 	TimeoutPrecommitDelta     time.Duration `toml:"timeout_precommit_delta" doc:"Tendermint: how much timeout_precommit grows each round"`
-	TimeoutCommit             time.Duration `toml:"timeout_commit" doc:"Tendermint: pause after a commit before the next height; 0 starts it at once"`
-	CreateEmptyBlocks         bool          `toml:"create_empty_blocks" doc:"Make blocks without transactions, one per create_empty_blocks_interval"`
-	CreateEmptyBlocksInterval time.Duration `toml:"create_empty_blocks_interval" doc:"Time between empty blocks on an idle chain; 0 makes them back to back"`
+	TimeoutCommit             time.Duration `toml:"timeout_commit" doc:"Both protocols: the next block is proposed no sooner than this after a block is decided, as in CometBFT; the chain's block time (Cosmos chains: 5s)"`
+	CreateEmptyBlocks         bool          `toml:"create_empty_blocks" doc:"Make blocks without transactions: after create_empty_blocks_interval, or at once when it is 0"`
+	CreateEmptyBlocksInterval time.Duration `toml:"create_empty_blocks_interval" doc:"How long an idle chain waits, after timeout_commit, before an empty block; as in CometBFT it applies even with create_empty_blocks = false"`
 
 	CheckpointInterval int64         `toml:"checkpoint_interval" doc:"PBFT: blocks between checkpoints (K)"`
 	WatermarkWindow    int64         `toml:"watermark_window" doc:"PBFT: blocks accepted above the last stable checkpoint (L); at least 2 * checkpoint_interval"`
@@ -166,8 +166,10 @@ type InstrumentationConfig struct {
 // DefaultConfig returns CometBFT v0.38's defaults for the keys both share,
 // except where bftnode differs on purpose: proxy_app is the built-in
 // kvstore so a fresh node runs with nothing else installed, timeout_commit
-// is 0 because nothing needs to wait after a commit, and an idle chain makes
-// one empty block a second instead of hundreds.
+// is 0 so that a chain that does not mint per block is as fast as its
+// network (chains that do, such as Cosmos SDK chains, set their block time
+// with it), and an idle chain makes one empty block a second instead of
+// hundreds.
 func DefaultConfig() *Config {
 	return &Config{
 		BaseConfig: BaseConfig{

@@ -19,8 +19,8 @@ const (
 	// TimeoutRetransmit: resend the node's latest messages, so that progress
 	// resumes after a lossy network heals.
 	TimeoutRetransmit
-	// TimeoutCommit: Tendermint waits this long after executing a block
-	// before it begins the next height (CometBFT's timeout_commit).
+	// TimeoutCommit: the next height's proposal waits this long after a
+	// block is decided (CometBFT's timeout_commit), in both protocols.
 	TimeoutCommit
 )
 

@@ -21,14 +21,19 @@ type Config struct {
 	// (the primary too, on its own pre-prepares; see armProgressTimer). It
 	// doubles with every consecutive view change [§4.5.2].
 	ViewChangeTimeout time.Duration
+	// TimeoutCommit is how long the primary waits after a block is
+	// decided before it proposes the next one (CometBFT's
+	// timeout_commit): the chain's block time. 0 proposes at once.
+	TimeoutCommit time.Duration
 	// EmptyBlockInterval is how long the primary waits without
-	// transactions before it proposes an empty block (CreateEmptyBlocks).
+	// transactions before it proposes an empty block. As in CometBFT it
+	// applies whenever it is positive, even with CreateEmptyBlocks off.
 	EmptyBlockInterval time.Duration
 	// RetransmitInterval is the period at which a replica resends its
 	// latest messages, so that progress resumes after lost messages.
 	RetransmitInterval time.Duration
-	// CreateEmptyBlocks makes the primary propose a block every
-	// EmptyBlockInterval even without transactions.
+	// CreateEmptyBlocks makes the primary propose without transactions:
+	// after EmptyBlockInterval, or at once when it is 0.
 	CreateEmptyBlocks bool
 	// InitialHeight is the chain's first height (genesis initial_height).
 	InitialHeight int64
@@ -70,6 +75,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("watermark window is %d; it must be at most %d", c.WatermarkWindow, maxWatermarkWindow)
 	case c.ViewChangeTimeout <= 0:
 		return fmt.Errorf("view change timeout is %v; it must be positive", c.ViewChangeTimeout)
+	case c.TimeoutCommit < 0:
+		return fmt.Errorf("timeout_commit is %v; it must not be negative", c.TimeoutCommit)
 	case c.EmptyBlockInterval < 0:
 		return fmt.Errorf("empty block interval is %v; it must not be negative", c.EmptyBlockInterval)
 	case c.RetransmitInterval <= 0:

@@ -49,6 +49,13 @@ type Core struct {
 	proposal   proposalRecord
 	vcTimer    timerMark
 	emptyTimer timerMark
+	// commitWait is the TimeoutCommit running for its Height: the primary
+	// proposes that height only once it fired.
+	commitWait timerMark
+	// proofDue: executing the last block changed the app hash, so the
+	// next block is due even without transactions (it is the first to
+	// carry the new hash; CometBFT's proof block).
+	proofDue   bool
 	retransmit int64 // epoch of the live retransmission timer chain
 	ticks      int64 // retransmission ticks so far
 	// nvReplied is the tick at which a validator was last sent the
@@ -288,6 +295,8 @@ func (c *Core) onTimeout(t consensus.Timeout) error {
 		c.onViewChangeTimeout(t)
 	case consensus.TimeoutEmptyBlock:
 		c.onEmptyBlockTimeout(t)
+	case consensus.TimeoutCommit:
+		c.onCommitTimeout(t)
 	case consensus.TimeoutRetransmit:
 		c.onRetransmit(t)
 	default:

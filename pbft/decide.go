@@ -74,6 +74,7 @@ func (c *Core) tryDecide() error {
 	d := consensus.Decide{Height: n, Value: value, Commit: commit}
 	c.pendingDecide = &d
 	c.emit(d)
+	c.armCommitWait(n + 1)
 	// A backup holding the pre-prepare of a value it just decided prepares
 	// it at once.
 	c.tryPrepare(n)
@@ -102,6 +103,7 @@ func (c *Core) onExecuted(e consensus.Executed) error {
 		return broken("the application's hash after height %d is %X but the stable checkpoint says %X: the application is not deterministic or its state is corrupt; restore it from a snapshot of a correct node", n, e.AppHash, c.stable.AppHash)
 	}
 	c.lastExecuted = n
+	c.proofDue = !bytes.Equal(e.AppHash, c.lastAppHash)
 	c.lastAppHash = bytes.Clone(e.AppHash)
 	c.pendingDecide = nil
 	if c.sets.record(n+1, next) {

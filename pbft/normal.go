@@ -13,7 +13,7 @@ func (c *Core) tryPropose() {
 		return
 	}
 	n := c.lastExecuted + 1
-	if !c.inWindow(n) || !(c.txsSeen || c.emptyDue) {
+	if !c.inWindow(n) || !c.proposalDue(n) {
 		return
 	}
 	if vs := c.lookup(n, c.view); vs != nil && vs.prePrepare != nil {

@@ -219,23 +219,18 @@ func TestCommitted_ConflictingDecisionHalts(t *testing.T) {
 	}
 }
 
-func TestPrimary_ProposesOnTxsOrEmptyBlockInterval(t *testing.T) {
+func TestPrimary_ProposesTheFirstHeightAtOnce(t *testing.T) {
 	vals := testVals(t, 1, 1, 1, 1)
 	cfg := testConfig()
 	c := newCore(t, cfg, vals, 0)
+	// The first block carries the genesis app hash: it is due at once,
+	// without transactions or the empty-block interval (blockrate.go).
 	acts := mustStep(t, c, consensus.Start{})
-	var empty *consensus.SetTimeout
-	for _, st := range ofType[consensus.SetTimeout](acts) {
-		if st.Timeout.Kind == consensus.TimeoutEmptyBlock {
-			empty = &st
-		}
-	}
-	if empty == nil || empty.After != cfg.EmptyBlockInterval || len(ofType[consensus.RequestProposal](acts)) != 0 {
-		t.Fatalf("start: %v, want only the empty-block timer", acts)
-	}
-	acts = mustStep(t, c, consensus.TimeoutFired{Timeout: empty.Timeout})
 	if rp := ofType[consensus.RequestProposal](acts); len(rp) != 1 || rp[0] != (consensus.RequestProposal{Height: 1, Round: 0}) {
-		t.Fatalf("empty-block timeout: %v", acts)
+		t.Fatalf("start: %v", acts)
+	}
+	if empty := timersOf(acts, consensus.TimeoutEmptyBlock); len(empty) != 0 {
+		t.Fatalf("start: empty-block timer %v beside the proposal", empty)
 	}
 	if acts := mustStep(t, c, consensus.TxsAvailable{}); len(ofType[consensus.RequestProposal](acts)) != 0 {
 		t.Fatalf("asked twice for one height: %v", acts)
@@ -251,11 +246,6 @@ func TestPrimary_ProposesOnTxsOrEmptyBlockInterval(t *testing.T) {
 	}
 	if acts := mustStep(t, c, consensus.ProposalReady{Height: 1, Round: 0, Value: "b1-again"}); len(acts) != 0 {
 		t.Fatalf("repeated ProposalReady produced %v", acts)
-	}
-	// Transactions make a primary that executed the previous block ask at once.
-	c2 := newCore(t, cfg, vals, 0)
-	if rp := ofType[consensus.RequestProposal](mustStep(t, c2, consensus.TxsAvailable{})); len(rp) != 1 {
-		t.Fatal("transactions did not make the primary propose")
 	}
 }
 

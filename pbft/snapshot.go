@@ -53,6 +53,8 @@ type snapshotV1 struct {
 	Proposal      proposalRecord
 	VCTimer       timerMark
 	EmptyTimer    timerMark
+	CommitWait    timerMark
+	ProofDue      bool
 	Retransmit    int64
 	Ticks         int64
 	NVReplied     []evidentMark
@@ -127,7 +129,7 @@ func (c *Core) toSnapshot() *snapshotV1 {
 		PendingDecide: c.pendingDecide, FetchTo: c.fetchTo, FetchMark: c.fetchMark,
 		OwnCheckpoint: c.ownCheckpoint, TxsSeen: c.txsSeen, EmptyDue: c.emptyDue,
 		Proposal: c.proposal, VCTimer: c.vcTimer, EmptyTimer: c.emptyTimer, Retransmit: c.retransmit,
-		Ticks: c.ticks,
+		Ticks: c.ticks, CommitWait: c.commitWait, ProofDue: c.proofDue,
 	}
 	for _, set := range c.sets.sets {
 		s.Sets = append(s.Sets, snapSet{From: set.From, Validators: set.Vals.Validators, Proposer: set.Vals.Proposer})
@@ -222,7 +224,7 @@ func (c *Core) fromSnapshot(s *snapshotV1) error {
 	c.pendingDecide, c.fetchTo, c.fetchMark = s.PendingDecide, s.FetchTo, s.FetchMark
 	c.ownCheckpoint, c.txsSeen, c.emptyDue = s.OwnCheckpoint, s.TxsSeen, s.EmptyDue
 	c.proposal, c.vcTimer, c.emptyTimer, c.retransmit = s.Proposal, s.VCTimer, s.EmptyTimer, s.Retransmit
-	c.ticks = s.Ticks
+	c.ticks, c.commitWait, c.proofDue = s.Ticks, s.CommitWait, s.ProofDue
 	c.self = indexOf(c.current(), c.selfAddr)
 	for i := range s.ViewChanges {
 		c.viewChanges[s.ViewChanges[i].Validator] = &s.ViewChanges[i]

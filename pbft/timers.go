@@ -8,7 +8,7 @@ import (
 // a pre-prepare it accepted (or, as primary, sent) is not executed yet,
 // transactions wait, or the primary must propose empty blocks [§4.4].
 func (c *Core) expectingProgress() bool {
-	if c.cfg.CreateEmptyBlocks || c.txsSeen {
+	if c.emptyBlocks() || c.txsSeen || c.proofDue {
 		return true
 	}
 	for n, s := range c.slots {
@@ -41,8 +41,10 @@ func (c *Core) armProgressTimer() {
 	if !c.active || !c.isValidator() || c.vcTimer.Armed || !c.expectingProgress() {
 		return
 	}
-	d := c.viewChangeTimeout()
-	if c.cfg.CreateEmptyBlocks {
+	// The primary may wait TimeoutCommit and then the empty-block
+	// interval before it proposes: that is no fault of the view.
+	d := c.viewChangeTimeout() + c.cfg.TimeoutCommit
+	if c.emptyBlocks() {
 		d += c.cfg.EmptyBlockInterval
 	}
 	n := c.lastExecuted + 1
@@ -51,12 +53,16 @@ func (c *Core) armProgressTimer() {
 }
 
 // armEmptyBlock starts the primary's empty-block interval for the next
-// height.
+// height once its commit wait is over, as CometBFT starts it with the
+// height's first round.
 func (c *Core) armEmptyBlock() {
-	if !c.cfg.CreateEmptyBlocks || !c.active || !c.isPrimary() || c.emptyDue || c.lastDecided != c.lastExecuted {
+	if !c.emptyBlocks() || !c.active || !c.isPrimary() || c.emptyDue || c.lastDecided != c.lastExecuted {
 		return
 	}
 	n := c.lastExecuted + 1
+	if c.commitWaiting(n) || (c.proposal.Asked && c.proposal.Height == n && c.proposal.View == c.view) {
+		return
+	}
 	if m := c.emptyTimer; m.Armed && m.Height == n && m.View == c.view {
 		return
 	}
@@ -100,6 +106,9 @@ func (c *Core) onStart() {
 	}
 	if m := c.emptyTimer; m.Armed {
 		c.emit(consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutEmptyBlock, Height: m.Height, Round: m.View}, After: m.After})
+	}
+	if m := c.commitWait; m.Armed {
+		c.emit(consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutCommit, Height: m.Height}, After: m.After})
 	}
 	if p := c.proposal; p.Asked && !p.Answered && p.Height == c.lastExecuted+1 && p.View == c.view {
 		c.emit(consensus.RequestProposal{Height: p.Height, Round: p.View})

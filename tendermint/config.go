@@ -14,11 +14,13 @@ type Config struct {
 	TimeoutPropose, TimeoutProposeDelta     time.Duration
 	TimeoutPrevote, TimeoutPrevoteDelta     time.Duration
 	TimeoutPrecommit, TimeoutPrecommitDelta time.Duration
-	// TimeoutCommit delays the start of a height after the previous block
-	// was executed (CometBFT's timeout_commit); 0 starts at once.
+	// TimeoutCommit delays the start of a height until this long after the
+	// previous block was decided (CometBFT's timeout_commit): the chain's
+	// block time. 0 starts once the block is executed.
 	TimeoutCommit time.Duration
 	// EmptyBlockInterval is how long a height waits for transactions before
-	// it proposes an empty block, when CreateEmptyBlocks is set.
+	// it proposes an empty block; as in CometBFT it applies whenever it is
+	// positive, even with CreateEmptyBlocks off.
 	EmptyBlockInterval time.Duration
 	// RetransmitInterval is how often the node resends its latest messages;
 	// 0 disables retransmission.

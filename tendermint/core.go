@@ -15,16 +15,23 @@ type Core struct {
 	bug  bugs   // deliberately broken variants for the simulator's checker
 
 	started bool
-	h       *height    // the height being decided
-	carry   carryState // what survives from one height to the next
-	out     consensus.Outbox
+	// commitTimer is the height whose TimeoutCommit this instance has
+	// scheduled, and commitWaitOver the height whose TimeoutCommit fired
+	// before the block below it finished executing. The wait starts at the
+	// decision, as CometBFT counts timeout_commit from the commit, so
+	// executing the block overlaps it. A restarted instance schedules it
+	// again; the snapshot's afterCommit says whether it is still due.
+	commitTimer, commitWaitOver int64
+	h                           *height    // the height being decided
+	carry                       carryState // what survives from one height to the next
+	out                         consensus.Outbox
 }
 
 // carryState is the part of the core's state that outlives a height; it is
 // exactly what a snapshot records besides the height and its validators.
 type carryState struct {
-	// afterCommit: the height was entered by executing the previous block,
-	// so TimeoutCommit applies before it begins.
+	// afterCommit: the height was entered by executing the previous block
+	// before its TimeoutCommit ran out, so the height waits for it.
 	afterCommit bool
 	// txsAvailable is sticky: remembered until a height starts round 0.
 	txsAvailable bool

@@ -129,13 +129,23 @@ func (c *Core) enterHeight() error {
 	c.emit(consensus.SaveSnapshot{State: state, SignFloor: c.h.number})
 	if c.carry.afterCommit && c.cfg.TimeoutCommit > 0 {
 		c.h.phase = phaseCommitWait
-		c.emit(consensus.SetTimeout{
-			Timeout: consensus.Timeout{Kind: consensus.TimeoutCommit, Height: c.h.number},
-			After:   c.cfg.TimeoutCommit,
-		})
+		c.scheduleCommitWait(c.h.number)
 		return nil
 	}
 	return c.beginHeight()
+}
+
+// scheduleCommitWait starts TimeoutCommit for height n once per instance:
+// at the decision of n-1, or when a restarted node enters n.
+func (c *Core) scheduleCommitWait(n int64) {
+	if c.cfg.TimeoutCommit <= 0 || c.commitTimer == n {
+		return
+	}
+	c.commitTimer = n
+	c.emit(consensus.SetTimeout{
+		Timeout: consensus.Timeout{Kind: consensus.TimeoutCommit, Height: n},
+		After:   c.cfg.TimeoutCommit,
+	})
 }
 
 // beginHeight starts round 0 at once or waits for a reason to, then applies
@@ -146,7 +156,9 @@ func (c *Core) beginHeight() error {
 		if err := c.startHeight(); err != nil {
 			return err
 		}
-	} else if c.cfg.CreateEmptyBlocks {
+	} else if c.cfg.EmptyBlockInterval > 0 {
+		// As in CometBFT, an interval makes empty blocks even with
+		// create_empty_blocks off.
 		c.emit(consensus.SetTimeout{
 			Timeout: consensus.Timeout{Kind: consensus.TimeoutEmptyBlock, Height: c.h.number},
 			After:   c.cfg.EmptyBlockInterval,
@@ -155,7 +167,9 @@ func (c *Core) beginHeight() error {
 	return c.applyBuffered()
 }
 
-// startsAtOnce: empty blocks without an interval, transactions waiting, the
+// startsAtOnce follows CometBFT's rules for the first round of a height
+// (after the commit wait): empty blocks without an interval, transactions
+// waiting, the
 // chain's first height or an application hash that changed (the new hash
 // must reach a header; CometBFT's needProofBlock).
 func (c *Core) startsAtOnce() bool {
@@ -212,7 +226,9 @@ func (c *Core) onExecuted(in consensus.Executed) error {
 	c.carry.appHashChanged = !c.carry.appHashKnown || !bytes.Equal(c.carry.appHash, in.AppHash)
 	c.carry.appHash = bytes.Clone(in.AppHash)
 	c.carry.appHashKnown = true
-	c.carry.afterCommit = true
+	// The commit wait is still to come unless it ran out while the block
+	// executed (a slow application).
+	c.carry.afterCommit = c.commitWaitOver != h.number+1
 	c.h = newHeight(h.number+1, next, c.self)
 	return c.enterHeight()
 }
@@ -228,4 +244,5 @@ func (c *Core) decide(value consensus.ID, commit []*consensus.Vote) {
 		votes[i] = *v
 	}
 	c.emit(consensus.Decide{Height: h.number, Value: value, Commit: votes})
+	c.scheduleCommitWait(h.number + 1)
 }

@@ -170,6 +170,9 @@ func TestHeightStart_JoinsWhenAnotherValidatorStarted(t *testing.T) {
 	onlyVote(t, acts, consensus.Prevote, 0, valueA)
 }
 
+// TestHeightStart_TimeoutCommitDelaysTheHeight: CometBFT starts the next
+// height timeout_commit after the commit (+2/3 precommits), so the wait is
+// scheduled at the decision and executing the block overlaps it.
 func TestHeightStart_TimeoutCommitDelaysTheHeight(t *testing.T) {
 	h := newQuietValidator(t, equalPowers(4), 1, 2)
 	h.cfg.TimeoutCommit = 2 * time.Second
@@ -177,11 +180,13 @@ func TestHeightStart_TimeoutCommitDelaysTheHeight(t *testing.T) {
 	if len(timeouts(acts, consensus.TimeoutCommit)) != 0 {
 		t.Fatal("the first height waited for a commit delay")
 	}
-	h.decideHeight(valueA)
-	acts = h.execute("app")
+	acts = h.decideHeight(valueA)
 	ts := timeouts(acts, consensus.TimeoutCommit)
 	if len(ts) != 1 || ts[0].After != 2*time.Second || ts[0].Timeout.Height != 2 {
-		t.Fatalf("want a 2s commit timeout for height 2, got %+v", ts)
+		t.Fatalf("decision: want a 2s commit timeout for height 2, got %+v", ts)
+	}
+	if again := timeouts(h.execute("app"), consensus.TimeoutCommit); len(again) != 0 {
+		t.Fatalf("executing scheduled the commit wait again: %+v", again)
 	}
 	if st := h.core.Status(); st.Height != 2 || st.Step != "commit-wait" {
 		t.Fatalf("status %+v", st)
@@ -191,6 +196,49 @@ func TestHeightStart_TimeoutCommitDelaysTheHeight(t *testing.T) {
 	}
 	acts = h.fire(consensus.TimeoutCommit, 0)
 	onlyVote(t, acts, consensus.Prevote, 0, valueB)
+}
+
+// TestHeightStart_CommitWaitOverDuringExecution: an application slower
+// than timeout_commit makes the next height begin as soon as the block is
+// executed, and a restart from that height's snapshot does not wait again.
+func TestHeightStart_CommitWaitOverDuringExecution(t *testing.T) {
+	h := newQuietValidator(t, equalPowers(4), 1, 2)
+	h.cfg.TimeoutCommit = 2 * time.Second
+	h.start()
+	h.decideHeight(valueA)
+	if acts := h.step(consensus.TimeoutFired{Timeout: consensus.Timeout{Kind: consensus.TimeoutCommit, Height: 2}}); len(acts) != 0 {
+		t.Fatalf("the commit wait running out before execution acted: %v", acts)
+	}
+	acts := h.execute("app")
+	if st := h.core.Status(); st.Height != 2 || st.Step == "commit-wait" {
+		t.Fatalf("status %+v: waited although timeout_commit had passed", st)
+	}
+	c, err := New(h.cfg, h.address(), h.vals, actionsOf[consensus.SaveSnapshot](acts)[0].State)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted, err := c.Step(consensus.Start{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Status(); st.Step == "commit-wait" || len(timeouts(restarted, consensus.TimeoutCommit)) != 0 {
+		t.Fatalf("restart: status %+v, actions %v; the wait was over", st, restarted)
+	}
+}
+
+// TestHeightStart_IntervalAloneMakesEmptyBlocks: CometBFT schedules the
+// empty-block interval whenever it is set (WaitForTxs), even with
+// create_empty_blocks off.
+func TestHeightStart_IntervalAloneMakesEmptyBlocks(t *testing.T) {
+	h := toQuietHeight(t, func(c *Config) { c.CreateEmptyBlocks, c.EmptyBlockInterval = false, 4*time.Second })
+	ts := timeouts(h.execute("same"), consensus.TimeoutEmptyBlock)
+	if len(ts) != 1 || ts[0].After != 4*time.Second || ts[0].Timeout.Height != 3 {
+		t.Fatalf("want an empty-block timeout of 4s for height 3, got %+v", ts)
+	}
+	h.fire(consensus.TimeoutEmptyBlock, 0)
+	if h.core.Status().Step != "propose" {
+		t.Fatal("the empty-block timeout did not start round 0")
+	}
 }
 
 func TestCatchUp_FetchBlocksOncePerHeight(t *testing.T) {

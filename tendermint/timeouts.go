@@ -41,6 +41,9 @@ func (c *Core) onTimeout(t consensus.Timeout) error {
 		if h.phase == phaseCommitWait && t.Height == h.number {
 			return c.beginHeight()
 		}
+		if h.phase == phaseDecided && t.Height == h.number+1 {
+			c.commitWaitOver = t.Height // over before the block finished executing
+		}
 	case consensus.TimeoutRetransmit:
 		if t.Round == c.carry.retransmitSeq {
 			c.retransmit()
