@@ -8,10 +8,12 @@ import (
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 )
 
-// checkResult is what an admission tells its caller.
-type checkResult struct {
-	res *abcitypes.ResponseCheckTx
-	err error
+// CheckResult is the outcome of one admission: the app's response (Code 0:
+// admitted and on disk; otherwise rejected by the app), or Err when the app
+// connection failed or the store could not write.
+type CheckResult struct {
+	Response *abcitypes.ResponseCheckTx
+	Err      error
 }
 
 // CheckTx admits tx if it fits, is new and the app accepts it. It returns:
@@ -31,28 +33,36 @@ func (m *Mempool) CheckTx(ctx context.Context, tx []byte, from PeerID) (*abcityp
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	result, err := m.startCheck(tx, from)
+	result, err := m.CheckTxAsync(tx, from)
 	if err != nil {
 		return nil, err
 	}
 	select {
 	case r := <-result:
-		return r.res, r.err
+		return r.Response, r.Err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-// startCheck sends tx to the app and returns where its outcome will
-// arrive. Checks started one after another reach the app in that order,
-// which keeps a peer's batch (say, one account's consecutive nonces) in
-// order while all of it is in flight at once.
-func (m *Mempool) startCheck(tx []byte, from PeerID) (<-chan checkResult, error) {
+// CheckTxAsync starts tx's admission and returns without waiting for the
+// app or the disk. The rules that need neither are applied at once and
+// refuse tx with the errors CheckTx returns (ErrTxTooLarge, ErrMempoolIsFull,
+// ErrTxInCache, ErrClosed); otherwise tx is sent to the app and its outcome
+// arrives, exactly once, on the returned channel, which has room for it so
+// that nobody has to read it. With an app in another process the call
+// returns as soon as the request is queued on the connection; an
+// in-process app checks tx on the caller's goroutine.
+//
+// Checks started one after another reach the app in that order, which
+// keeps a peer's batch (say, one account's consecutive nonces) in order
+// while all of it is in flight at once.
+func (m *Mempool) CheckTxAsync(tx []byte, from PeerID) (<-chan CheckResult, error) {
 	e, err := m.reserve(tx, from, 0)
 	if err != nil {
 		return nil, err
 	}
-	result := make(chan checkResult, 1)
+	result := make(chan CheckResult, 1)
 	m.send(e, abcitypes.CheckTxType_New, func(res *abcitypes.ResponseCheckTx, err error) {
 		m.onChecked(e, res, err, false, result)
 	})
@@ -122,17 +132,17 @@ func (m *Mempool) send(e *entry, kind abcitypes.CheckTxType, done func(*abcitype
 
 // onChecked handles the app's answer to a first check. It runs on the app
 // connection's reader, so it only updates memory and queues the write.
-func (m *Mempool) onChecked(e *entry, res *abcitypes.ResponseCheckTx, err error, stored bool, result chan<- checkResult) {
+func (m *Mempool) onChecked(e *entry, res *abcitypes.ResponseCheckTx, err error, stored bool, result chan<- CheckResult) {
 	switch {
 	case err != nil:
 		// Not a verdict on tx: forget it so it can be sent again, and keep
 		// a stored copy for the next start.
 		m.abandon(e, true, false)
-		result <- checkResult{err: fmt.Errorf("check tx with the application: %w", err)}
+		result <- CheckResult{Err: fmt.Errorf("check tx with the application: %w", err)}
 		return
 	case res.Code != abcitypes.CodeTypeOK:
 		m.abandon(e, !m.cfg.KeepInvalidTxsInCache, stored)
-		result <- checkResult{res: res}
+		result <- CheckResult{Response: res}
 		return
 	}
 	m.mu.Lock()
@@ -155,10 +165,10 @@ func (m *Mempool) onChecked(e *entry, res *abcitypes.ResponseCheckTx, err error,
 
 // onPersisted completes an admission once its write is synced: the tx joins
 // the mempool in arrival order and its caller is answered.
-func (m *Mempool) onPersisted(e *entry, res *abcitypes.ResponseCheckTx, err error, result chan<- checkResult) {
+func (m *Mempool) onPersisted(e *entry, res *abcitypes.ResponseCheckTx, err error, result chan<- CheckResult) {
 	if err != nil {
 		m.abandon(e, true, false)
-		result <- checkResult{err: err}
+		result <- CheckResult{Err: err}
 		return
 	}
 	m.mu.Lock()
@@ -180,7 +190,7 @@ func (m *Mempool) onPersisted(e *entry, res *abcitypes.ResponseCheckTx, err erro
 		}
 	}
 	m.mu.Unlock()
-	result <- checkResult{res: res}
+	result <- CheckResult{Response: res}
 }
 
 // abandon undoes a reservation for a tx that was not admitted. forget

@@ -2,8 +2,11 @@
 //
 // A transaction is admitted when it fits the configured limits, is new and
 // the application's CheckTx accepts it. One a client submitted to this node
-// is then appended to the mempool's log and synced before CheckTx returns,
-// so an acknowledged transaction survives a crash; one a peer relayed is
+// is then appended to the mempool's log and synced before CheckTx returns
+// (or CheckTxAsync delivers its outcome), so an acknowledged transaction
+// survives a crash; CheckTxAsync itself returns once the checks that need
+// no app are done, for callers that promise nothing more (the RPC's
+// broadcast_tx_async). One a peer relayed is
 // held in memory only (the node its client gave it to stores it). Many
 // concurrent admissions share one synced write (group commit) and their
 // CheckTx requests travel to the app back to back on one connection rather

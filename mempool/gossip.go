@@ -163,9 +163,9 @@ func (g *Gossip) Receive(ctx context.Context, from PeerID, batch [][]byte) (int,
 	g.mu.Unlock()
 
 	var failure error
-	results := make([]<-chan checkResult, 0, len(batch))
+	results := make([]<-chan CheckResult, 0, len(batch))
 	for _, tx := range batch {
-		result, err := g.mp.startCheck(tx, from)
+		result, err := g.mp.CheckTxAsync(tx, from)
 		if err != nil {
 			if !refusal(err) {
 				failure = errors.Join(failure, err)
@@ -179,9 +179,9 @@ func (g *Gossip) Receive(ctx context.Context, from PeerID, batch [][]byte) (int,
 		select {
 		case r := <-result:
 			switch {
-			case r.err != nil:
-				failure = errors.Join(failure, r.err)
-			case r.res.IsOK():
+			case r.Err != nil:
+				failure = errors.Join(failure, r.Err)
+			case r.Response.IsOK():
 				admitted++
 			}
 		case <-ctx.Done():

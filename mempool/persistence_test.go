@@ -198,3 +198,58 @@ func TestARelayedTxStaysInGossipOrder(t *testing.T) {
 		t.Fatalf("gossiped %q to the relaying peer, want the others", got)
 	}
 }
+
+// TestCheckTxAsyncReturnsBeforeTheApp submits a tx to an app that has not
+// answered yet: CheckTxAsync returns at once, refuses a duplicate at once,
+// and the outcome arrives only after the app answers, with the tx then in
+// the mempool and on disk.
+func TestCheckTxAsyncReturnsBeforeTheApp(t *testing.T) {
+	conn := newManualConn()
+	dir := t.TempDir()
+	mp, err := New(DefaultConfig(), conn, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcome, err := mp.CheckTxAsync([]byte("a=1"), "")
+	if err != nil {
+		t.Fatalf("CheckTxAsync: %v", err)
+	}
+	<-conn.arrived
+	if _, err := mp.CheckTxAsync([]byte("a=1"), ""); !errors.Is(err, ErrTxInCache) {
+		t.Fatalf("duplicate while the first is checked: %v, want ErrTxInCache", err)
+	}
+	select {
+	case r := <-outcome:
+		t.Fatalf("an outcome before the app answered: %+v", r)
+	default:
+	}
+	if mp.Size() != 0 {
+		t.Fatalf("size %d before the app answered, want 0", mp.Size())
+	}
+	conn.answerAll()
+	r := <-outcome
+	if r.Err != nil || !r.Response.IsOK() {
+		t.Fatalf("outcome: %+v", r)
+	}
+	if mp.Size() != 1 {
+		t.Fatalf("size %d once the outcome arrived, want 1", mp.Size())
+	}
+	if err := mp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The outcome promised the tx is on disk: a mempool reopened on the
+	// store re-admits it.
+	again := newManualConn()
+	go func() {
+		<-again.arrived
+		again.answerAll()
+	}()
+	reopened, err := New(DefaultConfig(), again, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reopened.Close()
+	if got := strs(reopened.Txs(0)); !slices.Equal(got, []string{"a=1"}) {
+		t.Fatalf("reopened mempool holds %q, want [a=1]", got)
+	}
+}

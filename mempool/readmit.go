@@ -35,7 +35,7 @@ func (m *Mempool) readmit(persisted []persistedTx) {
 			dropped++
 			continue
 		}
-		result := make(chan checkResult, 1)
+		result := make(chan CheckResult, 1)
 		wg.Add(1)
 		m.send(e, abcitypes.CheckTxType_New, func(res *abcitypes.ResponseCheckTx, err error) {
 			m.onChecked(e, res, err, true, result)
@@ -46,10 +46,10 @@ func (m *Mempool) readmit(persisted []persistedTx) {
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
-			case r.err != nil:
+			case r.Err != nil:
 				m.logger.Error("could not re-admit a stored tx; it stays stored for the next start",
-					"seq", p.seq, "err", r.err)
-			case r.res.Code != abcitypes.CodeTypeOK:
+					"seq", p.seq, "err", r.Err)
+			case r.Response.Code != abcitypes.CodeTypeOK:
 				rejected++
 			default:
 				admitted++

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -23,22 +22,14 @@ import (
 	"github.com/bftnode/bftnode/tendermint"
 )
 
-// rpcMempool adapts the mempool to the RPC routes: admission is
-// synchronous and durable, so the app's answer is ready when CheckTx
-// returns.
+// rpcMempool adapts the mempool to the RPC routes. A route's submission
+// returns as soon as the mempool has applied its own rules; the app's
+// check and the write to disk follow, and only the routes that promise
+// them (broadcast_tx_sync, broadcast_tx_commit) wait for them.
 type rpcMempool struct{ mp *mempool.Mempool }
 
-func (m rpcMempool) CheckTx(tx types.Tx) (<-chan *abcitypes.ResponseCheckTx, error) {
-	res, err := m.mp.CheckTx(context.Background(), tx, "")
-	if errors.Is(err, mempool.ErrTxInCache) {
-		return nil, rpc.ErrTxInCache
-	}
-	if err != nil {
-		return nil, err
-	}
-	ch := make(chan *abcitypes.ResponseCheckTx, 1)
-	ch <- res
-	return ch, nil
+func (m rpcMempool) CheckTxAsync(tx types.Tx) (<-chan mempool.CheckResult, error) {
+	return m.mp.CheckTxAsync(tx, "")
 }
 
 func (m rpcMempool) Size() int        { return m.mp.Size() }

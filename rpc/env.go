@@ -15,6 +15,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/bftnode/bftnode/indexer"
+	"github.com/bftnode/bftnode/mempool"
 	"github.com/bftnode/bftnode/store"
 )
 
@@ -78,20 +79,16 @@ type BlockIndexer interface {
 	SearchBlocks(ctx context.Context, q *query.Query, pg indexer.Page) ([]int64, int, error)
 }
 
-// ErrTxInCache is the error text CometBFT clients expect when a transaction
-// is already in the mempool's cache; the mempool's CheckTx returns an error
-// with this text for a duplicate.
-var ErrTxInCache = errors.New("tx already exists in cache")
-
 // Mempool is the node's mempool, for the broadcast and unconfirmed routes.
 type Mempool interface {
-	// CheckTx submits tx. The mempool refuses it with an error, without
-	// asking the app, when it decides alone (already seen: ErrTxInCache;
-	// full; too large). Otherwise the app's CheckTx answer arrives on the
-	// returned channel, which has capacity 1 so that nobody waits on a
-	// reader, and which is closed without an answer if the node drops the
-	// check (for instance when stopping). broadcast_tx_async ignores it.
-	CheckTx(tx types.Tx) (<-chan *abci.ResponseCheckTx, error)
+	// CheckTxAsync submits tx and returns without waiting for the app or
+	// the disk (see mempool.Mempool.CheckTxAsync). The mempool refuses tx
+	// with an error when it decides alone: mempool.ErrTxInCache for a
+	// duplicate (its text is the one CometBFT's clients expect),
+	// mempool.ErrTxTooLarge, mempool.ErrMempoolIsFull. Otherwise the
+	// outcome arrives once on the returned channel, which has room for it
+	// so that nobody has to read it: broadcast_tx_async does not.
+	CheckTxAsync(tx types.Tx) (<-chan mempool.CheckResult, error)
 	// Size is the number of transactions in the mempool.
 	Size() int
 	// SizeBytes is their total size in bytes.

@@ -11,6 +11,8 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/types"
+
+	"github.com/bftnode/bftnode/mempool"
 )
 
 // answer is how the mempool answers every check: res, or a refusal err.
@@ -25,12 +27,12 @@ type answeringMempool struct {
 	answer
 }
 
-func (m *answeringMempool) CheckTx(types.Tx) (<-chan *abci.ResponseCheckTx, error) {
+func (m *answeringMempool) CheckTxAsync(types.Tx) (<-chan mempool.CheckResult, error) {
 	if m.err != nil {
 		return nil, m.err
 	}
-	ch := make(chan *abci.ResponseCheckTx, 1)
-	ch <- m.res
+	ch := make(chan mempool.CheckResult, 1)
+	ch <- mempool.CheckResult{Response: m.res}
 	return ch, nil
 }
 

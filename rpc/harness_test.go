@@ -20,6 +20,7 @@ import (
 
 	"github.com/bftnode/bftnode/config"
 	"github.com/bftnode/bftnode/indexer"
+	"github.com/bftnode/bftnode/mempool"
 	"github.com/bftnode/bftnode/state/statetest"
 	"github.com/bftnode/bftnode/store"
 )
@@ -91,17 +92,17 @@ func newFakeMempool(txs ...string) *fakeMempool {
 	return m
 }
 
-func (m *fakeMempool) CheckTx(tx types.Tx) (<-chan *abci.ResponseCheckTx, error) {
+func (m *fakeMempool) CheckTxAsync(tx types.Tx) (<-chan mempool.CheckResult, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.seen[string(tx)] {
-		return nil, ErrTxInCache
+		return nil, mempool.ErrTxInCache
 	}
 	m.seen[string(tx)] = true
 	res, _ := fakeApp{}.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: tx})
-	ch := make(chan *abci.ResponseCheckTx, 1)
+	ch := make(chan mempool.CheckResult, 1)
 	deliver := func() {
-		ch <- res
+		ch <- mempool.CheckResult{Response: res}
 		if res.Code == abci.CodeTypeOK && m.include != nil {
 			m.include(tx)
 		}

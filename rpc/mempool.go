@@ -19,8 +19,23 @@ const subscribeTimeout = 5 * time.Second
 // answered.
 var errCheckDropped = errors.New("the node dropped the transaction's check before the app answered (is it stopping?)")
 
+// What each broadcast route promises when it answers without an error:
+//
+//   - broadcast_tx_async: nothing beyond the mempool's own rules (size,
+//     duplicates, room). The answer is the hash, sent before the app has
+//     checked tx and before anything is on disk; tx may still be rejected
+//     by the app or lost in a crash. The client learns more from tx or
+//     from a Tx event.
+//   - broadcast_tx_sync: the app's CheckTx answer. With Code 0, tx passed
+//     CheckTx and is on disk (synced) in this node's mempool store, so it
+//     survives a crash of this node and is proposed after a restart.
+//   - broadcast_tx_commit: all of sync's promise, and then tx is in a
+//     committed block, with its execution result; or an error saying it
+//     was not seen committed within timeout_broadcast_tx_commit (it may
+//     still be committed later).
+
 func (r *routes) broadcastTxAsync(_ *rpctypes.Context, tx types.Tx) (*coretypes.ResultBroadcastTx, error) {
-	if _, err := r.env.Mempool.CheckTx(tx); err != nil {
+	if _, err := r.env.Mempool.CheckTxAsync(tx); err != nil {
 		return nil, err
 	}
 	return &coretypes.ResultBroadcastTx{Hash: tx.Hash()}, nil
@@ -36,20 +51,24 @@ func (r *routes) broadcastTxSync(ctx *rpctypes.Context, tx types.Tx) (*coretypes
 	}, nil
 }
 
-// checkTxAndWait submits tx to the mempool and waits for the app's answer.
+// checkTxAndWait submits tx to the mempool and waits for the outcome: the
+// app's answer and, for an accepted tx, its write to disk.
 func (r *routes) checkTxAndWait(ctx context.Context, tx types.Tx) (*abci.ResponseCheckTx, error) {
-	answer, err := r.env.Mempool.CheckTx(tx)
+	outcome, err := r.env.Mempool.CheckTxAsync(tx)
 	if err != nil {
 		return nil, err
 	}
 	select {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("broadcast confirmation not received: %w", ctx.Err())
-	case res, ok := <-answer:
-		if !ok || res == nil {
+	case res, ok := <-outcome:
+		switch {
+		case !ok || (res.Err == nil && res.Response == nil):
 			return nil, errCheckDropped
+		case res.Err != nil:
+			return nil, res.Err
 		}
-		return res, nil
+		return res.Response, nil
 	}
 }
 

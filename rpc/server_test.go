@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cometbft/cometbft/types"
+
 	"github.com/bftnode/bftnode/config"
 )
 
@@ -186,4 +188,35 @@ func TestContextEndStopsTheServer(t *testing.T) {
 		}
 		return err != nil
 	})
+}
+
+// TestBroadcastTxAsyncDoesNotWaitForTheCheck holds every check in the
+// mempool: broadcast_tx_async still answers with the hash, over both the
+// general transport and the fast path, while broadcast_tx_sync waits for
+// the app's answer.
+func TestBroadcastTxAsyncDoesNotWaitForTheCheck(t *testing.T) {
+	tn := newTestNode(t, nil)
+	tn.mempool.hold = make(chan struct{})
+	_, body := tn.get(t, `/broadcast_tx_async?tx="held=1"`)
+	if want := fmt.Sprintf("%X", types.Tx("held=1").Hash()); !strings.Contains(string(body), want) {
+		t.Errorf("broadcast_tx_async (general transport) while the check is held: %s, want hash %s", body, want)
+	}
+	_, body = tn.post(t, `{"jsonrpc":"2.0","id":1,"method":"broadcast_tx_async","params":{"tx":"`+b64("held=2")+`"}}`)
+	if want := fmt.Sprintf("%X", types.Tx("held=2").Hash()); !strings.Contains(string(body), want) {
+		t.Errorf("broadcast_tx_async (fast path) while the check is held: %s, want hash %s", body, want)
+	}
+	synced := make(chan []byte, 1)
+	go func() {
+		_, body := tn.get(t, `/broadcast_tx_sync?tx="held=3"`)
+		synced <- body
+	}()
+	select {
+	case body := <-synced:
+		t.Fatalf("broadcast_tx_sync answered before the app did: %s", body)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(tn.mempool.hold)
+	if body := <-synced; !strings.Contains(string(body), `"code":0`) {
+		t.Errorf("broadcast_tx_sync once the check was released: %s", body)
+	}
 }
