@@ -29,12 +29,15 @@ const (
 	// and replaces re-proposals of locked values by fresh ones (see
 	// lockAttack).
 	behaveLock
+	// behaveStalePOL: behaveLock, re-proposing with stale or forged POL
+	// rounds (see StalePOLScenario).
+	behaveStalePOL
 )
 
 var behaviourNames = map[behaviour]string{
 	behaveEquivocate: "equivocate", behaveWithhold: "withhold", behaveReplay: "replay",
 	behaveMutate: "mutate", behaveInvalid: "invalid", behaveTwins: "twins",
-	behaveLock: LockScenario,
+	behaveLock: LockScenario, behaveStalePOL: StalePOLScenario,
 }
 
 func (b behaviour) String() string { return behaviourNames[b] }
@@ -109,7 +112,7 @@ func (b *byzantine) emit(n *node, to []int, m consensus.Message) {
 	case behaveMutate:
 		b.mutate(n, to, m)
 		return
-	case behaveLock:
+	case behaveLock, behaveStalePOL:
 		b.lockEmit(n, to, m)
 		return
 	}

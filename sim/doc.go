@@ -7,7 +7,9 @@
 // pairs an adaptive network with colluding Byzantine validators to attack
 // the rules that carry a value across rounds (Tendermint's locks, PBFT's
 // P sets): the cores must stay safe under it, and variants that break
-// those rules must not.
+// those rules must not. The stalepol family adds Byzantine proposers that
+// re-propose with a stale POL round (a polka the network hid in round 0,
+// after the honest validators locked on another value) or a forged one.
 //
 // Every node has a driver that does what the engine does: it logs each input
 // to a write-ahead log before stepping the core, makes the log durable before

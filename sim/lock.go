@@ -41,9 +41,12 @@ type lockAttack struct {
 	favoured map[int64]int32           // height -> favoured honest validator
 	isolated []int64                   // by node: the height it was isolated for, 0 if not
 	push     map[roundKey]consensus.ID // the attackers' value in rounds they propose
+	polRound map[roundKey]int32        // and the POL round they give it
 	// backed is the value the favoured validator precommitted in a
 	// round: the attackers precommit it too, to the favoured one only.
 	backed map[roundKey]consensus.ID
+	// stale is the stalepol family's addition, nil in the lock family.
+	stale *stalePOL
 }
 
 // roundKey is one round (Tendermint) or view (PBFT) of one height.
@@ -57,6 +60,7 @@ func newLockAttack(nodes int) *lockAttack {
 		favoured: map[int64]int32{},
 		isolated: make([]int64, nodes),
 		push:     map[roundKey]consensus.ID{},
+		polRound: map[roundKey]int32{},
 		backed:   map[roundKey]consensus.ID{},
 	}
 }
@@ -64,10 +68,13 @@ func newLockAttack(nodes int) *lockAttack {
 // lockPlan is the fault window of the lock family: long enough for several
 // rounds (views) after the first decision, with little delay noise so that
 // timeouts, not the network, pace the rounds.
-func (w *world) lockPlan(p *plan) {
+func (w *world) lockPlan(p *plan, family string) {
 	p.healAt = w.between(4*time.Second, 8*time.Second)
 	p.faultMaxDelay = 20 * time.Millisecond
 	w.lock = newLockAttack(len(w.nodes))
+	if family == StalePOLScenario {
+		w.lock.stale = newStalePOL()
+	}
 }
 
 // dropsPrecommit reports whether the network loses m, sent by node from:
@@ -152,6 +159,14 @@ func (b *byzantine) lockEmit(n *node, to []int, m consensus.Message) {
 			w.send(n.slot, s, public)
 		}
 	}
+	if p, ok := public.(*consensus.Proposal); ok && w.lock.stale != nil {
+		// A stale POL round comes with the prevotes that justify it.
+		for _, v := range w.lock.stale.relay[roundKey{p.Height, p.Round}] {
+			for _, s := range to {
+				w.send(n.slot, s, v)
+			}
+		}
+	}
 }
 
 // ignores reports whether a Byzantine node keeps m from its own core: the
@@ -160,7 +175,7 @@ func (b *byzantine) lockEmit(n *node, to []int, m consensus.Message) {
 // part in the rounds (views) of the height the honest validators are stuck
 // at.
 func (b *byzantine) ignores(w *world, m consensus.Message) bool {
-	if b.kind != behaveLock || !w.net.faulty {
+	if b.kind != behaveLock && b.kind != behaveStalePOL || !w.net.faulty {
 		return false
 	}
 	v, ok := m.(*consensus.Vote)
@@ -176,6 +191,16 @@ func (a *lockAttack) distort(n *node, m consensus.Message) (public, favoured con
 	case *consensus.Proposal:
 		key := roundKey{msg.Height, msg.Round}
 		value, ok := a.push[key]
+		polRound, hasPOL := a.polRound[key]
+		if !hasPOL {
+			polRound = -1
+		}
+		if !ok {
+			if v, pol, stale := a.reproposal(w, n, msg); stale {
+				value, polRound, ok = v, pol, true
+				a.push[key], a.polRound[key] = value, pol
+			}
+		}
 		if !ok {
 			value = msg.Value
 			if msg.POLRound >= 0 {
@@ -186,10 +211,14 @@ func (a *lockAttack) distort(n *node, m consensus.Message) (public, favoured con
 			a.push[key] = value
 		}
 		c := cloneProposal(*msg)
-		c.Value, c.POLRound = value, -1
+		c.Value, c.POLRound = value, polRound
 		return resign(n, m, &c), nil
 	case *consensus.Vote:
 		key := roundKey{msg.Height, msg.Round}
+		if a.stale != nil && msg.Round == 0 {
+			// The round whose polka stays hidden: no help from here.
+			return voteFor(n, msg, consensus.Nil), nil
+		}
 		if value, ok := a.push[key]; ok {
 			return voteFor(n, msg, value), nil
 		}

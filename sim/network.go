@@ -60,7 +60,7 @@ func (w *world) send(from, to int, m consensus.Message) {
 	w.res.Messages++
 	nw := &w.net
 	if !w.reachable(from, to) || nw.silenced[w.nodes[from].val] || (nw.faulty && w.chance(nw.drop)) ||
-		(nw.faulty && w.lock != nil && w.lock.dropsPrecommit(w, from, m)) {
+		(nw.faulty && w.lock != nil && (w.lock.dropsPrecommit(w, from, m) || w.lock.hidesPrevote(w, from, to, m))) {
 		w.res.Dropped++
 		return
 	}

@@ -9,7 +9,7 @@ import (
 var Families = []string{
 	"happy", "lossy", "partition", "asymmetric", "crash",
 	"equivocate", "withhold", "replay", "mutate", "invalid", "twins", "mixed",
-	LockScenario,
+	LockScenario, StalePOLScenario,
 }
 
 // StressScenario silences the PBFT primary right after every stable
@@ -74,8 +74,8 @@ func (w *world) makePlan(family string) *plan {
 		p.drop = 0.02
 		p.faultMaxDelay = 30 * time.Millisecond
 		w.addCrashes(p, 1+w.rng.IntN(4))
-	case LockScenario:
-		w.lockPlan(p)
+	case LockScenario, StalePOLScenario:
+		w.lockPlan(p, family)
 	case "twins":
 		p.healAt = w.between(1500*time.Millisecond, 4*time.Second)
 		p.faultMaxDelay = 30 * time.Millisecond

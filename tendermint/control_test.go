@@ -98,10 +98,42 @@ func TestSecondVote_SafeAndNeededForLiveness(t *testing.T) {
 	t.Fatalf("counting only first votes never stalled in %d seeds of %s: the second vote would not be needed", maxSeeds, family)
 }
 
+// TestPositiveControl_StalePOLBreaksAgreement: the stalepol family (a
+// polka hidden in round 0, then the honest validators locked on another
+// value in a later round, then Byzantine proposers re-proposing with the
+// stale POL round or a forged one) must make a core that ignores its lock
+// at line 29 only, or that skips line 28's 2f+1 prevotes of the POL
+// round, decide two values at one height, while the correct core stays
+// safe and live on the same seeds. No other family caught the first in
+// 40 seeds.
+func TestPositiveControl_StalePOLBreaksAgreement(t *testing.T) {
+	for _, bug := range []string{"ignore-stale-lock", "skip-pol-check"} {
+		t.Run(bug, func(t *testing.T) {
+			t.Parallel()
+			seed, res, found := firstViolationIn(t, withBug(bug), sim.StalePOLScenario)
+			if !found {
+				t.Fatalf("no agreement violation in %d seeds of the %s scenario", controlSeeds, sim.StalePOLScenario)
+			}
+			t.Logf("seed %d: %s", seed, res.Violations[0])
+			for s := uint64(1); s <= max(seed, cleanSeeds); s++ {
+				res := runFamily(t, withBug(""), sim.StalePOLScenario, s)
+				for _, v := range res.Violations {
+					t.Errorf("correct core, seed %d: %s\n%s", s, v, res.ReplayCommand())
+				}
+			}
+		})
+	}
+}
+
 func firstAgreementViolation(t *testing.T, p sim.Protocol) (uint64, sim.Result, bool) {
 	t.Helper()
+	return firstViolationIn(t, p, sim.LockScenario)
+}
+
+func firstViolationIn(t *testing.T, p sim.Protocol, family string) (uint64, sim.Result, bool) {
+	t.Helper()
 	for seed := uint64(1); seed <= controlSeeds; seed++ {
-		res := run(t, p, seed)
+		res := runFamily(t, p, family, seed)
 		for _, v := range res.Violations {
 			if v.Kind == "agreement" {
 				return seed, res, true
@@ -113,7 +145,12 @@ func firstAgreementViolation(t *testing.T, p sim.Protocol) (uint64, sim.Result, 
 
 func run(t *testing.T, p sim.Protocol, seed uint64) sim.Result {
 	t.Helper()
-	res, err := sim.Run(sim.Options{Protocol: p, Scenario: sim.LockScenario, Seed: seed})
+	return runFamily(t, p, sim.LockScenario, seed)
+}
+
+func runFamily(t *testing.T, p sim.Protocol, family string, seed uint64) sim.Result {
+	t.Helper()
+	res, err := sim.Run(sim.Options{Protocol: p, Scenario: family, Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}

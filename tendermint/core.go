@@ -59,6 +59,13 @@ type bugs struct {
 	unlockOnNilPolka bool
 	// forgetLock ignores the lock when prevoting (lines 22 and 28).
 	forgetLock bool
+	// ignoreStaleLock ignores the lock only at line 29: it prevotes a
+	// value re-proposed with an older POL round while locked on another
+	// value in a later round.
+	ignoreStaleLock bool
+	// skipPOLCheck prevotes a re-proposal (line 28) without 2f+1 prevotes
+	// for it in its POL round, once it has a log of that round.
+	skipPOLCheck bool
 	// firstVoteOnly counts only a validator's first vote of a slot, also
 	// for the rules about one value (see voteSet): safe, but an
 	// equivocator can then keep a correct node from ever seeing a polka.

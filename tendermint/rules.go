@@ -106,8 +106,11 @@ func (c *Core) onProposal() bool {
 		// Line 28: also 2f+1 <PREVOTE, h_p, vr, id(v)>, with vr < round_p
 		// (checked when the proposal was received).
 		pol := h.rounds[p.POLRound]
-		if pol == nil || !pol.prevotes.hasQuorum(p.Value) {
+		if pol == nil || !pol.prevotes.hasQuorum(p.Value) && !c.bug.skipPOLCheck {
 			return false
+		}
+		if c.bug.ignoreStaleLock {
+			lockedRound = -1
 		}
 		// Line 29: valid(v) and (lockedRound_p <= vr or lockedValue_p = v).
 		if valid && (lockedRound <= p.POLRound || h.lockedValue == p.Value) {
