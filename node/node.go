@@ -242,6 +242,7 @@ func (n *Node) buildHost() error {
 		PersistentPeers:  peers,
 		ChainID:          n.genesis.ChainID,
 		Version:          version.Semver,
+		Schedule:         n.engine.View().Schedule.String(),
 		Validator:        true,
 		Channels:         p2p.DefaultChannels(int(max(params.Block.MaxBytes, types.MaxBlockSizeBytes/4)), n.cfg.Mempool.MaxTxBytes),
 		MaxInboundPeers:  n.cfg.P2P.MaxNumInboundPeers,

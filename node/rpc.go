@@ -112,6 +112,11 @@ type rpcConsensus struct{ n *Node }
 
 func (c rpcConsensus) IsCatchingUp() bool { return c.n.engine.View().CatchingUp }
 
+func (c rpcConsensus) Protocol() (protocol, schedule string) {
+	v := c.n.engine.View()
+	return v.Protocol, v.Schedule.String()
+}
+
 func (c rpcConsensus) PeerStates() []coretypes.PeerStateInfo { return []coretypes.PeerStateInfo{} }
 
 func (c rpcConsensus) RoundState() rpc.RoundState {

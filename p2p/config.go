@@ -65,6 +65,9 @@ type Config struct {
 	ChainID string
 	// Version is the software version told to peers.
 	Version string
+	// Schedule is the node's consensus protocol schedule; a peer whose
+	// schedule differs is refused, naming both.
+	Schedule string
 	// Validator tells peers whether this node is a validator.
 	Validator bool
 

@@ -80,7 +80,13 @@ func (h *Host) serve(raw net.Conn, outbound bool, want ID) (connected time.Durat
 	if err != nil {
 		h.refused.Add(1) // counted before the peer can see the close
 		_ = raw.Close()
-		h.log.Debug("handshake failed", "remote", raw.RemoteAddr(), "outbound", outbound, "err", err)
+		if errors.Is(err, errRefused) {
+			// A peer of another chain or schedule: the operator must hear
+			// of it, or the node would just seem to have no peers.
+			h.log.Warn("peer refused in the handshake", "remote", raw.RemoteAddr(), "outbound", outbound, "err", err)
+		} else {
+			h.log.Debug("handshake failed", "remote", raw.RemoteAddr(), "outbound", outbound, "err", err)
+		}
 		return 0, err
 	}
 	p := newPeer(h, c, PeerInfo{

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"testing"
+
+	"github.com/bftnode/bftnode/wire/wirepb"
 )
 
 // FuzzReadFrame feeds arbitrary bytes to the frame reader a peer's
@@ -52,7 +54,7 @@ func FuzzReadHello(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		hello, err := readHello(bufio.NewReader(bytes.NewReader(data)))
 		if err == nil {
-			_ = checkHello(hello, ID(hello.NodeID), "fuzz-chain")
+			_ = checkHello(hello, ID(hello.NodeID), &wirepb.Hello{ChainID: "fuzz-chain"})
 		}
 	})
 }

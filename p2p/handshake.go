@@ -16,6 +16,7 @@ import (
 const (
 	maxVersionLen    = 128
 	maxListenAddrLen = 256
+	maxScheduleLen   = 128
 )
 
 // errRefused marks a connection refused by policy (wrong chain, wrong ID,
@@ -77,7 +78,7 @@ func handshake(raw net.Conn, key *NodeKey, ours *wirepb.Hello, want ID, timeout 
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := checkHello(theirs, remote, ours.ChainID); err != nil {
+	if err := checkHello(theirs, remote, ours); err != nil {
 		return nil, nil, err
 	}
 	bc.autoFlush = false
@@ -103,16 +104,24 @@ func readHello(r *bufio.Reader) (*wirepb.Hello, error) {
 }
 
 // checkHello checks the peer's hello against the key that authenticated the
-// connection and against our chain.
-func checkHello(h *wirepb.Hello, remote ID, chainID string) error {
+// connection and against our chain and its protocol schedule.
+func checkHello(h *wirepb.Hello, remote ID, ours *wirepb.Hello) error {
 	if ID(h.NodeID) != remote {
 		return violationf("hello names node %q but the connection's key is node %s", h.NodeID, remote)
 	}
-	if h.ChainID != chainID {
-		return refusedf("peer %s is on chain %q; this node is on %q", remote, h.ChainID, chainID)
+	if h.ChainID != ours.ChainID {
+		return refusedf("peer %s is on chain %q; this node is on %q", remote, h.ChainID, ours.ChainID)
 	}
-	if len(h.Version) > maxVersionLen || len(h.ListenAddr) > maxListenAddrLen {
-		return violationf("hello of %s has a version or listen address longer than %d/%d bytes", remote, maxVersionLen, maxListenAddrLen)
+	if len(h.Version) > maxVersionLen || len(h.ListenAddr) > maxListenAddrLen || len(h.Schedule) > maxScheduleLen {
+		return violationf("hello of %s has a version, listen address or schedule longer than %d/%d/%d bytes",
+			remote, maxVersionLen, maxListenAddrLen, maxScheduleLen)
+	}
+	if h.Schedule != ours.Schedule {
+		// Nodes on different schedules would run different protocols at
+		// the same heights: neither could count the other's votes.
+		return refusedf("peer %s runs the protocol schedule %q; this node runs %q: "+
+			"every node of a chain must set the same [consensus] protocol, switch_height and switch_protocol",
+			remote, h.Schedule, ours.Schedule)
 	}
 	return nil
 }

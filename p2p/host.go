@@ -326,6 +326,6 @@ func (h *Host) hello() *wirepb.Hello {
 	defer h.mu.Unlock()
 	return &wirepb.Hello{
 		NodeID: string(h.id), ChainID: h.cfg.ChainID, ListenAddr: h.advertised,
-		Version: h.cfg.Version, Validator: h.cfg.Validator,
+		Version: h.cfg.Version, Validator: h.cfg.Validator, Schedule: h.cfg.Schedule,
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bftnode/bftnode/wire/wirepb"
 )
 
 var allChannels = []byte{ChannelConsensus, ChannelBlocksync, ChannelMempool}
@@ -248,6 +250,32 @@ func TestDialRefusesMalformedAddresses(t *testing.T) {
 	for _, want := range []string{`"nope"`, `"abcd"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+}
+
+func TestDifferentProtocolScheduleIsRefused(t *testing.T) {
+	keys := testKeys(2)
+	acfg := testConfig(freePort(t))
+	acfg.Schedule = "tendermint,pbft@100"
+	a := startHost(t, acfg, keys[0])
+	bcfg := testConfig(freePort(t))
+	bcfg.Schedule = "tendermint,pbft@200"
+	b := startHost(t, bcfg, keys[1])
+	if err := a.Dial([]string{fmt.Sprintf("%s@%s", b.ID(), b.ListenAddr())}, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "refusals on both sides", func() bool {
+		return a.Counters().RefusedConns == 1 && b.Counters().RefusedConns == 1
+	})
+	if len(a.Peers()) != 0 || len(b.Peers()) != 0 {
+		t.Fatal("a peer on another protocol schedule was kept")
+	}
+	// The refusal names both schedules and what to set.
+	err := checkHello(&wirepb.Hello{NodeID: "x", ChainID: "c", Schedule: bcfg.Schedule}, "x", &wirepb.Hello{ChainID: "c", Schedule: acfg.Schedule})
+	for _, want := range []string{bcfg.Schedule, acfg.Schedule, "switch_height"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %v does not name %q", err, want)
 		}
 	}
 }

@@ -344,3 +344,24 @@ func subscriptions(tn *testNode) int {
 	}
 	return n
 }
+
+// /status names the consensus protocol and the protocol schedule in
+// node_info.other, beside CometBFT's keys.
+func TestStatusNamesTheProtocolAndSchedule(t *testing.T) {
+	tn := newTestNode(t, nil)
+	code, body := tn.get(t, "/status")
+	var res struct {
+		Result struct {
+			NodeInfo struct {
+				Other map[string]string `json:"other"`
+			} `json:"node_info"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(body, &res); code != 200 || err != nil {
+		t.Fatalf("/status: %d %v %s", code, err, body)
+	}
+	other := res.Result.NodeInfo.Other
+	if other["consensus_protocol"] != "tendermint" || other["protocol_schedule"] != "tendermint,pbft@100" || other["tx_index"] != "on" {
+		t.Errorf("node_info.other = %v", other)
+	}
+}

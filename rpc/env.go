@@ -133,6 +133,9 @@ type Consensus interface {
 	// RoundState is where the protocol is (consensus_state and
 	// dump_consensus_state).
 	RoundState() RoundState
+	// Protocol is the protocol deciding the next height and the chain's
+	// protocol schedule (RoundState's Protocol and Schedule), cheaply.
+	Protocol() (protocol, schedule string)
 	// PeerStates is what the node knows of each peer's progress
 	// (dump_consensus_state), with the peer's state in JSON.
 	PeerStates() []coretypes.PeerStateInfo

@@ -195,6 +195,7 @@ func (fakeConsensus) RoundState() RoundState {
 		Votes: []RoundVotes{{Prevotes: []string{"nil-Vote"}, PrevotesBitArray: "BA{1:_} 0/10 = 0.00", Precommits: []string{"nil-Vote"}, PrecommitsBitArray: "BA{1:_} 0/10 = 0.00"}}}
 }
 func (fakeConsensus) PeerStates() []coretypes.PeerStateInfo { return nil }
+func (fakeConsensus) Protocol() (string, string)            { return "tendermint", "tendermint,pbft@100" }
 
 type fakeEvidence struct {
 	mu  sync.Mutex

@@ -19,7 +19,7 @@ func (r *routes) health(*rpctypes.Context) (*coretypes.ResultHealth, error) {
 	return &coretypes.ResultHealth{}, nil
 }
 
-func (r *routes) status(*rpctypes.Context) (*coretypes.ResultStatus, error) {
+func (r *routes) status(*rpctypes.Context) (*statusResult, error) {
 	var sync coretypes.SyncInfo
 	var earliestNano, latestNano int64
 	height, err := r.latestHeight()
@@ -54,8 +54,8 @@ func (r *routes) status(*rpctypes.Context) (*coretypes.ResultStatus, error) {
 	sync.EarliestBlockTime = time.Unix(0, earliestNano)
 	sync.LatestBlockTime = time.Unix(0, latestNano)
 	sync.CatchingUp = r.env.Consensus.IsCatchingUp()
-	return &coretypes.ResultStatus{
-		NodeInfo:      r.env.P2P.NodeInfo(),
+	return &statusResult{
+		NodeInfo:      newStatusNodeInfo(r.env.P2P.NodeInfo(), r.env.Consensus),
 		SyncInfo:      sync,
 		ValidatorInfo: r.validatorInfo(),
 	}, nil
