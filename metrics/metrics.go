@@ -14,7 +14,10 @@ type Sources struct {
 	MempoolSizeBytes func() int64
 	Peers            func() int
 	// Round is the current round (Tendermint) or view (PBFT).
-	Round      func() int32
+	Round func() int32
+	// Protocol names the consensus protocol deciding now; with it the
+	// round gauge and consensus_protocol carry it as the protocol label.
+	Protocol   func() string
 	CatchingUp func() bool
 	// Counters of the engine: inputs the core rejected, events dropped
 	// because the driver was behind, peer messages that failed
@@ -89,7 +92,9 @@ func (m *Metrics) registerLive(reg *prometheus.Registry, ns string, labels prome
 	if src.Peers != nil {
 		gaugeFunc("p2p", "peers", "Number of peers.", func() float64 { return float64(src.Peers()) })
 	}
-	if src.Round != nil {
+	if src.Round != nil && src.Protocol != nil {
+		reg.MustRegister(newProtocolCollector(ns, labels, src.Protocol, src.Round))
+	} else if src.Round != nil {
 		gaugeFunc("consensus", "rounds", "Round (Tendermint) or view (PBFT) the node is in.", func() float64 { return float64(src.Round()) })
 	}
 	if src.CatchingUp != nil {

@@ -56,3 +56,37 @@ func TestServedMetricsUseCometBFTNames(t *testing.T) {
 		}
 	}
 }
+
+// The protocol label follows the protocol running at scrape time, so a
+// chain that switches shows the new protocol on the next scrape.
+func TestProtocolLabelFollowsASwitch(t *testing.T) {
+	protocol := "tendermint"
+	m := New("cometbft", "test-chain", Sources{
+		Round:    func() int32 { return 1 },
+		Protocol: func() string { return protocol },
+	})
+	scrape := func() string {
+		fams, err := m.Registry.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, f := range fams {
+			for _, mt := range f.GetMetric() {
+				for _, l := range mt.GetLabel() {
+					if l.GetName() == "protocol" {
+						b.WriteString(f.GetName() + "=" + l.GetValue() + " ")
+					}
+				}
+			}
+		}
+		return b.String()
+	}
+	if got := scrape(); got != "cometbft_consensus_protocol=tendermint cometbft_consensus_rounds=tendermint " {
+		t.Errorf("before the switch: %q", got)
+	}
+	protocol = "pbft"
+	if got := scrape(); got != "cometbft_consensus_protocol=pbft cometbft_consensus_rounds=pbft " {
+		t.Errorf("after the switch: %q", got)
+	}
+}

@@ -356,6 +356,7 @@ func (n *Node) metricSources() metrics.Sources {
 			return len(n.host.Peers())
 		},
 		Round:      func() int32 { return n.engine.View().Core.Round },
+		Protocol:   func() string { return n.engine.View().Protocol },
 		CatchingUp: func() bool { return n.engine.View().CatchingUp },
 		Counters:   engine.Counters,
 	}

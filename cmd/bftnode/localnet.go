@@ -33,6 +33,9 @@ func newLocalnetCmd() *cobra.Command {
 				return fmt.Errorf("finding the bftnode executable: %w", err)
 			}
 			o.Binary, o.Out = bin, cmd.OutOrStdout()
+			if o.SwitchHeight > 0 {
+				o.SwitchProtocol = otherProtocol(o.Protocol)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return localnet.Run(ctx, o)
@@ -40,8 +43,17 @@ func newLocalnetCmd() *cobra.Command {
 	}
 	cmd.Flags().IntVar(&o.Validators, "validators", 4, "number of validators")
 	cmd.Flags().StringVar(&o.Protocol, "protocol", "tendermint", "consensus protocol: tendermint or pbft")
+	cmd.Flags().Int64Var(&o.SwitchHeight, "switch-height", 0, "hand the chain to the other protocol at this height (0: never)")
 	cmd.Flags().StringVar(&o.Dir, "dir", "", "directory for the nodes' homes (must be empty; default a new temporary directory)")
 	cmd.Flags().IntVar(&o.BasePort, "base-port", 46600, "first port; node i uses base+10i (p2p), +1 (rpc), +2 (app), +3 (metrics)")
 	cmd.Flags().IntVar(&o.Rate, "rate", 20, "transactions per second to send (0 sends none)")
 	return cmd
+}
+
+// otherProtocol is the protocol a localnet switches to.
+func otherProtocol(p string) string {
+	if p == "pbft" {
+		return "tendermint"
+	}
+	return "pbft"
 }

@@ -12,6 +12,7 @@ import (
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
+	"github.com/bftnode/bftnode/config"
 	"github.com/bftnode/bftnode/internal/childproc"
 	"github.com/bftnode/bftnode/internal/testnet"
 )
@@ -20,6 +21,10 @@ import (
 type Options struct {
 	Validators int
 	Protocol   string
+	// SwitchHeight, when above 0, hands the chain to SwitchProtocol at
+	// that height ([consensus] switch_height and switch_protocol).
+	SwitchHeight   int64
+	SwitchProtocol string
 	// Dir holds the homes; it must be empty or absent.
 	Dir      string
 	BasePort int
@@ -32,10 +37,12 @@ type Options struct {
 
 // Run starts the network and blocks until ctx ends or a process dies.
 func Run(ctx context.Context, o Options) error {
+	template := config.DefaultConfig()
+	template.Consensus.SwitchHeight, template.Consensus.SwitchProtocol = o.SwitchHeight, o.SwitchProtocol
 	nodes, err := testnet.Generate(testnet.Options{
 		Validators: o.Validators, OutputDir: o.Dir, NodeDirPrefix: "node",
 		BasePort: o.BasePort, Protocol: o.Protocol, PopulatePeers: true,
-		ChainID: "localnet",
+		ChainID: "localnet", Template: template,
 	})
 	if err != nil {
 		return err
@@ -65,7 +72,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := waitReady(ctx, rpcs); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Out, "bftnode localnet: %d validators, protocol %s, homes in %s\n", len(nodes), o.Protocol, o.Dir)
+	fmt.Fprintf(o.Out, "bftnode localnet: %d validators, protocol %s, homes in %s\n", len(nodes), o.schedule(), o.Dir)
 	for i, u := range rpcs {
 		fmt.Fprintf(o.Out, "  node%d  rpc %s   log %s\n", i, u, filepath.Join(nodes[i].Dir, "node.log"))
 	}
@@ -86,7 +93,7 @@ func Run(ctx context.Context, o Options) error {
 			}
 		}(p)
 	}
-	status := newStatus(o.Out, rpcs, o.Protocol, load)
+	status := newStatus(o.Out, rpcs, o, load)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -102,6 +109,14 @@ func Run(ctx context.Context, o Options) error {
 			status.update(ctx)
 		}
 	}
+}
+
+// schedule describes the protocols the network runs.
+func (o Options) schedule() string {
+	if o.SwitchHeight <= 0 {
+		return o.Protocol
+	}
+	return fmt.Sprintf("%s, switching to %s at height %d", o.Protocol, o.SwitchProtocol, o.SwitchHeight)
 }
 
 // stopAll stops nodes before apps.

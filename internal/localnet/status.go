@@ -18,13 +18,19 @@ type status struct {
 	tty      bool
 	clients  []*rpchttp.HTTP
 	protocol string
+	// switchAt is the height the chain switches protocol at, 0 for none;
+	// the line shows the switch coming and, once passed, where it was.
+	switchAt int64
 	load     *load
 	height   int64
 	txs      []int64 // committed txs in each of the last seconds
 }
 
-func newStatus(out io.Writer, rpcs []string, protocol string, l *load) *status {
-	s := &status{out: out, protocol: protocol, load: l}
+func newStatus(out io.Writer, rpcs []string, o Options, l *load) *status {
+	s := &status{out: out, protocol: o.Protocol, load: l}
+	if o.SwitchHeight > 0 {
+		s.switchAt = o.SwitchHeight
+	}
 	if f, ok := out.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			s.tty = true
@@ -64,9 +70,10 @@ func (s *status) update(ctx context.Context) {
 	for _, n := range s.txs {
 		sum += n
 	}
-	line := fmt.Sprintf("height %d  [%s]  %d/%d up  %.0f tx/s committed  %s %s  sent %d ok %d refused %d",
+	protocol, position := s.position(ctx)
+	line := fmt.Sprintf("height %d  [%s]  %d/%d up  %.0f tx/s committed  %s %s%s  sent %d ok %d refused %d",
 		top, strings.Join(heights, " "), up, len(s.clients), float64(sum)/float64(len(s.txs)),
-		s.protocol, s.position(ctx), s.load.sent.Load(), s.load.ok.Load(), s.load.refused.Load())
+		protocol, position, s.switchNote(protocol, top), s.load.sent.Load(), s.load.ok.Load(), s.load.refused.Load())
 	if s.tty {
 		fmt.Fprintf(s.out, "\r\033[K%s", line)
 	} else {
@@ -96,28 +103,49 @@ func (s *status) committedSince(ctx context.Context, top int64) int64 {
 	return n
 }
 
-// position is the round (Tendermint) or view (PBFT) of the first node
-// that answers, from consensus_state's height/round/step.
-func (s *status) position(ctx context.Context) string {
-	what := "round"
-	if s.protocol == "pbft" {
-		what = "view"
-	}
+// position is the protocol of the first node that answers and its round
+// (Tendermint) or view (PBFT), from consensus_state.
+func (s *status) position(ctx context.Context) (protocol, position string) {
+	protocol = s.protocol
 	for _, c := range s.clients {
 		cs, err := c.ConsensusState(ctx)
 		if err != nil {
 			continue
 		}
-		var hrs struct {
-			HRS string `json:"height/round/step"`
+		var rs struct {
+			Protocol string `json:"protocol"`
+			HRS      string `json:"height/round/step"`
 		}
-		if jsonUnmarshal(cs.RoundState, &hrs) == nil {
-			if parts := strings.Split(hrs.HRS, "/"); len(parts) >= 2 {
-				return what + " " + parts[1]
+		if jsonUnmarshal(cs.RoundState, &rs) == nil {
+			if rs.Protocol != "" {
+				protocol = rs.Protocol
+			}
+			if parts := strings.Split(rs.HRS, "/"); len(parts) >= 2 {
+				return protocol, roundWord(protocol) + " " + parts[1]
 			}
 		}
 	}
-	return what + " ?"
+	return protocol, roundWord(protocol) + " ?"
+}
+
+func roundWord(protocol string) string {
+	if protocol == "pbft" {
+		return "view"
+	}
+	return "round"
+}
+
+// switchNote tells how far the scheduled switch is, or that it happened.
+func (s *status) switchNote(protocol string, top int64) string {
+	switch {
+	case s.switchAt == 0:
+		return ""
+	case top+1 < s.switchAt:
+		return fmt.Sprintf("  (switch in %d blocks)", s.switchAt-top-1)
+	case protocol != s.protocol:
+		return fmt.Sprintf("  (switched from %s at %d)", s.protocol, s.switchAt)
+	}
+	return "  (switching)"
 }
 
 func (s *status) finish() {
