@@ -12,8 +12,10 @@ import (
 )
 
 // GenesisDocFromFile reads and checks a genesis.json as CometBFT's
-// types.GenesisDocFromFile does, but refuses with an error the documents
-// CometBFT's decoder panics on (a validator public key of the wrong size).
+// types.GenesisDocFromFile does, but also accepts the Cosmos SDK's own
+// format (AppGenesis, written by `gaiad init`), and refuses with an error
+// the documents CometBFT's decoder panics on (a validator public key of
+// the wrong size).
 func GenesisDocFromFile(path string) (*types.GenesisDoc, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -26,20 +28,37 @@ func GenesisDocFromFile(path string) (*types.GenesisDoc, error) {
 	return doc, nil
 }
 
-// GenesisDocFromJSON decodes and checks a genesis document; see
+// GenesisDocFromJSON decodes and checks a genesis document, in CometBFT's
+// format or the Cosmos SDK's (AppGenesis, see appgenesis.go); see
 // GenesisDocFromFile.
 func GenesisDocFromJSON(b []byte) (*types.GenesisDoc, error) {
-	var doc types.GenesisDoc
-	if err := cmtjson.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("malformed genesis document: %w", err)
+	doc, err := decodeGenesis(b)
+	if err != nil {
+		return nil, err
 	}
 	for i, v := range doc.Validators {
 		if err := checkPubKey(v.PubKey); err != nil {
 			return nil, fmt.Errorf("validator %d (%q) of the genesis: %w", i, v.Name, err)
 		}
 	}
-	if err := validateAndComplete(&doc); err != nil {
+	if err := validateAndComplete(doc); err != nil {
 		return nil, fmt.Errorf("invalid genesis document: %w", err)
+	}
+	return doc, nil
+}
+
+// decodeGenesis reads either format, unchecked.
+func decodeGenesis(b []byte) (*types.GenesisDoc, error) {
+	sdk, err := isAppGenesis(b)
+	if err != nil {
+		return nil, fmt.Errorf("malformed genesis document: %w", err)
+	}
+	if sdk {
+		return genesisDocFromAppGenesis(b)
+	}
+	var doc types.GenesisDoc
+	if err := cmtjson.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("malformed genesis document: %w", err)
 	}
 	return &doc, nil
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -30,6 +31,12 @@ func FuzzGenesis(f *testing.F) {
 	f.Add([]byte(`{"chain_id":"x","consensus_params":{"block":{"max_bytes":"0"}}}`))
 	f.Add([]byte(`{"chain_id":"x","validators":[{"pub_key":{"type":"tendermint/PubKeyEd25519","value":"AAAA"},"power":"1"}]}`))
 	f.Add([]byte(`null`))
+	// The Cosmos SDK's format (appgenesis.go).
+	if sdk, err := os.ReadFile("testdata/app_genesis.json"); err == nil {
+		f.Add(sdk)
+	}
+	f.Add([]byte(`{"app_name":"gaiad","chain_id":"x","initial_height":3,"app_hash":"q80=","consensus":{"validators":[{"pub_key":{"type":"tendermint/PubKeyEd25519","value":"AAAA"},"power":"1"}],"params":null}}`))
+	f.Add([]byte(`{"app_name":"gaiad","chain_id":"x","consensus":null,"consensus_params":{}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		doc, err := GenesisDocFromJSON(data)
 		if err != nil {
