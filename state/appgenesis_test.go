@@ -62,7 +62,7 @@ func TestAppGenesis_SameChainAsCometBFTFormat(t *testing.T) {
 		Validators: []types.GenesisValidator{{PubKey: pub, Power: 42, Name: "v0"}},
 		ConsensusParams: func() *types.ConsensusParams {
 			p := types.DefaultConsensusParams()
-			p.Block.MaxBytes, p.ABCI.VoteExtensionsEnableHeight = 1 << 20, 9
+			p.Block.MaxBytes, p.ABCI.VoteExtensionsEnableHeight = 1<<20, 9
 			return p
 		}(),
 	}
