@@ -62,10 +62,13 @@ mutate:
 # The process-level fault suite, long version: every scenario of e2e/
 # (crashes, partitions, a Byzantine validator, crash points, damaged logs,
 # failing apps, RPC abuse, the twins positive control) for both protocols,
-# each on its own network, with the issue's durations. Writes FAULTS.md.
+# each on its own network, with the issue's durations. Writes FAULTS.md, a
+# page with each scenario's numbers and first violations, and
+# bin/faults/details.md with every violation and note in full.
 # make test runs the short version.
 faults:
 	BFTNODE_FAULTS_LONG=1 BFTNODE_FAULTS_REPORT=$(CURDIR)/FAULTS.md \
+		BFTNODE_FAULTS_DETAILS=$(CURDIR)/bin/faults/details.md \
 		$(GO) test -count=1 -timeout 180m -run '^TestFaults$$' -v ./e2e
 
 # Every fuzz target of the module for FUZZTIME each (go test -fuzz runs

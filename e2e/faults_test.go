@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +19,8 @@ import (
 // runs on its own; the two protocols run side by side.
 // BFTNODE_FAULTS_LONG=1 (make faults) runs every scenario for every
 // protocol on its own network with the durations, one at a time;
-// BFTNODE_FAULTS_REPORT=path writes the report there, and
+// BFTNODE_FAULTS_REPORT=path writes the report there,
+// BFTNODE_FAULTS_DETAILS=path every violation and note in full, and
 // BFTNODE_FAULTS_RUN keeps only the scenarios whose name contains it.
 func TestFaults(t *testing.T) {
 	if testing.Short() {
@@ -27,13 +31,14 @@ func TestFaults(t *testing.T) {
 	start := time.Now()
 	var mu sync.Mutex
 	var results []*Result
-	path := os.Getenv("BFTNODE_FAULTS_REPORT")
+	path, details := os.Getenv("BFTNODE_FAULTS_REPORT"), os.Getenv("BFTNODE_FAULTS_DETAILS")
 	run := func(t *testing.T, s Scenario, protocol string) {
 		r := runLogged(t, s, protocol, long)
 		mu.Lock()
 		results = append(results, r)
 		if path != "" { // after every scenario, so a cut-short run still reports
-			if err := writeReportFile(path, results, planned(long, only), long, time.Since(start)); err != nil {
+			rep := Report{Results: results, Planned: planned(long, only), Long: long, Took: time.Since(start), Generated: time.Now()}
+			if err := writeReportFiles(rep, path, details); err != nil {
 				t.Error(err)
 			}
 		}
@@ -83,12 +88,30 @@ func planned(long bool, only string) int {
 	return n
 }
 
-func writeReportFile(path string, results []*Result, planned int, long bool, took time.Duration) error {
+// writeReportFiles writes the summary to path and, if details is set, the
+// full findings there, named in the summary relative to path's directory.
+func writeReportFiles(rep Report, path, details string) error {
+	if details != "" {
+		rep.Details = details
+		if rel, err := filepath.Rel(filepath.Dir(path), details); err == nil {
+			rep.Details = filepath.ToSlash(rel)
+		}
+		if err := writeFile(details, rep.WriteDetails); err != nil {
+			return err
+		}
+	}
+	return writeFile(path, rep.WriteSummary)
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("creating the report's directory: %w", err)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := WriteReport(f, results, planned, long, took); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return err
 	}
