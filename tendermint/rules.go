@@ -106,8 +106,10 @@ func (c *Core) onProposal() bool {
 		// Line 28: also 2f+1 <PREVOTE, h_p, vr, id(v)>, with vr < round_p
 		// (checked when the proposal was received).
 		pol := h.rounds[p.POLRound]
-		if pol == nil || !pol.prevotes.hasQuorum(p.Value) && !c.bug.skipPOLCheck {
-			return false
+		if pol == nil || !pol.prevotes.hasQuorum(p.Value) {
+			if pol == nil || !c.bug.skipPOLCheck {
+				return false
+			}
 		}
 		if c.bug.ignoreStaleLock {
 			lockedRound = -1

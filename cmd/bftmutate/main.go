@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -36,12 +37,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	limit := fs.Int("limit", 0, "at most this many mutants, spread evenly over the selection (0: all)")
 	list := fs.Bool("list", false, "print the selected mutants' keys and stop")
 	report := fs.String("report", "", "write the readable report to this file")
-	raw := fs.String("raw", "", "write every mutant's row (tab-separated) to this file")
+	raw := fs.String("raw", "", "write every mutant's row (tab-separated) to this file, and the run to the same name with .json")
 	work := fs.String("work", "", "scratch directory (empty: a new temporary one)")
 	simTimeout := fs.Duration("sim-timeout", 20*time.Second, "one family's simulator run must end within this")
 	unitTimeout := fs.Duration("unit-timeout", time.Minute, "the unit tests must end within this")
 	budget := fs.Duration("budget", 0, "start no mutant after this much time (0: no bound); the report says it is partial")
 	spread := fs.Bool("spread", false, "try the mutants in an order whose every prefix samples all files evenly (for runs with -budget)")
+	rerender := fs.String("rerender", "", "write the report again from this run's results.json (after adding reasons), running nothing")
 	baseline := fs.Bool("baseline", true, "check first that the unmutated tree passes")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -83,6 +85,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "bftmutate: %v\n", err)
 		return 2
+	}
+	if *rerender != "" {
+		return rerenderReport(*rerender, *report, reasons, stdout, stderr)
 	}
 	if *work == "" {
 		if *work, err = os.MkdirTemp("", "bftmutate"); err != nil {
@@ -163,9 +168,44 @@ func finished(results []mutate.Result) []mutate.Result {
 	return out
 }
 
+// savedRun is a run as results.json keeps it, next to the raw rows.
+type savedRun struct {
+	Summary mutate.Summary
+	Results []mutate.Result
+}
+
+// rerenderReport writes the report of a saved run with today's reasons.
+func rerenderReport(saved, report string, reasons map[string]string, stdout, stderr io.Writer) int {
+	data, err := os.ReadFile(saved)
+	if err != nil {
+		fmt.Fprintf(stderr, "bftmutate: -rerender: %v\n", err)
+		return 2
+	}
+	var run savedRun
+	if err := json.Unmarshal(data, &run); err != nil {
+		fmt.Fprintf(stderr, "bftmutate: -rerender: %s is not a results.json of bftmutate: %v\n", saved, err)
+		return 2
+	}
+	if report != "" {
+		if err := writeFile(report, func(w io.Writer) { mutate.WriteReport(w, run.Summary, run.Results, reasons) }); err != nil {
+			fmt.Fprintf(stderr, "bftmutate: %v\n", err)
+			return 2
+		}
+	}
+	return verdict(run.Results, reasons, stdout)
+}
+
 func writeFiles(report, raw string, sum mutate.Summary, results []mutate.Result, reasons map[string]string) error {
 	if raw != "" {
 		if err := writeFile(raw, func(w io.Writer) { mutate.WriteRaw(w, results) }); err != nil {
+			return err
+		}
+		data, err := json.MarshalIndent(savedRun{sum, results}, "", " ")
+		if err != nil {
+			return err
+		}
+		saved := strings.TrimSuffix(raw, filepath.Ext(raw)) + ".json"
+		if err := os.WriteFile(saved, data, 0o644); err != nil {
 			return err
 		}
 	}

@@ -50,6 +50,14 @@ func TestSmokeKillsKnownMutants(t *testing.T) {
 	if !strings.Contains(string(md), "| **all** | 2 | 2 |") || !strings.Contains(string(md), "## Survivors\n\nNone.") {
 		t.Fatalf("report:\n%s", md)
 	}
+	again := filepath.Join(dir, "again.md")
+	out.Reset()
+	if code := run([]string{"-rerender", filepath.Join(dir, "results.json"), "-report", again}, &out, &errOut); code != 0 {
+		t.Fatalf("-rerender: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if md2, err := os.ReadFile(again); err != nil || string(md2) != string(md) {
+		t.Fatalf("the report written again from results.json differs (%v):\n%s", err, md2)
+	}
 }
 
 func TestListAndBadFlags(t *testing.T) {

@@ -179,6 +179,16 @@ func (fd *finder) visit(n ast.Node) bool {
 			fd.add(n, Negation, start, start+1, "")
 		}
 	case *ast.IfStmt:
+		if fd.testOnly(n.Cond) {
+			// A deliberately broken variant switched on by tests
+			// (c.bug.*): mutating its switch tests nothing.
+			for _, part := range []ast.Node{n.Init, n.Body, n.Else} {
+				if part != nil {
+					ast.Inspect(part, fd.visit)
+				}
+			}
+			return false
+		}
 		if plainBool(n.Cond) {
 			start, end := fd.offset(n.Cond.Pos()), fd.offset(n.Cond.End())
 			fd.add(n.Cond, Condition, start, end, "!"+string(fd.src[start:end]))
@@ -309,4 +319,10 @@ func Spread(sites []Site) []Site {
 		out = append(out, sites[(i*stride)%n])
 	}
 	return out
+}
+
+// testOnly reports whether a condition reads a core's test-only bug
+// switches (c.bug.*).
+func (fd *finder) testOnly(cond ast.Expr) bool {
+	return strings.Contains(string(fd.src[fd.offset(cond.Pos()):fd.offset(cond.End())]), ".bug.")
 }

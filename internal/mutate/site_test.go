@@ -100,3 +100,15 @@ func TestReasonsParse(t *testing.T) {
 		t.Fatalf("err %v, want one naming line 1", err)
 	}
 }
+
+// A test-only bug switch is no site, but what it guards is.
+func TestBugSwitchesAreNotMutated(t *testing.T) {
+	src := "package p\n\nfunc (c *Core) f(a, b int) bool {\n\tif c.bug.x && a < b {\n\t\treturn a == b\n\t}\n\treturn false\n}\n"
+	sites, err := findInFile("p", "p/x.go", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sites) != 1 || sites[0].From != "a == b" {
+		t.Fatalf("sites %v: want only the guarded a == b", sites)
+	}
+}
