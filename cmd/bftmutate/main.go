@@ -230,8 +230,8 @@ func writeFile(path string, write func(io.Writer)) error {
 // verdict prints the totals and says whether the targets are met.
 func verdict(results []mutate.Result, reasons map[string]string, stdout io.Writer) int {
 	_, all := mutate.Tally(results, reasons)
-	fmt.Fprintf(stdout, "mutants=%d compiled=%d killed=%d (sim %d, unit %d, both %d; timeouts %d) survived=%d equivalent=%d kill-score=%.1f%% safety=%d safety-killed-by-sim=%d\n",
-		all.Mutants, all.Compiled, all.Killed(), all.Sim, all.Unit, all.Both, all.Timeouts, all.Survived, all.Equivalent, all.Score(), all.Safety, all.SafetyBySim)
+	fmt.Fprintf(stdout, "mutants=%d compiled=%d killed=%d (sim %d, unit %d, both %d; timeouts %d) survived=%d equivalent=%d kill-score=%.1f%% safety=%d safety-killed-by-sim=%d safety-equivalent=%d\n",
+		all.Mutants, all.Compiled, all.Killed(), all.Sim, all.Unit, all.Both, all.Timeouts, all.Survived, all.Equivalent, all.Score(), all.Safety, all.SafetyBySim, all.SafetyExcused)
 	status := 0
 	for _, r := range results {
 		if !r.Compiled || r.KilledBySim() {

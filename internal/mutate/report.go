@@ -23,10 +23,13 @@ type Summary struct {
 // Totals counts one package's (or all) mutants.
 type Totals struct {
 	Mutants, Compiled, Sim, Unit, Both, Timeouts, Survived, Equivalent int
-	Safety, SafetyBySim                                                int
+	// Safety counts the safety-relevant mutants except those the
+	// simulator missed for a recorded equivalence (SafetyExcused).
+	Safety, SafetyBySim, SafetyExcused int
 }
 
-func (t *Totals) add(r Result, equivalent bool) {
+func (t *Totals) add(r Result, reason string) {
+	equivalent := !r.KilledBySim() && !r.KilledByUnit() && IsEquivalent(reason)
 	t.Mutants++
 	if !r.Compiled {
 		return
@@ -48,7 +51,11 @@ func (t *Totals) add(r Result, equivalent bool) {
 	if r.Sim == TimedOut || r.Unit == TimedOut {
 		t.Timeouts++
 	}
-	if r.Safety && !equivalent {
+	switch {
+	case !r.Safety:
+	case !r.KilledBySim() && IsEquivalent(reason):
+		t.SafetyExcused++
+	default:
 		t.Safety++
 		if r.KilledBySim() {
 			t.SafetyBySim++
@@ -80,9 +87,8 @@ func Tally(results []Result, reasons map[string]string) (map[string]*Totals, Tot
 		if per[r.Pkg] == nil {
 			per[r.Pkg] = &Totals{}
 		}
-		eq := !r.KilledBySim() && !r.KilledByUnit() && IsEquivalent(reasons[r.Key])
-		per[r.Pkg].add(r, eq)
-		all.add(r, eq)
+		per[r.Pkg].add(r, reasons[r.Key])
+		all.add(r, reasons[r.Key])
 	}
 	return per, all
 }
@@ -115,14 +121,14 @@ func WriteReport(w io.Writer, sum Summary, results []Result, reasons map[string]
 	}
 	row("**all**", all)
 	fmt.Fprintf(w, "\nThe kill score is killed over compiled mutants that are not equivalent.\n")
-	fmt.Fprintf(w, "Safety-relevant mutants (sites in the functions listed in `internal/mutate/safety.go`): %d, of which the simulator alone killed %d.\n\n", all.Safety, all.SafetyBySim)
+	fmt.Fprintf(w, "Safety-relevant mutants (sites in the functions listed in `internal/mutate/safety.go`): %d, of which the simulator alone killed %d; %d more the simulator cannot kill, since they differ only in states that need more than 1/3 faulty power (listed below with the reason).\n\n", all.Safety, all.SafetyBySim, all.SafetyExcused)
 
 	var simMissed, survivors []Result
 	for _, r := range results {
 		if !r.Compiled {
 			continue
 		}
-		if r.Safety && !r.KilledBySim() && !IsEquivalent(reasons[r.Key]) {
+		if r.Safety && !r.KilledBySim() {
 			simMissed = append(simMissed, r)
 		}
 		if !r.KilledBySim() && !r.KilledByUnit() {
