@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 
 	cmtjson "github.com/cometbft/cometbft/libs/json"
@@ -26,52 +24,23 @@ func testShapes(t *testing.T, n *rpcNet) {
 	txHeight, txHash := committed.Height, fmt.Sprintf("%X", committed.Hash)
 	empty := n.emptyBlockHeight(t)
 	for _, node := range []int{0, fullNode} {
-		gets := []struct{ file, path string }{
-			{"abci_info.json", "/abci_info"},
-			{"abci_query.json", `/abci_query?path=""&data="shape-` + p + `"`},
-			{"abci_query_hex.json", fmt.Sprintf("/abci_query?data=0x%X&prove=true", "shape-"+p)},
-			{"block.json", fmt.Sprintf("/block?height=%d", txHeight)},
-			{"block_empty.json", fmt.Sprintf("/block?height=%d", empty)},
-			{"block_results.json", fmt.Sprintf("/block_results?height=%d", txHeight)},
-			{"blockchain.json", "/blockchain?minHeight=1&maxHeight=2"},
-			{"commit.json", "/commit?height=3"},
-			{"consensus_params.json", "/consensus_params"},
-			{"genesis.json", "/genesis"},
-			{"header.json", "/header?height=2"},
-			{"net_info.json", "/net_info"},
-			{"num_unconfirmed_txs.json", "/num_unconfirmed_txs"},
-			{"unconfirmed_txs.json", "/unconfirmed_txs"},
-			{"validators.json", "/validators"},
-			{"tx.json", "/tx?hash=0x" + txHash},
-			{"tx_prove.json", "/tx?hash=0x" + txHash + "&prove=true"},
-			{"tx_search.json", fmt.Sprintf(`/tx_search?query="tx.height=%d"`, txHeight)},
-			{"check_tx.json", `/check_tx?tx="check=1"`},
-			{"broadcast_tx_async.json", fmt.Sprintf(`/broadcast_tx_async?tx="async-shape-%s-%d=2"`, p, node)},
-			{"broadcast_tx_sync.json", fmt.Sprintf(`/broadcast_tx_sync?tx="sync-shape-%s-%d=2"`, p, node)},
-			{"broadcast_tx_sync_bad.json", `/broadcast_tx_sync?tx="bad"`},
-			{"broadcast_tx_sync_dup.json", fmt.Sprintf(`/broadcast_tx_sync?tx="sync-shape-%s-%d=2"`, p, node)},
-			{"broadcast_tx_commit.json", fmt.Sprintf(`/broadcast_tx_commit?tx="commit-shape-%s-%d=yes"`, p, node)},
-			{"err_height.json", "/block?height=99999999"},
+		chain := rpctest.Chain{
+			TxHeight: txHeight, TxHash: txHash, EmptyHeight: empty, MissingHeight: 99999999,
+			Key: "shape-" + p, Unique: fmt.Sprintf("-shape-%s-%d", p, node), BadTx: "bad", Commit: true,
 		}
-		for _, g := range gets {
-			status, body := n.get(t, node, g.path)
-			if status != http.StatusOK && !strings.HasPrefix(g.file, "err_") && g.file != "broadcast_tx_sync_dup.json" {
-				t.Errorf("node %d GET %s: status %d: %s", node, g.path, status, body)
+		for _, g := range rpctest.ReferenceGets(chain) {
+			status, body := n.get(t, node, g.Path)
+			if status != http.StatusOK && !rpctest.FailsByDesign(g.File) {
+				t.Errorf("node %d GET %s: status %d: %s", node, g.Path, status, body)
 			}
-			sameLiveShape(t, fmt.Sprintf("node %d %s", node, g.file), g.file, body)
+			sameLiveShape(t, fmt.Sprintf("node %d %s", node, g.File), g.File, body)
 		}
-		posts := []struct{ file, body string }{
-			{"post_abci_query.json", jsonrpc("x", "abci_query", fmt.Sprintf(`{"path":"","data":"%X"}`, "shape-"+p))},
-			{"post_block_positional.json", jsonrpc(3, "block", `["2"]`)},
-			{"post_broadcast_tx_sync.json", jsonrpc(7, "broadcast_tx_sync", fmt.Sprintf(`{"tx":%q}`, base64.StdEncoding.EncodeToString(kvTx(fmt.Sprintf("post-%s-%d", p, node), "2"))))},
-			{"batch.json", "[" + jsonrpc(1, "health", "") + "," + jsonrpc(2, "num_unconfirmed_txs", "") + "]"},
-		}
-		for _, post := range posts {
-			status, body := n.post(t, node, post.body)
+		for _, post := range rpctest.ReferencePosts(chain) {
+			status, body := n.post(t, node, post.Body)
 			if status != http.StatusOK {
-				t.Errorf("node %d POST %s: status %d: %s", node, post.body, status, body)
+				t.Errorf("node %d POST %s: status %d: %s", node, post.Body, status, body)
 			}
-			sameLiveShape(t, fmt.Sprintf("node %d %s", node, post.file), post.file, body)
+			sameLiveShape(t, fmt.Sprintf("node %d %s", node, post.File), post.File, body)
 		}
 	}
 }

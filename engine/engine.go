@@ -103,7 +103,8 @@ type Engine struct {
 
 	// events is how other goroutines reach the driver.
 	events chan event
-	// views are published for RPC and metrics; read from any goroutine.
+	// views holds the latest View (refreshView) for RPC and metrics;
+	// read from any goroutine.
 	views atomic.Pointer[View]
 	// verifying holds the data verification reads; replaced by the
 	// driver after every executed block.
@@ -157,7 +158,7 @@ func New(cfg Config, p Parts) (*Engine, error) {
 	e.verify = newVerifier(e)
 	e.done = make(chan struct{})
 	e.refreshVerifyContext()
-	e.publish()
+	e.refreshView()
 	return e, nil
 }
 
@@ -245,7 +246,7 @@ func (e *Engine) drain(ctx context.Context) error {
 		}
 	}
 	e.saveLateVotes()
-	e.publish()
+	e.refreshView()
 	return nil
 }
 

@@ -154,7 +154,7 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 	e.evidence.committed(block)
 	e.evidence.promote(e)
 	e.blocks.prune(block.Height)
-	e.published(executedBlock{block: block, blockID: blockID, resp: resp, lastVals: lastVals, took: took})
+	e.announceBlock(executedBlock{block: block, blockID: blockID, resp: resp, lastVals: lastVals, took: took})
 	return resp, nil
 }
 

@@ -60,7 +60,7 @@ func (e *Engine) Handshake(ctx context.Context) error {
 		return fmt.Errorf("handshake: the application's hash at height %d is %X, the chain's is %X: the application's state diverged", appHeight, info.LastBlockAppHash, e.state.AppHash)
 	}
 	e.refreshVerifyContext()
-	e.publish()
+	e.refreshView()
 	return nil
 }
 

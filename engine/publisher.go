@@ -41,7 +41,7 @@ func (e *Engine) startPublisher() (stop func()) {
 	go func() {
 		defer close(p.stopped)
 		for b := range p.in {
-			e.publishBlockEvents(b)
+			e.deliverBlockEvents(b)
 		}
 	}()
 	e.pub = p
@@ -52,11 +52,11 @@ func (e *Engine) startPublisher() (stop func()) {
 	}
 }
 
-// published hands an executed block to the publisher, or publishes it at
-// once when there is none (the handshake, before Run).
-func (e *Engine) published(b executedBlock) {
+// announceBlock hands an executed block to the publisher, or delivers its
+// events at once when there is none (the handshake, before Run).
+func (e *Engine) announceBlock(b executedBlock) {
 	if e.pub == nil {
-		e.publishBlockEvents(b)
+		e.deliverBlockEvents(b)
 		return
 	}
 	e.pub.in <- b

@@ -27,7 +27,7 @@ func TestPublisherKeepsTheDriverGoingAndDeliversInOrder(t *testing.T) {
 	returned := make(chan struct{})
 	go func() {
 		for h := int64(1); h <= publishBacklog; h++ {
-			e.published(executedBlock{block: &types.Block{Header: types.Header{Height: h}}, resp: &abcitypes.ResponseFinalizeBlock{}})
+			e.announceBlock(executedBlock{block: &types.Block{Header: types.Header{Height: h}}, resp: &abcitypes.ResponseFinalizeBlock{}})
 		}
 		close(returned)
 	}()

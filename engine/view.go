@@ -8,7 +8,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 )
 
-// View is what the engine publishes for RPC, metrics and logs: a
+// View is the engine's state as RPC, metrics and logs read it: a
 // consistent, read-only picture taken after each batch of inputs.
 type View struct {
 	// Protocol is the running core's; Schedule says which decides what.
@@ -34,10 +34,13 @@ type View struct {
 	ValidatorAddress []byte
 }
 
-// View returns the latest published view; safe from any goroutine.
+// View returns the latest view refreshView stored; safe from any goroutine.
 func (e *Engine) View() *View { return e.views.Load() }
 
-func (e *Engine) publish() {
+// refreshView takes a new View of the engine's state and core and stores
+// it for View: the driver calls it after each batch of inputs, so readers
+// on other goroutines never see a half-applied step.
+func (e *Engine) refreshView() {
 	v := &View{
 		Protocol:         e.protocol,
 		Schedule:         e.cfg.Schedule,
@@ -79,9 +82,9 @@ type ExecutedBlock struct {
 // blocks' events wait.
 type BlockListener func(ExecutedBlock)
 
-// publishBlockEvents tells the listeners of an executed block and fires
-// CometBFT's events for it.
-func (e *Engine) publishBlockEvents(b executedBlock) {
+// deliverBlockEvents runs the block listeners for an executed block and
+// fires CometBFT's events for it on the event bus.
+func (e *Engine) deliverBlockEvents(b executedBlock) {
 	block, blockID, resp := b.block, b.blockID, b.resp
 	for _, l := range e.p.Listeners {
 		l(ExecutedBlock{Block: block, Resp: resp, LastValidators: b.lastVals, Took: b.took})

@@ -22,16 +22,7 @@ func withBug(bug string) sim.Protocol {
 	if bug == "" {
 		return p
 	}
-	p.Name += "-" + bug
-	p.New = func(self []byte, genesis *consensus.ValidatorSet, snapshot []byte) (consensus.Core, error) {
-		c, err := pbft.New(protocols.PBFTConfig(), self, genesis, snapshot)
-		if err != nil {
-			return nil, err
-		}
-		pbft.EnableBug(c, bug)
-		return c, nil
-	}
-	return p
+	return protocols.Variant(p, bug, func(c consensus.Core) { pbft.EnableBug(c.(*pbft.Core), bug) })
 }
 
 // TestPositiveControl_IgnoringPSetsBreaksAgreement: in the simulator's lock

@@ -22,16 +22,7 @@ func withBug(bug string) sim.Protocol {
 	if bug == "" {
 		return p
 	}
-	p.Name += "-" + bug
-	p.New = func(self []byte, genesis *consensus.ValidatorSet, snapshot []byte) (consensus.Core, error) {
-		c, err := tendermint.New(protocols.TendermintConfig(), self, genesis, snapshot)
-		if err != nil {
-			return nil, err
-		}
-		tendermint.EnableBug(c, bug)
-		return c, nil
-	}
-	return p
+	return protocols.Variant(p, bug, func(c consensus.Core) { tendermint.EnableBug(c.(*tendermint.Core), bug) })
 }
 
 // TestPositiveControl_LockBugsBreakAgreement: the simulator's lock

@@ -71,3 +71,21 @@ func Lookup(name string) ([]sim.Protocol, error) {
 	}
 	return nil, fmt.Errorf("unknown protocol %q: use tendermint, pbft or all", name)
 }
+
+// Variant is p with every core it builds changed by alter first (a
+// deliberately broken rule, say), named p.Name+"-"+suffix so that output
+// and replay commands tell it from p. The cores' tests build their
+// positive controls with it.
+func Variant(p sim.Protocol, suffix string, alter func(consensus.Core)) sim.Protocol {
+	build := p.New
+	p.Name += "-" + suffix
+	p.New = func(self []byte, genesis *consensus.ValidatorSet, snapshot []byte) (consensus.Core, error) {
+		c, err := build(self, genesis, snapshot)
+		if err != nil {
+			return nil, err
+		}
+		alter(c)
+		return c, nil
+	}
+	return p
+}
