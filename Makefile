@@ -4,7 +4,7 @@ SEEDS     ?= 200
 FUZZTIME  ?= 30s
 PKGS      := ./...
 
-.PHONY: all build localnet test vet race sim fuzz faults clean proto bench microbench mutate
+.PHONY: all build localnet test vet race sim fuzz faults clean proto bench microbench mutate votes
 
 all: build
 
@@ -70,6 +70,14 @@ faults:
 	BFTNODE_FAULTS_LONG=1 BFTNODE_FAULTS_REPORT=$(CURDIR)/FAULTS.md \
 		BFTNODE_FAULTS_DETAILS=$(CURDIR)/bin/faults/details.md \
 		$(GO) test -count=1 -timeout 180m -run '^TestFaults$$' -v ./e2e
+
+# Long versions of the signature and vote-extension tests make test runs
+# short: every LastCommit of 300 blocks read for all four validators'
+# signatures, and CometBFT's e2e app (installed into the user cache) under
+# bftnode with vote extensions for 500 blocks, for both protocols.
+votes:
+	LASTCOMMIT_BLOCKS=300 VOTEEXT_BLOCKS=500 $(GO) test -count=1 -timeout 60m -v \
+		-run '^(TestEveryLiveValidatorSignsLastCommit|TestVoteExtensionsUnderCometBFTsE2EApp)$$' ./e2e
 
 # Every fuzz target of the module for FUZZTIME each (go test -fuzz runs
 # one target at a time). Their seed corpora already run in make test.

@@ -17,7 +17,8 @@ import (
 // Names of the applications built into the node, usable as proxy_app.
 const (
 	// AppKVStore is CometBFT's example key-value store, persistent when
-	// WithKVStoreDir is given and in memory otherwise.
+	// WithKVStoreDir is given and in memory otherwise, with vote
+	// extensions (see extendingKVStore).
 	AppKVStore = "kvstore"
 	// AppPersistentKVStore is the same store, always persistent: it needs
 	// WithKVStoreDir.
@@ -157,7 +158,7 @@ func builtinApp(name string, o options) (abcitypes.Application, func() error, er
 		return abcitypes.NewBaseApplication(), nil, nil
 	case name == AppKVStore && o.kvstoreDir == "":
 		app := kvstore.NewInMemoryApplication()
-		return app, app.Close, nil
+		return newExtendingKVStore(app), app.Close, nil
 	case o.kvstoreDir == "":
 		return nil, nil, errors.New("the built-in persistent_kvstore needs a directory for its " +
 			"database; pass WithKVStoreDir (the node uses data/kvstore)")
@@ -175,7 +176,7 @@ func builtinApp(name string, o options) (abcitypes.Application, func() error, er
 		}
 		return nil
 	}
-	return app, closeApp, nil
+	return newExtendingKVStore(app), closeApp, nil
 }
 
 // wire builds the typed connections over the started clients.

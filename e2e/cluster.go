@@ -50,6 +50,9 @@ type Options struct {
 	BuildTags []string
 	// Powers are the validators' voting powers; nil gives 10 each.
 	Powers []int64
+	// VoteExtensionsHeight is the genesis vote_extensions_enable_height
+	// (0: extensions off).
+	VoteExtensionsHeight int64
 }
 
 // Cluster is a running network of bftnode processes on loopback.
@@ -118,6 +121,9 @@ func NewCluster(dir string, opts Options, logf func(string, ...any)) (*Cluster, 
 			RPCAddr: "127.0.0.1:" + strconv.Itoa(c.port(i, offsetRPC)),
 			AppAddr: "127.0.0.1:" + strconv.Itoa(c.port(i, offsetApp)),
 		})
+	}
+	if err := c.setGenesisParams(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -224,7 +230,14 @@ func (c *Cluster) StartApp(i int) error {
 		return err
 	}
 	args := append(appArgs(c.Opts.App, n.AppAddr), n.AppArgs...)
-	if c.Opts.App != "casapp" {
+	if c.Opts.App == AppCometE2E {
+		path, err := c.cometAppConfig(n)
+		if err != nil {
+			logFile.Close()
+			return err
+		}
+		args = []string{path}
+	} else if c.Opts.App != "casapp" {
 		// abci-cli kvstore always stores its state, in a new temporary
 		// directory unless told where: a fresh one in the node's home
 		// keeps each start a fresh app and leaves nothing behind.

@@ -104,6 +104,8 @@ func appBinary(app string) (string, error) {
 		return ABCICLI()
 	case "casapp":
 		return CASApp()
+	case AppCometE2E:
+		return CometE2EApp()
 	}
 	return "", fmt.Errorf("unknown external app %q: use kvstore or casapp", app)
 }

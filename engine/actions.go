@@ -31,7 +31,7 @@ func (e *Engine) applyOne(ctx context.Context, a consensus.Action) error {
 	}
 	switch a := a.(type) {
 	case consensus.Broadcast:
-		return e.broadcastOwn(a.Msg)
+		return e.broadcastOwn(ctx, a.Msg)
 	case consensus.Send:
 		e.send(a.Msg)
 	case consensus.SetTimeout:
@@ -58,7 +58,7 @@ func (e *Engine) applyOne(ctx context.Context, a consensus.Action) error {
 // core and sends it to every peer. The log is made durable first, so the
 // inputs that led to this message survive a crash and a restarted node
 // signs the same thing again, never something different.
-func (e *Engine) broadcastOwn(m consensus.Message) error {
+func (e *Engine) broadcastOwn(ctx context.Context, m consensus.Message) error {
 	if e.signer == nil {
 		return fmt.Errorf("core asked a non-validator to sign a %T", m)
 	}
@@ -78,6 +78,9 @@ func (e *Engine) broadcastOwn(m consensus.Message) error {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if signed, err = e.extendOwn(ctx, signed); err != nil {
 		return err
 	}
 	q := queued{in: consensus.Receive{Msg: signed}, own: true}

@@ -90,6 +90,9 @@ type Engine struct {
 	verify   *verifier
 	// proposeLater is a proposal held for late precommits.
 	proposeLater *consensus.RequestProposal
+	// heldVotes are extended precommits for a height the application has
+	// not reached, which it cannot judge yet.
+	heldVotes []verifiedMessage
 	// pub publishes executed blocks' events while Run runs; nil before.
 	pub *publisher
 
@@ -239,6 +242,9 @@ func (e *Engine) drain(ctx context.Context) error {
 			return err
 		}
 		if err := e.proposeIfDue(ctx); err != nil {
+			return err
+		}
+		if err := e.releaseHeldVotes(ctx); err != nil {
 			return err
 		}
 		if len(e.queue) == 0 {

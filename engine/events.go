@@ -65,6 +65,9 @@ func (e *Engine) PeerGone(peer string) {
 func (e *Engine) handle(ctx context.Context, ev event) error {
 	switch ev := ev.(type) {
 	case verifiedMessage:
+		if v, ok := e.needsAppVerdict(ev.msg); ok {
+			return e.admitExtended(ctx, v, ev)
+		}
 		if p, ok := ev.msg.(*consensus.Proposal); ok {
 			e.blocks.add(p.Value, ev.block)
 		}

@@ -118,5 +118,9 @@ func (e *Engine) extendedLastCommit() (*types.ExtendedCommit, error) {
 		return nil, err
 	}
 	e.saveLateVotes()
-	return c.extended(), nil
+	ec := c.extended()
+	if e.extensionsAt(ec.Height) {
+		ec = withExtensionsOnly(ec, e.state.LastValidators)
+	}
+	return ec, nil
 }

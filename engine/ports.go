@@ -28,6 +28,8 @@ type App interface {
 	InitChain(context.Context, *abcitypes.RequestInitChain) (*abcitypes.ResponseInitChain, error)
 	PrepareProposal(context.Context, *abcitypes.RequestPrepareProposal) (*abcitypes.ResponsePrepareProposal, error)
 	ProcessProposal(context.Context, *abcitypes.RequestProcessProposal) (*abcitypes.ResponseProcessProposal, error)
+	ExtendVote(context.Context, *abcitypes.RequestExtendVote) (*abcitypes.ResponseExtendVote, error)
+	VerifyVoteExtension(context.Context, *abcitypes.RequestVerifyVoteExtension) (*abcitypes.ResponseVerifyVoteExtension, error)
 	FinalizeBlock(context.Context, *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error)
 	Commit(context.Context) (*abcitypes.ResponseCommit, error)
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -148,6 +149,31 @@ func (s *Signer) finish(m consensus.Message) (consensus.Message, error) {
 	}
 	m.SetOwnSignature(sig)
 	return m, nil
+}
+
+// Extend adds a vote extension to a precommit the signer signed and signs
+// the extension (CometBFT's canonical vote-extension bytes). The guard
+// keeps the extended vote, so a replay after a crash sends the same
+// extension again rather than asking the application for another.
+func (s *Signer) Extend(v *consensus.Vote, ext []byte) (*consensus.Vote, error) {
+	out := *v
+	out.Extension = bytes.Clone(ext)
+	sb, err := wire.ExtensionSignBytes(s.chainID, &out)
+	if err != nil {
+		return nil, fmt.Errorf("vote extension: %w", err)
+	}
+	if out.ExtensionSignature, err = s.key.Sign(sb); err != nil {
+		return nil, fmt.Errorf("signing a vote extension: %w", err)
+	}
+	if k, value, _ := slotOf(v); k.height >= s.floor {
+		if prev, ok := s.signed[k]; ok {
+			if _, prevValue, _ := slotOf(prev); prevValue != value {
+				return nil, fmt.Errorf("%w: extending a precommit the guard holds for another value", ErrDoubleSign)
+			}
+		}
+		s.signed[k] = &out
+	}
+	return &out, nil
 }
 
 func slotOf(m consensus.Message) (slot, consensus.ID, bool) {

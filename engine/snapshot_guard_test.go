@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -110,7 +111,7 @@ func TestSecondProposalForARoundIsSkippedNotFatal(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := &consensus.Proposal{Height: 59, Round: 0, POLRound: -1, Value: idOf(0xB), Proposer: 1}
-	if err := e.broadcastOwn(second); err != nil {
+	if err := e.broadcastOwn(context.Background(), second); err != nil {
 		t.Fatalf("a second proposal halted the node: %v", err)
 	}
 	if net.broadcasts != 0 || len(e.queue) != 0 {
@@ -121,7 +122,7 @@ func TestSecondProposalForARoundIsSkippedNotFatal(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := &consensus.Vote{Type: consensus.Prevote, Height: 59, Round: 0, Value: idOf(0xB), Validator: 1}
-	if err := e.broadcastOwn(other); err == nil {
+	if err := e.broadcastOwn(context.Background(), other); err == nil {
 		t.Fatal("a conflicting vote did not halt the node")
 	}
 }

@@ -20,11 +20,14 @@ type verifyContext struct {
 	last    int64               // latest executed height
 	vals    *types.ValidatorSet // validators of last+1
 	next    *types.ValidatorSet // validators of last+2
+	// extHeight is the chain's vote_extensions_enable_height (0: never).
+	extHeight int64
 }
 
 func (e *Engine) refreshVerifyContext() {
 	e.verifying.Store(&verifyContext{chainID: e.state.ChainID, last: e.state.LastBlockHeight,
-		vals: e.state.Validators, next: e.state.NextValidators})
+		vals: e.state.Validators, next: e.state.NextValidators,
+		extHeight: e.state.ConsensusParams.ABCI.VoteExtensionsEnableHeight})
 }
 
 // verifier checks peers' messages on the goroutine each came in on (the
@@ -105,6 +108,7 @@ func (v *verifier) message(m consensus.Message) error {
 		b.add(m, m.Height, m.Proposer, m.Signature)
 	case *consensus.Vote:
 		b.add(m, m.Height, m.Validator, m.Signature)
+		b.addExtension(m)
 	case *consensus.Checkpoint:
 		b.add(m, m.Height, m.Validator, m.Signature)
 	case *consensus.ViewChange:
@@ -190,6 +194,44 @@ func (b *sigBatch) add(m consensus.Message, height int64, index int32, sig []byt
 		return
 	}
 	b.checks = append(b.checks, sigCheck{key: val.PubKey, msg: sb, sig: sig})
+}
+
+// addExtension queues the check of a precommit's vote extension
+// signature. From the enable height on a precommit for a block must carry
+// one (the application's VerifyVoteExtension is asked by the driver,
+// which knows the application's height); below it, or on a precommit for
+// nil, an extension has no place.
+func (b *sigBatch) addExtension(v *consensus.Vote) {
+	if b.err != nil {
+		return
+	}
+	wanted := v.Type == consensus.Precommit && v.Value != consensus.Nil && extensionsEnabled(b.ctx.extHeight, v.Height)
+	switch {
+	case !wanted && (len(v.Extension) > 0 || len(v.ExtensionSignature) > 0):
+		b.err = fmt.Errorf("a %v at height %d carries a vote extension; the chain enables them from height %d", v.Type, v.Height, b.ctx.extHeight)
+		return
+	case !wanted:
+		return
+	case len(v.ExtensionSignature) == 0:
+		b.err = fmt.Errorf("a precommit at height %d carries no vote extension signature; the chain enables extensions from height %d", v.Height, b.ctx.extHeight)
+		return
+	}
+	vals := b.v.validatorsAt(b.ctx, v.Height)
+	if vals == nil {
+		b.err = fmt.Errorf("no validator set for height %d", v.Height)
+		return
+	}
+	_, val := vals.GetByIndex(v.Validator)
+	if val == nil {
+		b.err = errNotValidator
+		return
+	}
+	sb, err := wire.ExtensionSignBytes(b.ctx.chainID, v)
+	if err != nil {
+		b.err = err
+		return
+	}
+	b.checks = append(b.checks, sigCheck{key: val.PubKey, msg: sb, sig: v.ExtensionSignature})
 }
 
 // verify checks every queued signature: one by one for a few, as a batch

@@ -85,6 +85,8 @@ func copyProposal(p *consensus.Proposal) *consensus.Proposal {
 func copyVote(v *consensus.Vote) *consensus.Vote {
 	cp := *v
 	cp.Signature = bytes.Clone(v.Signature)
+	cp.Extension = bytes.Clone(v.Extension)
+	cp.ExtensionSignature = bytes.Clone(v.ExtensionSignature)
 	return &cp
 }
 

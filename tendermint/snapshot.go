@@ -52,6 +52,9 @@ type bufferedMsgJSON struct {
 	UnixSec   int64  `json:"unix_sec"`
 	UnixNano  int32  `json:"unix_nano"`
 	Signature []byte `json:"signature"`
+	// Extension and ExtSignature: a precommit's vote extension, carried.
+	Extension    []byte `json:"extension,omitempty"`
+	ExtSignature []byte `json:"extension_signature,omitempty"`
 }
 
 // snapshot encodes the state of the height just entered.
@@ -84,7 +87,8 @@ func encodeBuffered(e bufferedMessage) bufferedMsgJSON {
 	case *consensus.Vote:
 		return bufferedMsgJSON{Height: e.height, VoteType: uint8(m.Type), Round: m.Round, POLRound: -1,
 			Value: []byte(m.Value), Signer: m.Validator, UnixSec: m.Timestamp.Unix(),
-			UnixNano: int32(m.Timestamp.Nanosecond()), Signature: m.Signature}
+			UnixNano: int32(m.Timestamp.Nanosecond()), Signature: m.Signature,
+			Extension: m.Extension, ExtSignature: m.ExtensionSignature}
 	}
 	return bufferedMsgJSON{}
 }
@@ -146,5 +150,6 @@ func decodeBuffered(b bufferedMsgJSON) consensus.Message {
 			Value: consensus.ID(b.Value), Proposer: b.Signer, Timestamp: ts, Signature: b.Signature}
 	}
 	return &consensus.Vote{Type: consensus.VoteType(b.VoteType), Height: b.Height, Round: b.Round,
-		Value: consensus.ID(b.Value), Validator: b.Signer, Timestamp: ts, Signature: b.Signature}
+		Value: consensus.ID(b.Value), Validator: b.Signer, Timestamp: ts, Signature: b.Signature,
+		Extension: b.Extension, ExtensionSignature: b.ExtSignature}
 }

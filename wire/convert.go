@@ -155,6 +155,7 @@ func voteToProto(v *consensus.Vote) (wirepb.Vote, error) {
 	return wirepb.Vote{
 		Type: cmtproto.SignedMsgType(v.Type), Height: v.Height, Round: v.Round, BlockID: bid,
 		ValidatorIndex: v.Validator, Timestamp: v.Timestamp, Signature: v.Signature,
+		Extension: v.Extension, ExtensionSignature: v.ExtensionSignature,
 	}, err
 }
 
@@ -166,6 +167,7 @@ func voteFromProto(what string, pb *wirepb.Vote) (consensus.Vote, error) {
 	return consensus.Vote{
 		Type: consensus.VoteType(pb.Type), Height: pb.Height, Round: pb.Round, Value: id,
 		Validator: pb.ValidatorIndex, Timestamp: pb.Timestamp, Signature: bytes.Clone(pb.Signature),
+		Extension: bytes.Clone(pb.Extension), ExtensionSignature: bytes.Clone(pb.ExtensionSignature),
 	}, err
 }
 

@@ -32,6 +32,10 @@ const (
 	MaxPreparedCerts = 10000
 )
 
+// MaxVoteExtensionBytes is the largest vote extension accepted:
+// CometBFT's types.MaxVoteExtensionSize.
+const MaxVoteExtensionBytes = types.MaxVoteExtensionSize
+
 // MaxSignatureBytes is the longest signature accepted: CometBFT's
 // types.MaxSignatureSize, which admits ML-DSA-65 validator keys as well as
 // ed25519 ones (64 bytes).

@@ -94,3 +94,20 @@ func domainBytes(domain, chainID string, body proto.Marshaler) ([]byte, error) {
 	out = append(out, chainID...)
 	return append(out, bz...), nil
 }
+
+// ExtensionSignBytes returns the bytes a validator signs for the vote
+// extension of precommit v on chain chainID: CometBFT's canonical
+// vote-extension bytes (types.VoteExtensionSignBytes: extension, height,
+// round and chain ID), which the Cosmos SDK's ValidateVoteExtensions
+// checks.
+func ExtensionSignBytes(chainID string, v *consensus.Vote) ([]byte, error) {
+	if chainID == "" || len(chainID) > types.MaxChainIDLen {
+		return nil, fmt.Errorf("chain ID %q: want 1 to %d bytes", chainID, types.MaxChainIDLen)
+	}
+	if v.Type != consensus.Precommit || v.Value == consensus.Nil {
+		return nil, invalidf("extension sign bytes: a %v for %s has no vote extension", v.Type, describeValue(v.Value))
+	}
+	return types.VoteExtensionSignBytes(chainID, &cmtproto.Vote{
+		Type: cmtproto.PrecommitType, Height: v.Height, Round: v.Round, Extension: v.Extension,
+	}), nil
+}

@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	"github.com/cometbft/cometbft/types"
+)
+
+// TestVoteExtensionsOnTheBuiltinKVStore runs four validators on the
+// built-in kvstore, which extends its votes and refuses to prepare a block
+// whose local_last_commit lacks an extension on a precommit for the last
+// block (the node then halts), for 40 blocks past the enable height, in
+// each protocol.
+func TestVoteExtensionsOnTheBuiltinKVStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	for _, protocol := range []string{"tendermint", "pbft"} {
+		t.Run(protocol, func(t *testing.T) {
+			const enable = 3
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			c := startTestCluster(ctx, t, Options{Protocol: protocol, Validators: 4, VoteExtensionsHeight: enable}, nil)
+			loadUntil(ctx, t, c, enable+40)
+			checkAgreement(ctx, t, c)
+		})
+	}
+}
+
+// TestVoteExtensionsUnderCometBFTsE2EApp runs four validators, each on its
+// own copy of CometBFT's e2e application, with vote extensions enabled at
+// height 5, in each protocol. The app panics (and the chain halts) when a
+// precommit lacks its extension; each block past the enable height
+// carries the app's transaction holding the local_last_commit it was
+// prepared with, whose extension signatures the test checks the way the
+// Cosmos SDK's ValidateVoteExtensions does.
+//
+// VOTEEXT_BLOCKS sets how many blocks past the enable height to run
+// (default 40; the acceptance run is 500).
+func TestVoteExtensionsUnderCometBFTsE2EApp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	blocks := int64(40)
+	if s := os.Getenv("VOTEEXT_BLOCKS"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 5 {
+			t.Fatalf("VOTEEXT_BLOCKS=%q: want a number of blocks >= 5", s)
+		}
+		blocks = n
+	}
+	if _, err := CometE2EApp(); err != nil {
+		t.Skipf("CometBFT's e2e app is not available: %v", err)
+	}
+	for _, protocol := range []string{"tendermint", "pbft"} {
+		t.Run(protocol, func(t *testing.T) { runCometE2EApp(t, protocol, blocks) })
+	}
+}
+
+func runCometE2EApp(t *testing.T, protocol string, blocks int64) {
+	const enable = 5
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute+time.Duration(blocks)*time.Second)
+	defer cancel()
+	c := startTestCluster(ctx, t, Options{Protocol: protocol, Validators: 4, ExternalApp: true,
+		App: AppCometE2E, VoteExtensionsHeight: enable}, nil)
+	end := int64(enable + blocks)
+	loadUntil(ctx, t, c, end)
+	cl, err := c.Client(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := 0
+	for h := int64(enable + 1); h <= end; h++ {
+		b, err := cl.Block(ctx, &h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev := h - 1
+		vals, err := cl.Validators(ctx, &prev, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := checkExtensionTx(b.Block, types.NewValidatorSet(vals.Validators))
+		if err != nil {
+			t.Fatalf("block %d: %v", h, err)
+		}
+		if n == len(vals.Validators) {
+			full++
+		}
+	}
+	t.Logf("%s: %d blocks past the enable height; %d carry every validator's extension", protocol, end-enable, full)
+	checkAgreement(ctx, t, c)
+}
+
+// checkExtensionTx finds the e2e app's "extensionSum=<sum>|<hex>"
+// transaction in b, decodes the ExtendedCommitInfo it carries and checks
+// every extension signature over CometBFT's canonical vote-extension bytes
+// with the signer's key. It returns how many validators' extensions it
+// holds.
+func checkExtensionTx(b *types.Block, vals *types.ValidatorSet) (int, error) {
+	for _, tx := range b.Txs {
+		rest, ok := strings.CutPrefix(string(tx), "extensionSum=")
+		if !ok {
+			continue
+		}
+		_, hexCommit, ok := strings.Cut(rest, "|")
+		if !ok {
+			return 0, fmt.Errorf("extension transaction %q has no commit", tx)
+		}
+		raw, err := hex.DecodeString(hexCommit)
+		if err != nil {
+			return 0, err
+		}
+		var info abcitypes.ExtendedCommitInfo
+		if err := info.Unmarshal(raw); err != nil {
+			return 0, err
+		}
+		n := 0
+		for i, v := range info.Votes {
+			if v.BlockIdFlag != cmtproto.BlockIDFlagCommit {
+				continue
+			}
+			_, val := vals.GetByAddress(v.Validator.Address)
+			if val == nil {
+				return 0, fmt.Errorf("vote %d from %X, not a validator", i, v.Validator.Address)
+			}
+			sb := types.VoteExtensionSignBytes(b.ChainID, &cmtproto.Vote{Height: b.Height - 1, Round: info.Round, Extension: v.VoteExtension})
+			if len(v.VoteExtension) == 0 || !val.PubKey.VerifySignature(sb, v.ExtensionSignature) {
+				return 0, fmt.Errorf("vote %d: extension %X with a signature that does not verify", i, v.VoteExtension)
+			}
+			n++
+		}
+		return n, nil
+	}
+	return 0, fmt.Errorf("no extension transaction among %d", len(b.Txs))
+}
