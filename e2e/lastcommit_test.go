@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,8 +105,12 @@ func runLastCommitSignatures(t *testing.T, protocol string, blocks int64) {
 	}
 }
 
+// loadSeq numbers the transactions of loadUntil across calls.
+var loadSeq atomic.Int64
+
 // loadUntil sends transactions one at a time to the nodes in turn until
 // node 0 reaches height end: a light load of about one transaction a block.
+// Nodes that are down are skipped.
 func loadUntil(ctx context.Context, t *testing.T, c *Cluster, end int64) {
 	t.Helper()
 	for i := 0; ; i++ {
@@ -116,8 +121,10 @@ func loadUntil(ctx context.Context, t *testing.T, c *Cluster, end int64) {
 		if h >= end {
 			return
 		}
-		if err := sendTx(ctx, c, i%len(c.Nodes), fmt.Sprintf("lc-%d", i), "v"); err != nil {
-			t.Fatal(err)
+		if node := i % len(c.Nodes); c.Running(node) {
+			if err := sendTx(ctx, c, node, fmt.Sprintf("lc-%d", loadSeq.Add(1)), "v"); err != nil {
+				t.Fatal(err)
+			}
 		}
 		select {
 		case <-ctx.Done():

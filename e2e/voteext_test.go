@@ -42,7 +42,9 @@ func TestVoteExtensionsOnTheBuiltinKVStore(t *testing.T) {
 // precommit lacks its extension; each block past the enable height
 // carries the app's transaction holding the local_last_commit it was
 // prepared with, whose extension signatures the test checks the way the
-// Cosmos SDK's ValidateVoteExtensions does.
+// Cosmos SDK's ValidateVoteExtensions does. Halfway, a validator is
+// killed with SIGKILL and restarted: it must come back, catch up and
+// propose again with the extensions its store kept.
 //
 // VOTEEXT_BLOCKS sets how many blocks past the enable height to run
 // (default 40; the acceptance run is 500).
@@ -73,7 +75,20 @@ func runCometE2EApp(t *testing.T, protocol string, blocks int64) {
 	c := startTestCluster(ctx, t, Options{Protocol: protocol, Validators: 4, ExternalApp: true,
 		App: AppCometE2E, VoteExtensionsHeight: enable}, nil)
 	end := int64(enable + blocks)
+	const victim = 1
+	loadUntil(ctx, t, c, enable+blocks/2)
+	if err := c.Kill(victim); err != nil {
+		t.Fatal(err)
+	}
+	loadUntil(ctx, t, c, enable+blocks/2+3)
+	if err := c.Start(victim); err != nil {
+		t.Fatal(err)
+	}
+	restartAppIfRefused(ctx, t, c, victim)
 	loadUntil(ctx, t, c, end)
+	if err := c.WaitHeight(ctx, victim, end); err != nil {
+		t.Fatal(err)
+	}
 	cl, err := c.Client(0)
 	if err != nil {
 		t.Fatal(err)

@@ -156,7 +156,11 @@ func (c *commitVotes) add(v *consensus.Vote, vals *types.ValidatorSet) bool {
 	if v.Height != c.height || v.Round != c.round || int(v.Validator) >= len(c.sigs) || vals == nil {
 		return false
 	}
-	if c.sigs[v.Validator].BlockIDFlag != types.BlockIDFlagAbsent {
+	if have := c.sigs[v.Validator]; have.BlockIDFlag != types.BlockIDFlagAbsent &&
+		(have.BlockIDFlag != types.BlockIDFlagCommit || len(have.ExtensionSignature) > 0 || len(v.ExtensionSignature) == 0) {
+		// Taken once; a signature from a fetched block's commit, which
+		// has no extension, gives way to the same validator's extended
+		// precommit.
 		return false
 	}
 	_, val := vals.GetByIndex(v.Validator)

@@ -171,3 +171,28 @@ func equalFlags(a, b []types.BlockIDFlag) bool {
 	}
 	return true
 }
+
+// A signature read from a fetched block's commit has no extension; the
+// same validator's extended precommit replaces it, and nothing replaces
+// an extended one.
+func TestExtendedPrecommitReplacesAnUnextendedSignature(t *testing.T) {
+	vals := lcValidators(t, 4)
+	l := newLateVotes()
+	block := lcID(7)
+	if _, err := l.decided(consensus.Decide{Height: 5, Value: block, Commit: []consensus.Vote{lcVote(5, 0, 0, block), lcVote(5, 0, 1, block), lcVote(5, 0, 2, block)}}, vals, lcEpoch); err != nil {
+		t.Fatal(err)
+	}
+	ext := lcVote(5, 0, 1, block)
+	ext.Extension, ext.ExtensionSignature = []byte("e1"), bytes.Repeat([]byte{3}, 64)
+	if !l.observe(&ext, 5, vals, lcEpoch, false) {
+		t.Fatal("the extended precommit did not replace the unextended signature")
+	}
+	again := ext
+	again.Extension = []byte("e2")
+	if l.observe(&again, 5, vals, lcEpoch, false) {
+		t.Error("a second extended precommit replaced the first")
+	}
+	if got := string(l.cur.sigs[1].Extension); got != "e1" {
+		t.Errorf("extension %q, want e1", got)
+	}
+}

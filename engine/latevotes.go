@@ -120,7 +120,7 @@ func (e *Engine) extendedLastCommit() (*types.ExtendedCommit, error) {
 	e.saveLateVotes()
 	ec := c.extended()
 	if e.extensionsAt(ec.Height) {
-		ec = withExtensionsOnly(ec, e.state.LastValidators)
+		return withExtensionsOnly(ec, e.state.LastValidators)
 	}
 	return ec, nil
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/bftnode/bftnode/consensus"
@@ -21,6 +22,13 @@ func (e *Engine) propose(ctx context.Context, height int64, round int32) error {
 		return nil
 	}
 	extCommit, err := e.extendedLastCommit()
+	if errors.Is(err, errNoExtendedQuorum) {
+		// An application that relies on extensions cannot build a block
+		// without them; not proposing lets the round (PBFT: the view)
+		// pass to a proposer that decided the last block itself.
+		e.log.Warn("not proposing", "height", height, "round", round, "err", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

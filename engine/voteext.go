@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -158,14 +159,19 @@ func (e *Engine) releaseHeldVotes(ctx context.Context) error {
 	return nil
 }
 
+// errNoExtendedQuorum: the node holds too few extended precommits for
+// the last block to propose the next one.
+var errNoExtendedQuorum = errors.New("the precommits for the last block that carry vote extensions do not reach 2/3 of the power (the block came by block sync)")
+
 // withExtensionsOnly leaves out of a commit the precommits for the block
 // that carry no extension where the chain enables them (a commit taken
 // from a block fetched by block sync has none), as long as the rest still
 // decides it: PrepareProposal's local_last_commit must carry an extension
-// on every precommit for the block.
-func withExtensionsOnly(ec *types.ExtendedCommit, vals *types.ValidatorSet) *types.ExtendedCommit {
+// on every precommit for the block. When the rest does not decide it,
+// errNoExtendedQuorum.
+func withExtensionsOnly(ec *types.ExtendedCommit, vals *types.ValidatorSet) (*types.ExtendedCommit, error) {
 	if vals == nil {
-		return ec
+		return ec, nil
 	}
 	out := *ec
 	out.ExtendedSignatures = make([]types.ExtendedCommitSig, len(ec.ExtendedSignatures))
@@ -182,8 +188,11 @@ func withExtensionsOnly(ec *types.ExtendedCommit, vals *types.ValidatorSet) *typ
 			kept += vals.Validators[i].VotingPower
 		}
 	}
-	if !dropped || kept*3 <= vals.TotalVotingPower()*2 {
-		return ec
+	if !dropped {
+		return ec, nil
 	}
-	return &out
+	if kept*3 <= vals.TotalVotingPower()*2 {
+		return nil, errNoExtendedQuorum
+	}
+	return &out, nil
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -87,8 +88,8 @@ func TestVerifierChecksVoteExtensionsFromTheEnableHeight(t *testing.T) {
 }
 
 // A commit without extensions on some precommits (taken from a synced
-// block) leaves them out of local_last_commit when the rest still decide,
-// and is kept whole otherwise.
+// block) leaves them out of local_last_commit when the rest still decide;
+// otherwise the node has no commit to propose with.
 func TestCommitWithoutExtensionsLeavesUnextendedPrecommitsOut(t *testing.T) {
 	vals := lcValidators(t, 4)
 	sig := func(i int, ext bool) types.ExtendedCommitSig {
@@ -100,7 +101,10 @@ func TestCommitWithoutExtensionsLeavesUnextendedPrecommitsOut(t *testing.T) {
 		return s
 	}
 	ec := &types.ExtendedCommit{Height: 3, ExtendedSignatures: []types.ExtendedCommitSig{sig(0, true), sig(1, true), sig(2, true), sig(3, false)}}
-	out := withExtensionsOnly(ec, vals)
+	out, err := withExtensionsOnly(ec, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if out.ExtendedSignatures[3].BlockIDFlag != types.BlockIDFlagAbsent || out.ExtendedSignatures[2].BlockIDFlag != types.BlockIDFlagCommit {
 		t.Errorf("flags after leaving out the unextended precommit: %v", out.ExtendedSignatures)
 	}
@@ -108,7 +112,7 @@ func TestCommitWithoutExtensionsLeavesUnextendedPrecommitsOut(t *testing.T) {
 		t.Error("the commit itself was changed")
 	}
 	ec.ExtendedSignatures[2] = sig(2, false)
-	if out := withExtensionsOnly(ec, vals); out != ec {
-		t.Error("a commit whose extended precommits do not decide was cut down")
+	if _, err := withExtensionsOnly(ec, vals); !errors.Is(err, errNoExtendedQuorum) {
+		t.Errorf("a commit whose extended precommits do not decide: %v, want errNoExtendedQuorum", err)
 	}
 }
