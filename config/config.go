@@ -47,6 +47,10 @@ type Config struct {
 	// --home or BFTNODE_HOME, and relative paths in the file are under it.
 	RootDir string `toml:"-"`
 
+	// Ignored lists the CometBFT v0.38 settings the file held that
+	// bftnode does not implement; the node warns once about each.
+	Ignored []IgnoredSetting `toml:"-"`
+
 	BaseConfig `toml:""`
 
 	RPC             RPCConfig             `toml:"rpc" doc:"JSON-RPC server (CometBFT v0.38 routes over HTTP and websocket)"`

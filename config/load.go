@@ -15,12 +15,13 @@ import (
 // on the command line; flags may be nil), its environment variable
 // (BFTNODE_SECTION_KEY), home/config/config.toml (which may be absent), and
 // the default. Unknown keys in the file and values of the wrong type are
-// errors naming the key and where the value came from. Load does not check
+// errors naming the key and where the value came from; CometBFT v0.38 keys
+// bftnode does not implement are listed in the result's Ignored instead. Load does not check
 // that values make sense: call Validate for that.
 func Load(home string, flags *pflag.FlagSet) (*Config, error) {
 	cfg := DefaultConfig().SetRoot(home)
 	path := cfg.ConfigFile()
-	file, err := readConfigFile(path)
+	file, ignored, err := readConfigFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -28,6 +29,7 @@ func Load(home string, flags *pflag.FlagSet) (*Config, error) {
 	if err := l.apply(cfg); err != nil {
 		return nil, err
 	}
+	cfg.Ignored = ignored
 	return cfg, nil
 }
 
@@ -35,7 +37,7 @@ func Load(home string, flags *pflag.FlagSet) (*Config, error) {
 // environment variables, e.g. as the template of a testnet's nodes. The
 // returned Config has no home directory set.
 func LoadFile(path string) (*Config, error) {
-	file, err := readConfigFile(path)
+	file, ignored, err := readConfigFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +49,7 @@ func LoadFile(path string) (*Config, error) {
 	if err := l.apply(cfg); err != nil {
 		return nil, err
 	}
+	cfg.Ignored = ignored
 	return cfg, nil
 }
 

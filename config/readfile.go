@@ -47,40 +47,51 @@ func (e *UnknownSectionError) Error() string {
 
 // readConfigFile parses the TOML file at path and checks that it holds only
 // known sections and keys. A missing file is not an error: it returns nil.
-func readConfigFile(path string) (map[string]any, error) {
+// CometBFT v0.38 settings that bftnode does not implement are taken out of
+// the returned map and listed as ignored.
+func readConfigFile(path string) (map[string]any, []IgnoredSetting, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read config file: %w", err)
+		return nil, nil, fmt.Errorf("read config file: %w", err)
 	}
 	var file map[string]any
 	if err := toml.Unmarshal(data, &file); err != nil {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, col := de.Position()
-			return nil, fmt.Errorf("config file %s is not valid TOML at line %d, column %d: %w", path, row, col, err)
+			return nil, nil, fmt.Errorf("config file %s is not valid TOML at line %d, column %d: %w", path, row, col, err)
 		}
-		return nil, fmt.Errorf("config file %s is not valid TOML: %w", path, err)
+		return nil, nil, fmt.Errorf("config file %s is not valid TOML: %w", path, err)
 	}
 	if file == nil {
 		file = map[string]any{}
 	}
-	if err := checkKnownKeys(path, file); err != nil {
-		return nil, err
+	ignored, err := checkKnownKeys(path, file)
+	if err != nil {
+		return nil, nil, err
 	}
-	return file, nil
+	return file, ignored, nil
 }
 
 // checkKnownKeys reports every unknown section and key of the file, in
-// sorted order so the message is stable.
-func checkKnownKeys(path string, file map[string]any) error {
+// sorted order so the message is stable. A CometBFT v0.38 key or section
+// bftnode does not implement is not an error: it is deleted from file and
+// returned, to be warned about.
+func checkKnownKeys(path string, file map[string]any) ([]IgnoredSetting, error) {
 	var errs []error
+	var ignored []IgnoredSetting
 	for _, name := range sortedKeys(file) {
 		section, isTable := file[name].(map[string]any)
 		switch {
 		case !isTable:
+			if isCometBFTKey("", name) && !isKey("", name) {
+				ignored = append(ignored, IgnoredSetting{File: path, Name: name, Value: file[name]})
+				delete(file, name)
+				continue
+			}
 			errs = append(errs, checkKey(path, "", name))
 		case isSection(name):
 			for _, key := range sortedKeys(section) {
@@ -89,20 +100,41 @@ func checkKnownKeys(path string, file map[string]any) error {
 						Hint: fmt.Sprintf("[%s] has no sub-tables", name)})
 					continue
 				}
+				if isCometBFTKey(name, key) && !isKey(name, key) {
+					ignored = append(ignored, IgnoredSetting{File: path, Section: name, Name: key, Value: section[key]})
+					delete(section, key)
+					continue
+				}
 				errs = append(errs, checkKey(path, name, key))
 			}
+		case isCometBFTSection(name):
+			if bad := unknownCometBFTKeys(path, name, section); len(bad) > 0 {
+				errs = append(errs, bad...)
+				continue
+			}
+			ignored = append(ignored, IgnoredSetting{File: path, Section: name, Value: section})
+			delete(file, name)
 		default:
 			errs = append(errs, &UnknownSectionError{File: path, Name: name, Hint: sectionHint(name)})
 		}
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return ignored, nil
 }
 
 func checkKey(path, section, name string) error {
-	if _, ok := LookupKey(Key{Section: section, Name: name}.Path()); ok {
+	if isKey(section, name) {
 		return nil
 	}
 	return &UnknownKeyError{File: path, Section: section, Name: name, Hint: keyHint(section, name)}
+}
+
+// isKey says whether bftnode implements the key.
+func isKey(section, name string) bool {
+	_, ok := LookupKey(Key{Section: section, Name: name}.Path())
+	return ok
 }
 
 func isSection(name string) bool {
@@ -115,8 +147,7 @@ func isSection(name string) bool {
 }
 
 // keyHint suggests what an unknown key was meant to be: a key with a close
-// spelling in the same section, the same key in another section, or a note
-// that it is a CometBFT setting bftnode does not have.
+// spelling in the same section, or the same key in another section.
 func keyHint(section, name string) string {
 	if best := closest(name, keyNames(section)); best != "" {
 		return fmt.Sprintf("did you mean %s?", best)
@@ -130,18 +161,12 @@ func keyHint(section, name string) string {
 	if len(elsewhere) > 0 {
 		return fmt.Sprintf("it belongs in another section: %s", strings.Join(elsewhere, " or "))
 	}
-	if cometKeys[Key{Section: section, Name: name}.Path()] {
-		return "it is a CometBFT setting that bftnode does not have; remove it"
-	}
 	return fmt.Sprintf("the keys of %s are: %s", sectionTitle(section), quoteList(keyNames(section)))
 }
 
 func sectionHint(name string) string {
 	if best := closest(name, sectionNames()); best != "" {
 		return fmt.Sprintf("did you mean [%s]?", best)
-	}
-	if cometSections[name] {
-		return "it is a CometBFT section that bftnode does not have; remove it"
 	}
 	return fmt.Sprintf("the sections are: %s", quoteList(sectionNames()))
 }
@@ -189,8 +214,9 @@ func sortedKeys(m map[string]any) []string {
 }
 
 // cometKeys and cometSections are the keys and sections of CometBFT v0.38's
-// config.toml, read from its Config struct, so that a key copied from a
-// CometBFT file gets a clear message rather than a guess.
+// config.toml, read from its Config struct: a file written for CometBFT
+// holds these, and those bftnode does not implement are ignored with a
+// warning rather than refused.
 var cometKeys, cometSections = cometBFTKeys()
 
 func cometBFTKeys() (map[string]bool, map[string]bool) {

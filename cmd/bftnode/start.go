@@ -56,6 +56,9 @@ func runStart(cmd *cobra.Command, _ []string) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	for _, s := range cfg.Ignored {
+		logger.Warn(s.String())
+	}
 	logger.Info("starting node", "home", cfg.RootDir, "protocol", cfg.Consensus.Protocol, "moniker", cfg.Moniker)
 	return node.Run(ctx, cfg, logger)
 }
