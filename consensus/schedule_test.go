@@ -24,3 +24,31 @@ func TestScheduleAtAndText(t *testing.T) {
 		}
 	}
 }
+
+func TestHeightsOfInputsAndActions(t *testing.T) {
+	vote := &Vote{Type: Precommit, Height: 7}
+	for _, c := range []struct {
+		in   Input
+		want int64
+	}{
+		{Receive{Msg: vote}, 7}, {Receive{Msg: &Proposal{Height: 8}}, 8}, {Receive{Msg: &Checkpoint{Height: 5}}, 5},
+		{Receive{Msg: &ViewChange{View: 3}}, 0}, {TimeoutFired{Timeout: Timeout{Height: 4}}, 0},
+		{ProposalReady{Height: 3}, 3}, {Verdict{Height: 2}, 2}, {Executed{Height: 6}, 6}, {Synced{Height: 9}, 9},
+		{Start{}, 0}, {TxsAvailable{}, 0},
+	} {
+		if got := InputHeight(c.in); got != c.want {
+			t.Errorf("InputHeight(%T) = %d, want %d", c.in, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		a    Action
+		want int64
+	}{
+		{Broadcast{Msg: vote}, 7}, {RequestProposal{Height: 3}, 3}, {RequestVerdict{Height: 4}, 4},
+		{Decide{Height: 5}, 5}, {SetTimeout{Timeout: Timeout{Height: 9}}, 0}, {Send{Msg: vote}, 0}, {SaveSnapshot{}, 0},
+	} {
+		if got := ActionHeight(c.a); got != c.want {
+			t.Errorf("ActionHeight(%T) = %d, want %d", c.a, got, c.want)
+		}
+	}
+}

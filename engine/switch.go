@@ -30,33 +30,6 @@ import (
 // one finishes; peers retransmit what is dropped beyond it.
 const maxHeldInputs = 4096
 
-// inputHeight is the height an input is about, or 0 for one that is about
-// no height in particular (Start, TxsAvailable, a view change).
-func inputHeight(in consensus.Input) int64 {
-	switch in := in.(type) {
-	case consensus.Receive:
-		switch m := in.Msg.(type) {
-		case *consensus.Proposal:
-			return m.Height
-		case *consensus.Vote:
-			return m.Height
-		case *consensus.Checkpoint:
-			return m.Height
-		}
-	case consensus.TimeoutFired:
-		return in.Timeout.Height
-	case consensus.ProposalReady:
-		return in.Height
-	case consensus.Verdict:
-		return in.Height
-	case consensus.Executed:
-		return in.Height
-	case consensus.Synced:
-		return in.Height
-	}
-	return 0
-}
-
 // firstCoreRuns tells whether the core is the schedule's first protocol
 // and a switch is still ahead of it.
 func (e *Engine) firstCoreRuns() bool {
@@ -74,7 +47,7 @@ func (e *Engine) screen(q queued) bool {
 	if !s.Switches() {
 		return true
 	}
-	h := inputHeight(q.in)
+	h := consensus.InputHeight(q.in)
 	switch {
 	case h == 0:
 		return true
@@ -102,18 +75,7 @@ func (e *Engine) beyondFirstCore(a consensus.Action) bool {
 	if !e.firstCoreRuns() {
 		return false
 	}
-	h := e.cfg.Schedule.SwitchHeight
-	switch a := a.(type) {
-	case consensus.Broadcast:
-		return inputHeight(consensus.Receive{Msg: a.Msg}) >= h
-	case consensus.RequestProposal:
-		return a.Height >= h
-	case consensus.RequestVerdict:
-		return a.Height >= h
-	case consensus.Decide:
-		return a.Height >= h
-	}
-	return false
+	return consensus.ActionHeight(a) >= e.cfg.Schedule.SwitchHeight
 }
 
 // handOverDue tells whether the input just stepped finished the first

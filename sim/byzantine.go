@@ -32,12 +32,15 @@ const (
 	// behaveStalePOL: behaveLock, re-proposing with stale or forged POL
 	// rounds (see StalePOLScenario).
 	behaveStalePOL
+	// behaveSchedule: runs another protocol schedule than the chain's
+	// (switches earlier, later or never), sending what its cores send.
+	behaveSchedule
 )
 
 var behaviourNames = map[behaviour]string{
 	behaveEquivocate: "equivocate", behaveWithhold: "withhold", behaveReplay: "replay",
 	behaveMutate: "mutate", behaveInvalid: "invalid", behaveTwins: "twins",
-	behaveLock: LockScenario, behaveStalePOL: StalePOLScenario,
+	behaveLock: LockScenario, behaveStalePOL: StalePOLScenario, behaveSchedule: ScheduleScenario,
 }
 
 func (b behaviour) String() string { return behaviourNames[b] }
@@ -52,6 +55,8 @@ type byzantine struct {
 	audience []bool
 	// replay: messages seen, to send again later
 	history []consensus.Message
+	// schedule: the switch height this validator's driver uses (0: never)
+	schedule int64
 }
 
 // split is an equivocation plan for one height and round, shared by every
@@ -64,6 +69,11 @@ type split struct {
 
 func (w *world) newByzantine(kind behaviour, slot int) *byzantine {
 	b := &byzantine{kind: kind}
+	if kind == behaveSchedule {
+		if at := w.proto.switchAt; at > 0 {
+			b.schedule = []int64{0, at - 1, at + 1, at + 3}[w.rng.IntN(4)]
+		}
+	}
 	if kind == behaveWithhold {
 		mode := w.rng.IntN(3)
 		if mode == 1 && len(w.nodes) < 3 {

@@ -18,6 +18,9 @@ type node struct {
 	byz    *byzantine // distorts what the node sends; nil for honest nodes and twins
 
 	core   consensus.Core
+	second bool // the core is the switching protocol's second one
+	gen    int  // cores run in this life; a replaced core's timers are void
+	held   []consensus.Input
 	alive  bool
 	halted bool
 	life   int // incarnation: events of an earlier life are void
@@ -44,7 +47,7 @@ type node struct {
 // the log kept since the snapshot: the first start and every restart.
 func (n *node) boot() {
 	w := n.w
-	core, err := w.proto.New(n.addr, w.genesis.Copy(), n.wal.snapshot)
+	core, err := n.newCore()
 	if err != nil {
 		if n.honest {
 			w.violate("restart", n, 0, "building the core from its snapshot failed: %v", err)
@@ -88,6 +91,7 @@ func (n *node) crash() {
 	n.life++
 	n.core = nil
 	n.pending = nil
+	n.held = nil
 	n.verdictWait = nil
 	n.fetchSearching = false
 	n.wal.crash(n.w.rng)
@@ -112,6 +116,9 @@ func (n *node) drain() {
 	for len(n.pending) > 0 && n.alive && !n.halted {
 		next := n.pending[0]
 		n.pending = n.pending[1:]
+		if !n.screen(next) {
+			continue
+		}
 		n.wal.append(next)
 		n.stepOne(next)
 	}
@@ -137,6 +144,10 @@ func (n *node) stepOne(in consensus.Input) {
 			}
 			return
 		}
+	}
+	if n.handOverDue(in) {
+		n.handOver(in.(consensus.Executed).Next)
+		return
 	}
 	if n.honest {
 		st := n.core.Status()
@@ -168,6 +179,10 @@ func (n *node) safeStep(in consensus.Input) (acts []consensus.Action, err error)
 
 func (n *node) carryOut(a consensus.Action) {
 	w := n.w
+	if n.beyondFirst(a) {
+		w.tracef("n%d drops %s: the switch height is %d", n.slot, describeAction(a), n.switchAt())
+		return
+	}
 	w.tracef("n%d -> %s", n.slot, describeAction(a))
 	switch a := a.(type) {
 	case consensus.Broadcast:
@@ -175,9 +190,9 @@ func (n *node) carryOut(a consensus.Action) {
 	case consensus.Send:
 		n.send(a)
 	case consensus.SetTimeout:
-		life, t := n.life, a.Timeout
+		life, gen, t := n.life, n.gen, a.Timeout
 		w.after(a.After, func() {
-			if n.life == life {
+			if n.life == life && n.gen == gen {
 				n.deliver(consensus.TimeoutFired{Timeout: t})
 			}
 		})
@@ -192,7 +207,7 @@ func (n *node) carryOut(a consensus.Action) {
 	case consensus.FetchBlocks:
 		n.fetch(a.From, a.To)
 	case consensus.SaveSnapshot:
-		n.wal.saveSnapshot(a.State)
+		n.wal.saveSnapshot(a.State, n.second)
 		n.signer.raiseFloor(a.SignFloor)
 	default:
 		n.badAction("unknown action %T", a)

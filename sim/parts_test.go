@@ -116,7 +116,7 @@ func TestWALCrashKeepsDurablePrefix(t *testing.T) {
 			case 0:
 				l.sync()
 			case 1:
-				l.saveSnapshot([]byte{byte(i)})
+				l.saveSnapshot([]byte{byte(i)}, false)
 				written = nil
 			default:
 				l.append(consensus.TxsAvailable{})

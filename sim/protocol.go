@@ -20,7 +20,32 @@ type Protocol struct {
 	// LivenessBound is how long (virtual time) after the network heals
 	// every honest node has to decide new heights. Zero means one minute.
 	LivenessBound time.Duration
+	// NewAt builds a core whose chain begins at height first with the
+	// validator set vals (snapshot nil), or resumes it from a snapshot: the
+	// constructor of a protocol a chain switches to (see Switch).
+	NewAt func(self []byte, first int64, vals *consensus.ValidatorSet, snapshot []byte) (consensus.Core, error)
+
+	// then takes over from height switchAt; see Switch.
+	then     *Protocol
+	switchAt int64
 }
+
+// Switch is a chain that runs first below height and second from it on,
+// as a node with [consensus] switch_height does: each node's driver hands
+// the chain from its first core to a second one when it has executed
+// height-1 (see sim/switch.go). second needs NewAt.
+func Switch(first, second Protocol, height int64) Protocol {
+	p := first
+	p.Name = first.Name + "-" + second.Name
+	p.NilDecisions = first.NilDecisions || second.NilDecisions
+	p.LivenessBound = max(first.livenessBound(), second.livenessBound())
+	p.then, p.switchAt = &second, height
+	return p
+}
+
+// SwitchHeight is the height a switching protocol hands over at, 0 for a
+// protocol that does not switch.
+func (p Protocol) SwitchHeight() int64 { return p.switchAt }
 
 const defaultLivenessBound = time.Minute
 

@@ -86,6 +86,9 @@ type Result struct {
 	BadSignatures int
 	Rejected      int
 	Crashes       int
+	// Switches counts the hand-overs of a switching protocol, replays of
+	// the log after a restart included.
+	Switches int
 	// Evidence counts the evidence honest nodes reported.
 	Evidence int
 	// Digest summarises the event sequence; equal options give equal

@@ -9,8 +9,16 @@ import (
 var Families = []string{
 	"happy", "lossy", "partition", "asymmetric", "crash",
 	"equivocate", "withhold", "replay", "mutate", "invalid", "twins", "mixed",
-	LockScenario, StalePOLScenario,
+	LockScenario, StalePOLScenario, SwitchScenario, ScheduleScenario,
 }
+
+// SwitchScenario places a crash and a partition around the height where a
+// switching protocol hands over (see sim/switch.go); ScheduleScenario makes
+// Byzantine validators run another schedule than the chain's.
+const (
+	SwitchScenario   = "switch"
+	ScheduleScenario = "schedule"
+)
 
 // StressScenario silences the PBFT primary right after every stable
 // checkpoint, forcing a view change per checkpoint interval, until
@@ -76,6 +84,8 @@ func (w *world) makePlan(family string) *plan {
 		w.addCrashes(p, 1+w.rng.IntN(4))
 	case LockScenario, StalePOLScenario:
 		w.lockPlan(p, family)
+	case SwitchScenario:
+		w.switchFamilyPlan(p)
 	case "twins":
 		p.healAt = w.between(1500*time.Millisecond, 4*time.Second)
 		p.faultMaxDelay = 30 * time.Millisecond

@@ -12,6 +12,7 @@ import (
 // durable by the last fsync.
 type wal struct {
 	snapshot []byte
+	second   bool // the snapshot is the switching protocol's second core's
 	entries  []consensus.Input
 	durable  int
 }
@@ -25,8 +26,8 @@ func (l *wal) sync() { l.durable = len(l.entries) }
 
 // saveSnapshot durably replaces the snapshot and truncates the log: the
 // inputs before the snapshot are no longer needed.
-func (l *wal) saveSnapshot(state []byte) {
-	l.snapshot = slices.Clone(state)
+func (l *wal) saveSnapshot(state []byte, second bool) {
+	l.snapshot, l.second = slices.Clone(state), second
 	l.entries = nil
 	l.durable = 0
 }

@@ -34,6 +34,8 @@ type world struct {
 	valueSeq int
 	splits   map[slot]split // equivocation plans shared by the Byzantine
 	lock     *lockAttack    // the lock family's adversary, nil otherwise
+	// switchFaults are the switch family's faults, nil otherwise.
+	switchFaults *switchFaults
 
 	lastProposer int32 // the validator that signed the latest proposal
 	stress       *stress

@@ -40,6 +40,11 @@ func Tendermint(cfg tendermint.Config) sim.Protocol {
 		New: func(self []byte, genesis *consensus.ValidatorSet, snapshot []byte) (consensus.Core, error) {
 			return tendermint.New(cfg, self, genesis, snapshot)
 		},
+		NewAt: func(self []byte, first int64, vals *consensus.ValidatorSet, snapshot []byte) (consensus.Core, error) {
+			c := cfg
+			c.InitialHeight = first
+			return tendermint.New(c, self, vals, snapshot)
+		},
 	}
 }
 
@@ -50,6 +55,11 @@ func PBFT(cfg pbft.Config) sim.Protocol {
 		New: func(self []byte, genesis *consensus.ValidatorSet, snapshot []byte) (consensus.Core, error) {
 			return pbft.New(cfg, self, genesis, snapshot)
 		},
+		NewAt: func(self []byte, first int64, vals *consensus.ValidatorSet, snapshot []byte) (consensus.Core, error) {
+			c := cfg
+			c.InitialHeight = first
+			return pbft.New(c, self, vals, snapshot)
+		},
 		NilDecisions: true,
 	}
 }
@@ -59,17 +69,31 @@ func All() []sim.Protocol {
 	return []sim.Protocol{Tendermint(TendermintConfig()), PBFT(PBFTConfig())}
 }
 
-// Lookup finds protocols by name; "all" is every protocol.
+// SwitchHeight is where the switching chains of simulations change
+// protocol: past PBFT's first checkpoint (5), so that both a snapshot of
+// the first protocol and a hand-over before the next one are exercised.
+const SwitchHeight = 7
+
+// Switching is a chain of each protocol that switches to the other at
+// SwitchHeight ("tendermint-pbft", "pbft-tendermint").
+func Switching() []sim.Protocol {
+	t, p := Tendermint(TendermintConfig()), PBFT(PBFTConfig())
+	return []sim.Protocol{sim.Switch(t, p, SwitchHeight), sim.Switch(p, t, SwitchHeight)}
+}
+
+// Lookup finds protocols by name; "all" is every protocol and both
+// switching chains.
 func Lookup(name string) ([]sim.Protocol, error) {
+	every := append(All(), Switching()...)
 	if name == "all" {
-		return All(), nil
+		return every, nil
 	}
-	for _, p := range All() {
+	for _, p := range every {
 		if p.Name == name {
 			return []sim.Protocol{p}, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown protocol %q: use tendermint, pbft or all", name)
+	return nil, fmt.Errorf("unknown protocol %q: use tendermint, pbft, tendermint-pbft, pbft-tendermint or all", name)
 }
 
 // Variant is p with every core it builds changed by alter first (a
