@@ -28,6 +28,9 @@ func (n *node) switchAt() int64 {
 	if n.byz != nil && n.byz.kind == behaveSchedule {
 		return n.byz.schedule
 	}
+	if splitSchedules && n.slot%2 == 1 {
+		return n.w.proto.switchAt + 1
+	}
 	return n.w.proto.switchAt
 }
 
@@ -81,6 +84,20 @@ func (n *node) beyondFirst(a consensus.Action) bool {
 	return n.firstRuns() && consensus.ActionHeight(a) >= n.switchAt()
 }
 
+// splitSchedules makes every other honest node switch one height later:
+// the positive control of the switch tests, never set otherwise.
+var splitSchedules = false
+
+// carryOutAll carries out actions while the node lives.
+func (n *node) carryOutAll(acts []consensus.Action) {
+	for _, a := range acts {
+		if !n.alive || n.halted {
+			return
+		}
+		n.carryOut(a)
+	}
+}
+
 // handOverDue tells whether the input just stepped ended the first
 // protocol's last height.
 func (n *node) handOverDue(in consensus.Input) bool {
@@ -123,12 +140,7 @@ func (n *node) handOver(next *consensus.ValidatorSet) {
 		}
 		return
 	}
-	for _, a := range acts {
-		if !n.alive || n.halted {
-			return
-		}
-		n.carryOut(a)
-	}
+	n.carryOutAll(acts)
 }
 
 // newCore builds the core a boot resumes: the second protocol's from its

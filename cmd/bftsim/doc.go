@@ -3,6 +3,6 @@
 // family) and, for each failing seed, its violations and the command that
 // replays it with a trace.
 //
-//	bftsim -protocol tendermint|pbft|all -scenario NAME|all -seeds N [-start S] [-parallel P]
+//	bftsim -protocol tendermint|pbft|tendermint-pbft|pbft-tendermint|all -scenario NAME|all -seeds N [-start S] [-parallel P]
 //	bftsim -protocol pbft -scenario twins -seed 1234 -v
 package main

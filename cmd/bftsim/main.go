@@ -20,7 +20,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bftsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	protocol := fs.String("protocol", "all", "tendermint, pbft or all")
+	protocol := fs.String("protocol", "all", "tendermint, pbft, tendermint-pbft, pbft-tendermint (chains that switch protocol) or all")
 	scenario := fs.String("scenario", "all", "a family ("+strings.Join(sim.Families, ", ")+"), "+sim.StressScenario+" or all")
 	seeds := fs.Int("seeds", 100, "seeds per protocol and family")
 	start := fs.Uint64("start", 1, "first seed")

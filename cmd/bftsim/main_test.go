@@ -13,8 +13,10 @@ func TestSweepPrintsOneLinePerPair(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "sim protocol=tendermint scenario=happy seeds=2 decided=") ||
-		!strings.HasPrefix(lines[1], "sim protocol=pbft scenario=happy seeds=2 decided=") || !strings.HasSuffix(lines[1], " violations=0") {
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "sim protocol=tendermint scenario=happy seeds=2 decided=") ||
+		!strings.HasPrefix(lines[1], "sim protocol=pbft scenario=happy seeds=2 decided=") || !strings.HasSuffix(lines[1], " violations=0") ||
+		!strings.HasPrefix(lines[2], "sim protocol=tendermint-pbft scenario=happy seeds=2 decided=") ||
+		!strings.HasPrefix(lines[3], "sim protocol=pbft-tendermint scenario=happy seeds=2 decided=") || !strings.HasSuffix(lines[3], " violations=0") {
 		t.Fatalf("output:\n%s", out.String())
 	}
 }

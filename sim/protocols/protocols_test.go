@@ -13,8 +13,14 @@ func TestSimulationConfigsAreValid(t *testing.T) {
 
 func TestLookup(t *testing.T) {
 	all, err := Lookup("all")
-	if err != nil || len(all) != 2 || all[0].Name != "tendermint" || all[1].Name != "pbft" {
+	if err != nil || len(all) != 4 || all[0].Name != "tendermint" || all[1].Name != "pbft" ||
+		all[2].Name != "tendermint-pbft" || all[3].Name != "pbft-tendermint" {
 		t.Fatalf("all: %v %v", all, err)
+	}
+	for _, p := range all[2:] {
+		if p.SwitchHeight() != SwitchHeight || !p.NilDecisions {
+			t.Errorf("%s: switches at %d, NilDecisions %v", p.Name, p.SwitchHeight(), p.NilDecisions)
+		}
 	}
 	for _, name := range []string{"tendermint", "pbft"} {
 		ps, err := Lookup(name)
