@@ -47,4 +47,53 @@
 //     input removes the actions it answers (resolve), and what is left when
 //     the log ends is carried out then, so that nothing is asked, signed or
 //     executed twice and nothing unanswered is forgotten.
+//
+// A sixth place exists only around a switch of protocol: e.held, below.
+//
+// # Switching protocol at a height
+//
+// Config.Schedule may hand the chain from one protocol to the other at a
+// height H ([consensus] switch_height; switch.go). The cores know nothing
+// of it: the second core is an ordinary core whose chain begins at H.
+//
+// Which store owns what. The block store and the state store hold the
+// chain (blocks, commits, validator sets, app hashes) and do not care which
+// protocol decided a block: both protocols' commits are CometBFT commits,
+// verified by block sync and light clients with the same VerifyCommit. The
+// write-ahead log holds the protocol: which core is running, and its
+// snapshots. The mempool holds transactions and is untouched by a switch.
+//
+// The hand-over. When the first core is stepped with Executed for H-1
+// (block H-1 and its commit are stored, the application committed), the
+// driver drops that step's actions, builds the second core at H with the
+// validator set Executed names (the one the state store holds for H),
+// starts it, and queues the inputs held for it. Until then the first core
+// never signs, proposes, asks for a verdict or decides at H or above
+// (beyondFirstCore), inputs for H and above wait in e.held (screen), and
+// after it the second core never sees the first one's messages, blocks or
+// timers (timers carry the generation of the core that set them). So one
+// slot is never signed by both protocols; the guard's floor is raised to H.
+//
+// Write-ahead log records across H. The hand-over is a function of the
+// logged inputs: a replay repeats it at the same Executed record, so it
+// needs no record of its own for recovery. Two records name protocols: a
+// snapshot names the protocol whose core wrote it (so a restart after H
+// rebuilds the second core from its own snapshot, and a log rewritten at a
+// snapshot keeps that knowledge), and a protocol record is written when a
+// node first starts its chain and at the hand-over (so a log without a
+// snapshot tells which protocol wrote it). Killed at any point around H, a
+// node replays into the right core: before the Executed record it resumes
+// the first core, which hands over when the record (or, if the log lost
+// it, block H-1 from the store) arrives; after it, the replay repeats the
+// hand-over; after the second core's first snapshot, it starts there. A
+// home written by a protocol the schedule does not name is refused with
+// that protocol's name and the way out (rebuild.go), not as damage.
+//
+// A second switch. Schedule is one pair (first protocol, second protocol
+// from H). Switching again means a list of (height, protocol) entries:
+// At picks the entry of a height; the hand-over becomes "the core's
+// protocol differs from At(next height)" with the next entry's height in
+// place of H; snapshot and protocol records already name their protocol,
+// and a core built at an entry's height needs that height as its first
+// (CoreFactory takes it). The peer handshake compares the whole list.
 package engine
