@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bftnode/bftnode/internal/failpoint"
 )
 
 // switchHeight is where the switch tests hand the chain to the other
@@ -136,4 +139,73 @@ func dumpedProtocol(ctx context.Context, t *testing.T, c *Cluster, i int) string
 		t.Errorf("node %d dump_consensus_state shows no protocol_schedule", i)
 	}
 	return rs.Protocol
+}
+
+// TestProtocolSwitchCrashPoints kills validators with SIGKILL at the
+// hand-over itself, in both directions: one right after the application
+// committed block H-1 (the core never heard of it: the node must hand over
+// during recovery, from the stored block), one after it stored block H's
+// results before the application committed it (the second protocol's
+// first block, replayed into the application). Both come back into the
+// second protocol; the chain, the transactions and the app hashes stay
+// whole.
+func TestProtocolSwitchCrashPoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	for _, c := range []struct{ from, to string }{{"tendermint", "pbft"}, {"pbft", "tendermint"}} {
+		t.Run(c.from+"-to-"+c.to, func(t *testing.T) { runSwitchCrashPoints(t, c.from, c.to) })
+	}
+}
+
+func runSwitchCrashPoints(t *testing.T, from, to string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	armed := map[int]failpoint.Spec{
+		1: {Name: failpoint.ExecAppCommitted, After: switchHeight - 1},
+		3: {Name: failpoint.ExecSavedState, After: switchHeight},
+	}
+	c := startTestCluster(ctx, t, Options{
+		Protocol: from, Validators: 4, BuildTags: []string{"failpoint"},
+		ExtraFlags: []string{"--consensus.switch_height", strconv.Itoa(switchHeight), "--consensus.switch_protocol", to},
+	}, func(c *Cluster) error {
+		for i, spec := range armed {
+			c.Nodes[i].Env = []string{failpoint.EnvVar + "=" + spec.String()}
+		}
+		return nil
+	})
+	load := startSwitchLoad(ctx, c, []int{0, 2}, "crash-"+from)
+	for i, spec := range armed {
+		select {
+		case <-c.Exited(i):
+		case <-ctx.Done():
+			t.Fatalf("node %d never reached its crash point %s", i, spec)
+		}
+		if st := c.ExitStatus(i); st != "signal: killed" {
+			t.Fatalf("node %d armed with %s ended with %q, not the crash point's SIGKILL", i, spec, st)
+		}
+		c.Reap(i)
+		c.Nodes[i].Env = nil
+		if err := c.Start(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range c.Nodes {
+		if err := c.WaitHeight(ctx, i, switchHeight+5); err != nil {
+			t.Fatalf("node %d did not pass the switch after the crashes: %v", i, err)
+		}
+	}
+	// Node 1 died before its core heard that H-1 was executed: only its
+	// recovery can have handed over.
+	if !strings.Contains(c.LogTail(1, 1<<20), "switching protocol") {
+		t.Errorf("node 1's log does not show the hand-over after its crash at %s", armed[1])
+	}
+	acked := load.stop()
+	waitAllCommitted(ctx, t, c, acked)
+	checkAgreement(ctx, t, c)
+	for i := range c.Nodes {
+		if got := dumpedProtocol(ctx, t, c, i); got != to {
+			t.Errorf("node %d: dump_consensus_state names %q after the switch, want %q", i, got, to)
+		}
+	}
 }
