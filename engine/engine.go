@@ -258,6 +258,11 @@ func (e *Engine) drain(ctx context.Context) error {
 
 func (e *Engine) step(ctx context.Context, q queued) error {
 	if !e.screen(q) {
+		if !e.firstCoreRuns() {
+			// A late precommit of the first protocol's last block still
+			// joins the LastCommit of the second protocol's first block.
+			e.observeVote(q.in)
+		}
 		return nil
 	}
 	if !e.replaying {

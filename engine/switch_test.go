@@ -38,7 +38,7 @@ func switchingEngine(t *testing.T) (*Engine, *stubCore, *[]*stubCore) {
 				built = append(built, c)
 				return c, nil
 			}},
-		log: slog.Default(), core: first, protocol: "tendermint", verdicts: newVerdictWaits(),
+		log: slog.Default(), core: first, protocol: "tendermint", verdicts: newVerdictWaits(), late: newLateVotes(),
 		replaying: true, // nothing is logged or carried out: the test looks at the routing alone
 	}
 	return e, first, &built
