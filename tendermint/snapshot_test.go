@@ -63,6 +63,9 @@ func TestSnapshot_RoundTripRebuildsTheHeight(t *testing.T) {
 	// State that must survive: an early message, TxsAvailable, the app hash
 	// and a retransmit sequence that moved.
 	h.receive(h.sign(&consensus.Vote{Type: consensus.Prevote, Height: 3, Value: "block-C", Validator: h.others()[0], Timestamp: time.Unix(5, 7)}))
+	// An early precommit keeps its vote extension, which the core carries.
+	h.receive(h.sign(&consensus.Vote{Type: consensus.Precommit, Height: 3, Value: "block-C", Validator: h.others()[1], Timestamp: time.Unix(5, 8),
+		Extension: []byte("ext"), ExtensionSignature: []byte("ext-sig")}))
 	h.step(consensus.TxsAvailable{})
 	h.step(consensus.TimeoutFired{Timeout: consensus.Timeout{Kind: consensus.TimeoutRetransmit}})
 	acts := h.execute("app-2")
@@ -95,6 +98,15 @@ func TestSnapshot_RoundTripRebuildsTheHeight(t *testing.T) {
 	}
 	if c.carry.appHashKnown != true || string(c.carry.appHash) != "app-2" || len(c.carry.buffered.msgs) != len(h.core.carry.buffered.msgs) {
 		t.Fatalf("carried state lost: %+v", c.carry)
+	}
+	extended := false
+	for _, m := range c.carry.buffered.msgs {
+		if v, ok := m.msg.(*consensus.Vote); ok && string(v.Extension) == "ext" && string(v.ExtensionSignature) == "ext-sig" {
+			extended = true
+		}
+	}
+	if !extended {
+		t.Fatal("the early precommit's vote extension was lost in the snapshot")
 	}
 }
 
