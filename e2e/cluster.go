@@ -43,7 +43,8 @@ type Options struct {
 	ExtraFlags []string
 	// App chooses the external application: "" or "kvstore" for
 	// `abci-cli kvstore`, "casapp" for the register app of
-	// internal/casapp. Only with ExternalApp.
+	// internal/casapp, "gaiad" for the Cosmos Hub's app (gaia.go; each
+	// node's AppArgs name its home). Only with ExternalApp.
 	App string
 	// BuildTags build the node binary with these tags (failpoint,
 	// byzantine); nil uses the plain binary.
@@ -237,7 +238,7 @@ func (c *Cluster) StartApp(i int) error {
 			return err
 		}
 		args = []string{path}
-	} else if c.Opts.App != "casapp" {
+	} else if c.Opts.App == "" || c.Opts.App == "kvstore" {
 		// abci-cli kvstore always stores its state, in a new temporary
 		// directory unless told where: a fresh one in the node's home
 		// keeps each start a fresh app and leaves nothing behind.
@@ -256,7 +257,8 @@ func (c *Cluster) StartApp(i int) error {
 		return fmt.Errorf("starting the app (%s) for node %d: %w", c.abciCLI, i, err)
 	}
 	n.app, n.appLog = cmd, logFile
-	deadline := time.Now().Add(20 * time.Second)
+	// gaiad takes seconds to load its modules on a busy machine.
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if conn, err := net.Dial("tcp", n.AppAddr); err == nil {
 			conn.Close()
@@ -264,7 +266,7 @@ func (c *Cluster) StartApp(i int) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("the app of node %d did not listen on %s within 20s", i, n.AppAddr)
+	return fmt.Errorf("the app of node %d did not listen on %s within 60s; see its app.log", i, n.AppAddr)
 }
 
 // Kill sends SIGKILL to node i (not its app) and reaps it.

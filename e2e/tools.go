@@ -106,14 +106,23 @@ func appBinary(app string) (string, error) {
 		return CASApp()
 	case AppCometE2E:
 		return CometE2EApp()
+	case "gaiad":
+		return GaiaD()
 	}
-	return "", fmt.Errorf("unknown external app %q: use kvstore or casapp", app)
+	return "", fmt.Errorf("unknown external app %q: use kvstore, casapp, %s or gaiad", app, AppCometE2E)
 }
 
 // appArgs is the command line serving the app on addr.
 func appArgs(app, addr string) []string {
-	if app == "casapp" {
+	switch app {
+	case "casapp":
 		return []string{"--address", "tcp://" + addr}
+	case "gaiad":
+		// The app alone, serving ABCI on a socket, without the REST API.
+		// Its home, gRPC address and node RPC come with the node's
+		// AppArgs (gaiad serves transaction simulation only with gRPC on).
+		return []string{"start", "--with-comet=false", "--transport=socket", "--address", "tcp://" + addr,
+			"--api.enable=false", "--minimum-gas-prices", "0" + gaiaDenom}
 	}
 	return []string{"kvstore", "--address", "tcp://" + addr}
 }
