@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/cometbft/cometbft/types"
 )
 
@@ -27,7 +29,8 @@ import (
 //
 // COSMOS_TIMEOUT_COMMIT (default 1s) is the chain's block time and
 // COSMOS_BLOCKS (default 80) how many blocks the chain makes before the
-// signing infos are read; COSMOS_PROTOCOLS (default both) picks protocols.
+// signing infos are read; COSMOS_PROTOCOLS (default both) picks protocols,
+// "cometbft" among them for the same chain on CometBFT as gaiad embeds it.
 func TestCosmos(t *testing.T) {
 	bin, err := GaiaD()
 	if err != nil {
@@ -38,6 +41,10 @@ func TestCosmos(t *testing.T) {
 		protocols = strings.Split(p, ",")
 	}
 	for _, protocol := range protocols {
+		if protocol == "cometbft" {
+			t.Run(protocol, func(t *testing.T) { runCosmosOnCometBFT(t, bin) })
+			continue
+		}
 		t.Run(protocol, func(t *testing.T) { runCosmos(t, bin, protocol) })
 	}
 }
@@ -93,12 +100,18 @@ func runCosmos(t *testing.T, bin, protocol string) {
 		}
 		return nil
 	})
-	cli := gaiaCLI{chain: chain, node: "tcp://" + c.Nodes[0].RPCAddr}
-	start := time.Now()
-	startHeight, err := latestHeight(ctx, c, 0)
+	cl, err := c.Client(0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkGaiaChain(ctx, t, chain, cl, protocol, "tcp://"+c.Nodes[0].RPCAddr, commit, blocks)
+}
+
+// checkGaiaChain is what a Cosmos user checks, against one node's RPC.
+func checkGaiaChain(ctx context.Context, t *testing.T, chain *GaiaChain, cl *rpchttp.HTTP, engine, node string, commit time.Duration, blocks int64) {
+	cli := gaiaCLI{chain: chain, node: node}
+	start := time.Now()
+	startHeight := rpcHeight(ctx, t, cl)
 
 	// A bank send, found by `query tx`, and the balances it changed.
 	before := cli.balance(t, chain.Addrs["bob"])
@@ -110,24 +123,40 @@ func runCosmos(t *testing.T, bin, protocol string) {
 	// A delegation changes the validator set bftnode runs.
 	valoper := strings.TrimSpace(string(cli.must(t, "keys", "show", "val0", "--bech", "val", "-a", "--keyring-backend", "test", "--home", chain.Client)))
 	cli.tx(ctx, t, "staking", "delegate", valoper, "50000000"+gaiaDenom)
-	waitPowers(ctx, t, c, []int64{150, 100, 100, 100})
+	waitPowers(ctx, t, cl, []int64{150, 100, 100, 100})
 
 	// The chain runs on; then no live validator has missed blocks.
-	if err := c.WaitHeight(ctx, 0, startHeight+blocks); err != nil {
-		t.Fatal(err)
-	}
-	end, err := latestHeight(ctx, c, 0)
-	if err != nil {
-		t.Fatal(err)
+	end := startHeight
+	for end < startHeight+blocks {
+		if ctx.Err() != nil {
+			t.Fatalf("height %d, want %d: %v", end, startHeight+blocks, ctx.Err())
+		}
+		time.Sleep(200 * time.Millisecond)
+		end = rpcHeight(ctx, t, cl)
 	}
 	elapsed := time.Since(start)
-	t.Logf("%s: heights %d-%d in %v: %.2f blocks/s with timeout_commit %v", protocol, startHeight, end, elapsed.Round(time.Millisecond),
+	t.Logf("%s: heights %d-%d in %v: %.2f blocks/s with timeout_commit %v", engine, startHeight, end, elapsed.Round(time.Millisecond),
 		float64(end-startHeight)/elapsed.Seconds(), commit)
 	if min := time.Duration(end-startHeight-1) * commit; elapsed < min {
 		t.Fatalf("%d blocks in %v; with timeout_commit %v they cannot take less than %v", end-startHeight, elapsed, commit, min)
 	}
-	checkSigningInfos(t, cli, len(c.Nodes))
-	checkLastCommits(ctx, t, c, cosmosWarmup+1, end)
+	checkSigningInfos(t, cli, len(chain.Homes))
+	checkLastCommits(ctx, t, cl, cosmosWarmup+1, end)
+}
+
+// rpcHeight is the node's latest block height.
+func rpcHeight(ctx context.Context, t *testing.T, cl *rpchttp.HTTP) int64 {
+	t.Helper()
+	for i := 0; ; i++ {
+		st, err := cl.Status(ctx)
+		if err == nil {
+			return st.SyncInfo.LatestBlockHeight
+		}
+		if i == 50 || ctx.Err() != nil {
+			t.Fatalf("status: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // cosmosWarmup is the height up to which validators may still be
@@ -138,12 +167,8 @@ const cosmosWarmup = 60
 // checkLastCommits counts, in every block from one height to another, the
 // validators absent from its LastCommit: that is what x/slashing counts as
 // a missed block (of the height below).
-func checkLastCommits(ctx context.Context, t *testing.T, c *Cluster, from, to int64) {
+func checkLastCommits(ctx context.Context, t *testing.T, cl *rpchttp.HTTP, from, to int64) {
 	t.Helper()
-	cl, err := c.Client(0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	absent := map[int][]int64{} // validator index -> heights
 	for h := from; h <= to; h++ {
 		res, err := cl.Block(ctx, &h)
@@ -169,26 +194,23 @@ func checkLastCommits(ctx context.Context, t *testing.T, c *Cluster, from, to in
 
 // waitPowers waits until node 0's /validators shows these powers (in any
 // order of validators, compared sorted high to low).
-func waitPowers(ctx context.Context, t *testing.T, c *Cluster, want []int64) {
+func waitPowers(ctx context.Context, t *testing.T, cl *rpchttp.HTTP, want []int64) {
 	t.Helper()
-	cl, err := c.Client(0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []int64
-	err = c.WaitUntil(ctx, 60*time.Second, fmt.Sprintf("validator powers %v", want), func() (bool, error) {
+	deadline := time.Now().Add(60 * time.Second)
+	for fmt.Sprint(got) != fmt.Sprint(want) {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			t.Fatalf("validator powers %v, want %v within 60s", got, want)
+		}
+		time.Sleep(200 * time.Millisecond)
 		res, err := cl.Validators(ctx, nil, nil, nil)
 		if err != nil {
-			return false, nil
+			continue
 		}
 		got = got[:0]
 		for _, v := range res.Validators {
 			got = append(got, v.VotingPower)
 		}
-		return fmt.Sprint(got) == fmt.Sprint(want), nil
-	})
-	if err != nil {
-		t.Fatalf("%v (last seen %v)", err, got)
 	}
 }
 
@@ -299,4 +321,101 @@ func (g gaiaCLI) tx(ctx context.Context, t *testing.T, args ...string) string {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+// runCosmosOnCometBFT runs the same chain and checks on CometBFT v0.38 as
+// gaiad embeds it (`gaiad start`), the reference the figures compare with.
+// COSMOS_PROTOCOLS=cometbft selects it.
+func runCosmosOnCometBFT(t *testing.T, bin string) {
+	commit, blocks := cosmosSettings(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute+time.Duration(blocks)*4*commit)
+	defer cancel()
+	chain, err := NewGaiaChain(bin, t.TempDir(), "cometbft-gaia", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := freePortRange(len(chain.Homes) * portsPerNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := func(i, offset int) string { return "127.0.0.1:" + strconv.Itoa(base+portsPerNode*i+offset) }
+	var peers []string
+	for i, home := range chain.Homes {
+		id := strings.TrimSpace(string(cli(t, chain, "comet", "show-node-id", "--home", home)))
+		peers = append(peers, id+"@"+port(i, 0))
+		cfg := filepath.Join(home, "config", "config.toml")
+		b, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		for _, kv := range [][2]string{
+			{`timeout_commit = "5s"`, `timeout_commit = "` + commit.String() + `"`},
+			{`allow_duplicate_ip = false`, `allow_duplicate_ip = true`},
+			{`addr_book_strict = true`, `addr_book_strict = false`},
+		} {
+			if !strings.Contains(text, kv[0]) {
+				t.Fatalf("%s has no %s", cfg, kv[0])
+			}
+			text = strings.Replace(text, kv[0], kv[1], 1)
+		}
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, home := range chain.Homes {
+		others := append(append([]string(nil), peers[:i]...), peers[i+1:]...)
+		logFile, err := os.Create(filepath.Join(home, "gaiad.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "start", "--home", home, "--p2p.laddr", "tcp://"+port(i, 0), "--rpc.laddr", "tcp://"+port(i, 1),
+			"--p2p.persistent_peers", strings.Join(others, ","), "--grpc.address", port(i, offsetGRPC), "--rpc.pprof_laddr", "",
+			"--api.enable=false", "--minimum-gas-prices", "0"+gaiaDenom)
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		dieWithParent(cmd)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			logFile.Close()
+			if t.Failed() {
+				b, _ := os.ReadFile(logFile.Name())
+				if len(b) > 4000 {
+					b = b[len(b)-4000:]
+				}
+				t.Logf("--- gaiad %d log tail ---\n%s", i, b)
+			}
+		})
+	}
+	cl, err := rpchttp.New("http://"+port(0, 1), "/websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rpcHeightOrZero(ctx, cl) < 2 {
+		if ctx.Err() != nil {
+			t.Fatal("CometBFT did not reach height 2")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	checkGaiaChain(ctx, t, chain, cl, "cometbft", "tcp://"+port(0, 1), commit, blocks)
+}
+
+func rpcHeightOrZero(ctx context.Context, cl *rpchttp.HTTP) int64 {
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return 0
+	}
+	return st.SyncInfo.LatestBlockHeight
+}
+
+func cli(t *testing.T, chain *GaiaChain, args ...string) []byte {
+	t.Helper()
+	out, err := chain.run(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
