@@ -145,6 +145,7 @@ type ConsensusConfig struct {
 	CheckpointInterval int64         `toml:"checkpoint_interval" doc:"PBFT: blocks between checkpoints (K)"`
 	WatermarkWindow    int64         `toml:"watermark_window" doc:"PBFT: blocks accepted above the last stable checkpoint (L); at least 2 * checkpoint_interval"`
 	ViewChangeTimeout  time.Duration `toml:"view_change_timeout" doc:"PBFT: how long a backup waits for progress before starting a view change; doubles per view"`
+	RequestTimeout     time.Duration `toml:"request_timeout" doc:"PBFT: a transaction this node holds that blocks keep leaving out although it would fit makes it ask for a new primary after this long, so a primary cannot censor it; 0: 2 * view_change_timeout + timeout_commit"`
 
 	RetransmitInterval time.Duration `toml:"retransmit_interval" doc:"Both protocols: how often the node resends its latest messages to peers"`
 }
@@ -303,4 +304,15 @@ func (c *Config) Clone() *Config {
 	out.RPC.CORSAllowedMethods = append([]string{}, c.RPC.CORSAllowedMethods...)
 	out.RPC.CORSAllowedHeaders = append([]string{}, c.RPC.CORSAllowedHeaders...)
 	return &out
+}
+
+// RequestTimer is PBFT's request timeout: request_timeout, or when it is 0
+// twice the view-change timeout plus the block time, so that an honest
+// primary always has a whole view-change timeout and one more block to
+// include a transaction a backup heard of before it did.
+func (c ConsensusConfig) RequestTimer() time.Duration {
+	if c.RequestTimeout > 0 {
+		return c.RequestTimeout
+	}
+	return 2*c.ViewChangeTimeout + c.TimeoutCommit
 }

@@ -31,7 +31,7 @@ var wantKeys = []string{
 	"consensus.timeout_prevote", "consensus.timeout_prevote_delta", "consensus.timeout_precommit",
 	"consensus.timeout_precommit_delta", "consensus.timeout_commit", "consensus.create_empty_blocks",
 	"consensus.create_empty_blocks_interval", "consensus.checkpoint_interval",
-	"consensus.watermark_window", "consensus.view_change_timeout", "consensus.retransmit_interval",
+	"consensus.watermark_window", "consensus.view_change_timeout", "consensus.request_timeout", "consensus.retransmit_interval",
 	"storage.discard_abci_responses", "tx_index.indexer",
 	"instrumentation.prometheus", "instrumentation.prometheus_listen_addr",
 	"instrumentation.max_open_connections", "instrumentation.namespace",

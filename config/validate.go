@@ -237,7 +237,7 @@ func (v *validator) consensus() {
 	v.positive("consensus.timeout_propose", "consensus.timeout_prevote", "consensus.timeout_precommit")
 	v.nonNegative("consensus.timeout_propose_delta", "consensus.timeout_prevote_delta",
 		"consensus.timeout_precommit_delta", "consensus.timeout_commit",
-		"consensus.create_empty_blocks_interval")
+		"consensus.create_empty_blocks_interval", "consensus.request_timeout")
 	v.positive("consensus.checkpoint_interval", "consensus.view_change_timeout", "consensus.retransmit_interval")
 	k := c.CheckpointInterval
 	switch {

@@ -144,6 +144,7 @@ func TestValidateNamesEachBadKey(t *testing.T) {
 		{"consensus.checkpoint_interval", func(c *Config) { c.Consensus.CheckpointInterval = 1 << 62 }, "too large"},
 		{"consensus.watermark_window", func(c *Config) { c.Consensus.WatermarkWindow = 199 }, "at least 2 * [consensus] checkpoint_interval = 200"},
 		{"consensus.view_change_timeout", func(c *Config) { c.Consensus.ViewChangeTimeout = 0 }, "greater than zero"},
+		{"consensus.request_timeout", func(c *Config) { c.Consensus.RequestTimeout = -1 }, "not be negative"},
 		{"consensus.retransmit_interval", func(c *Config) { c.Consensus.RetransmitInterval = 0 }, "greater than zero"},
 		{"tx_index.indexer", func(c *Config) { c.TxIndex.Indexer = "psql" }, `"kv" or "null"`},
 		{"instrumentation.prometheus_listen_addr", func(c *Config) {
@@ -238,5 +239,19 @@ func TestDefaultHome(t *testing.T) {
 	t.Setenv("HOME", "/home/op")
 	if got := DefaultHome(); got != "/home/op/.bftnode" {
 		t.Errorf("without %s: %s", HomeEnv, got)
+	}
+}
+
+// request_timeout 0 derives PBFT's request timer from the view-change
+// timeout and the block time; a set value is used as it is.
+func TestRequestTimerDefaultsFromViewChangeTimeout(t *testing.T) {
+	c := DefaultConfig().Consensus
+	c.ViewChangeTimeout, c.TimeoutCommit, c.RequestTimeout = 3*time.Second, 5*time.Second, 0
+	if got := c.RequestTimer(); got != 11*time.Second {
+		t.Fatalf("derived request timer %v, want 2*3s+5s = 11s", got)
+	}
+	c.RequestTimeout = 7 * time.Second
+	if got := c.RequestTimer(); got != 7*time.Second {
+		t.Fatalf("set request timer %v, want 7s", got)
 	}
 }

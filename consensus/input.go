@@ -39,6 +39,12 @@ type Executed struct {
 	Height  int64
 	AppHash []byte
 	Next    *ValidatorSet
+	// LeftOut names the oldest transaction this node held before the
+	// block was proposed that would still have fit in it (by bytes and
+	// gas, taken in the mempool's order) and that the block left out;
+	// empty if there is none. PBFT's request timer runs on it [§4.4];
+	// Tendermint ignores it.
+	LeftOut ID
 }
 
 // TxsAvailable tells the core that the mempool holds transactions, so a

@@ -22,6 +22,10 @@ const (
 	// TimeoutCommit: the next height's proposal waits this long after a
 	// block is decided (CometBFT's timeout_commit), in both protocols.
 	TimeoutCommit
+	// TimeoutRequest: a PBFT replica's request timer: a transaction it
+	// holds was left out of blocks it would have fit in for this long
+	// (Height = the first such block, Round = view) [Castro-Liskov §4.4].
+	TimeoutRequest
 )
 
 func (k TimeoutKind) String() string {
@@ -40,6 +44,8 @@ func (k TimeoutKind) String() string {
 		return "retransmit"
 	case TimeoutCommit:
 		return "commit"
+	case TimeoutRequest:
+		return "request"
 	}
 	return "unknown-timeout"
 }

@@ -121,11 +121,12 @@ func (e *Engine) execute(ctx context.Context, d consensus.Decide, block *types.B
 	}
 	votes.unsaved = false
 	failpoint.Hit(failpoint.ExecSavedBlock)
+	room := e.blockRoom(block)
 	resp, err := e.applyBlock(ctx, block, blockID)
 	if err != nil {
 		return err
 	}
-	e.enqueue(consensus.Executed{Height: block.Height, AppHash: resp.AppHash, Next: toConsensusSet(e.state.Validators)})
+	e.enqueue(consensus.Executed{Height: block.Height, AppHash: resp.AppHash, Next: toConsensusSet(e.state.Validators), LeftOut: e.leftOut(room, resp)})
 	return e.verdictsReady(ctx)
 }
 

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 
+	"github.com/bftnode/bftnode/mempool"
 	"github.com/bftnode/bftnode/p2p"
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 )
@@ -49,4 +50,7 @@ type Mempool interface {
 	Update(height int64, txs [][]byte, results []*abcitypes.ExecTxResult) error
 	TxsAvailable() <-chan struct{}
 	Size() int
+	// FirstLeftOut names the transaction a block left out although it
+	// would have fit (PBFT's request timer runs on it); call after Update.
+	FirstLeftOut(room mempool.BlockRoom) (mempool.TxKey, bool)
 }

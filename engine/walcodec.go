@@ -117,7 +117,11 @@ func encodeInput(in consensus.Input, own bool, block *types.Block) ([]byte, erro
 		b := []byte{recExecuted}
 		b = binary.AppendVarint(b, in.Height)
 		b = appendBytes(b, in.AppHash)
-		return appendValidatorSet(b, in.Next), nil
+		b = appendValidatorSet(b, in.Next)
+		if in.LeftOut == "" {
+			return b, nil // as records were before the request timer
+		}
+		return appendBytes(b, []byte(in.LeftOut)), nil
 	case consensus.TxsAvailable:
 		return []byte{recTxs}, nil
 	case consensus.Synced:
@@ -196,6 +200,9 @@ func decodeRecord(rec []byte) (logged, error) {
 	case recExecuted:
 		in := consensus.Executed{Height: r.varint(), AppHash: r.bytes()}
 		in.Next = r.validatorSet()
+		if len(r.b) > 0 && r.err == nil {
+			in.LeftOut = consensus.ID(r.bytes())
+		}
 		l.input = in
 	case recTxs:
 		l.input = consensus.TxsAvailable{}

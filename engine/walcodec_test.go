@@ -34,7 +34,9 @@ func TestLogRecordsRoundTrip(t *testing.T) {
 		consensus.Verdict{Height: 4, Value: id, Valid: true},
 		consensus.Verdict{Height: 4, Value: id, Valid: false},
 		consensus.Executed{Height: 4, AppHash: []byte{1, 2, 3}, Next: testSet(t)},
+		consensus.Executed{Height: 4, AppHash: []byte{1, 2, 3}, Next: testSet(t), LeftOut: "left-out-tx-key"},
 		consensus.TxsAvailable{},
+		consensus.TimeoutFired{Timeout: consensus.Timeout{Kind: consensus.TimeoutRequest, Height: 9, Round: 3}},
 		consensus.Synced{Height: 5, Value: id, Commit: []consensus.Vote{vote}},
 		consensus.Receive{Msg: &vote},
 	}

@@ -65,6 +65,7 @@ func pbftConfig(c config.ConsensusConfig) pbft.Config {
 	pc := pbft.DefaultConfig()
 	pc.CheckpointInterval, pc.WatermarkWindow = c.CheckpointInterval, c.WatermarkWindow
 	pc.ViewChangeTimeout = c.ViewChangeTimeout
+	pc.RequestTimeout = c.RequestTimer()
 	pc.TimeoutCommit = c.TimeoutCommit
 	pc.CreateEmptyBlocks, pc.EmptyBlockInterval = c.CreateEmptyBlocks, c.CreateEmptyBlocksInterval
 	pc.RetransmitInterval = c.RetransmitInterval

@@ -37,6 +37,11 @@ type Config struct {
 	CreateEmptyBlocks bool
 	// InitialHeight is the chain's first height (genesis initial_height).
 	InitialHeight int64
+	// RequestTimeout is the request timer [§4.4]: how long the blocks of
+	// one view may keep leaving out a transaction the replica holds and
+	// that would have fit in them before it starts a view change. 0
+	// turns the timer off.
+	RequestTimeout time.Duration
 	// MaxViewsAhead bounds how far ahead of its own view a replica accepts
 	// messages, so that a Byzantine validator cannot make it store
 	// messages for arbitrarily distant views.
@@ -56,6 +61,7 @@ func DefaultConfig() Config {
 		CheckpointInterval: 100,
 		WatermarkWindow:    200,
 		ViewChangeTimeout:  2 * time.Second,
+		RequestTimeout:     4 * time.Second,
 		EmptyBlockInterval: time.Second,
 		RetransmitInterval: time.Second,
 		CreateEmptyBlocks:  true,
@@ -79,6 +85,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("timeout_commit is %v; it must not be negative", c.TimeoutCommit)
 	case c.EmptyBlockInterval < 0:
 		return fmt.Errorf("empty block interval is %v; it must not be negative", c.EmptyBlockInterval)
+	case c.RequestTimeout < 0:
+		return fmt.Errorf("request timeout is %v; it must not be negative (0 turns the request timer off)", c.RequestTimeout)
 	case c.RetransmitInterval <= 0:
 		return fmt.Errorf("retransmit interval is %v; it must be positive", c.RetransmitInterval)
 	case c.InitialHeight < 1:

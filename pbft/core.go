@@ -49,6 +49,10 @@ type Core struct {
 	proposal   proposalRecord
 	vcTimer    timerMark
 	emptyTimer timerMark
+	// reqTimer is the request timer [§4.4], running for reqTx: the
+	// transaction the blocks of this view keep leaving out (request.go).
+	reqTimer timerMark
+	reqTx    consensus.ID
 	// commitWait is the TimeoutCommit running for its Height: the primary
 	// proposes that height only once it fired.
 	commitWait timerMark
@@ -299,6 +303,8 @@ func (c *Core) onTimeout(t consensus.Timeout) error {
 		c.onCommitTimeout(t)
 	case consensus.TimeoutRetransmit:
 		c.onRetransmit(t)
+	case consensus.TimeoutRequest:
+		c.onRequestTimeout(t)
 	default:
 		return invalid("pbft schedules no %s timeout", t.Kind)
 	}

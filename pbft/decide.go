@@ -111,6 +111,7 @@ func (c *Core) onExecuted(e consensus.Executed) error {
 	}
 	c.self = indexOf(c.current(), c.selfAddr)
 	c.txsSeen, c.emptyDue = false, false
+	c.watchLeftOut(n, e.LeftOut)
 	if c.active {
 		c.doublings = 0 // the view made progress [§4.5.2]
 		c.vcTimer = timerMark{}

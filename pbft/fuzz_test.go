@@ -137,7 +137,7 @@ func (r *fuzzReader) nextInput(c *Core, vals *consensus.ValidatorSet, pending *[
 	case 1:
 		return consensus.TxsAvailable{}
 	case 2:
-		return consensus.TimeoutFired{Timeout: consensus.Timeout{Kind: consensus.TimeoutKind(r.byte() % 8), Height: r.height(), Round: r.view()}}
+		return consensus.TimeoutFired{Timeout: consensus.Timeout{Kind: consensus.TimeoutKind(r.byte() % 9), Height: r.height(), Round: r.view()}}
 	case 3:
 		return consensus.ProposalReady{Height: r.height(), Round: r.view(), Value: r.value()}
 	case 4:

@@ -55,6 +55,8 @@ type snapshotV1 struct {
 	EmptyTimer    timerMark
 	CommitWait    timerMark
 	ProofDue      bool
+	ReqTimer      timerMark
+	ReqTx         consensus.ID
 	Retransmit    int64
 	Ticks         int64
 	NVReplied     []evidentMark
@@ -130,6 +132,7 @@ func (c *Core) toSnapshot() *snapshotV1 {
 		OwnCheckpoint: c.ownCheckpoint, TxsSeen: c.txsSeen, EmptyDue: c.emptyDue,
 		Proposal: c.proposal, VCTimer: c.vcTimer, EmptyTimer: c.emptyTimer, Retransmit: c.retransmit,
 		Ticks: c.ticks, CommitWait: c.commitWait, ProofDue: c.proofDue,
+		ReqTimer: c.reqTimer, ReqTx: c.reqTx,
 	}
 	for _, set := range c.sets.sets {
 		s.Sets = append(s.Sets, snapSet{From: set.From, Validators: set.Vals.Validators, Proposer: set.Vals.Proposer})
@@ -225,6 +228,7 @@ func (c *Core) fromSnapshot(s *snapshotV1) error {
 	c.ownCheckpoint, c.txsSeen, c.emptyDue = s.OwnCheckpoint, s.TxsSeen, s.EmptyDue
 	c.proposal, c.vcTimer, c.emptyTimer, c.retransmit = s.Proposal, s.VCTimer, s.EmptyTimer, s.Retransmit
 	c.ticks, c.commitWait, c.proofDue = s.Ticks, s.CommitWait, s.ProofDue
+	c.reqTimer, c.reqTx = s.ReqTimer, s.ReqTx
 	c.self = indexOf(c.current(), c.selfAddr)
 	for i := range s.ViewChanges {
 		c.viewChanges[s.ViewChanges[i].Validator] = &s.ViewChanges[i]

@@ -107,6 +107,9 @@ func (c *Core) onStart() {
 	if m := c.emptyTimer; m.Armed {
 		c.emit(consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutEmptyBlock, Height: m.Height, Round: m.View}, After: m.After})
 	}
+	if m := c.reqTimer; m.Armed {
+		c.emit(consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutRequest, Height: m.Height, Round: m.View}, After: m.After})
+	}
 	if m := c.commitWait; m.Armed {
 		c.emit(consensus.SetTimeout{Timeout: consensus.Timeout{Kind: consensus.TimeoutCommit, Height: m.Height}, After: m.After})
 	}

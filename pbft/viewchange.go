@@ -51,6 +51,7 @@ func (c *Core) startViewChange(target int32) {
 	c.newView, c.newViewSent, c.nvEvident = nil, false, false
 	c.doublings = min(c.doublings+1, maxDoublings+1)
 	c.vcTimer, c.emptyTimer = timerMark{}, timerMark{}
+	c.stopRequestTimer() // the new primary gets a whole request timeout
 	c.ownViewChange = nil
 	for v, vc := range c.viewChanges {
 		if vc.View < target {
