@@ -3,10 +3,12 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
 	"math/big"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,9 +38,16 @@ const (
 	Garbage = "garbage"
 	// Oversized sends a vote whose signature is far over any key's size.
 	Oversized = "oversized"
+	// Censor leaves the transaction named by CensorTxEnv out of every
+	// block the node proposes (it keeps reaping the others).
+	Censor = "censor"
 )
 
-var byzantineBehaviours = []string{Equivocate, BadSignature, OtherChain, Replay, Garbage, Oversized}
+// CensorTxEnv names the environment variable that holds the transaction
+// (its bytes, as broadcast) a Censor validator leaves out.
+const CensorTxEnv = "BFTNODE_CENSOR_TX"
+
+var byzantineBehaviours = []string{Equivocate, BadSignature, OtherChain, Replay, Garbage, Oversized, Censor}
 
 func init() {
 	modes, err := parseByzantine(os.Getenv(ByzantineEnv))
@@ -49,6 +58,27 @@ func init() {
 	if len(modes) > 0 {
 		fmt.Fprintf(os.Stderr, "BYZANTINE validator: %s\n", strings.Join(modes, ", "))
 		misbehave = (&byzantine{modes: modes}).act
+	}
+	if slices.Contains(modes, Censor) {
+		chosen := os.Getenv(CensorTxEnv)
+		if chosen == "" {
+			fmt.Fprintf(os.Stderr, "%s=%s needs %s: the transaction to leave out\n", ByzantineEnv, Censor, CensorTxEnv)
+			os.Exit(2)
+		}
+		censor = censorTx([]byte(chosen))
+	}
+}
+
+// censorTx returns a reaping filter that drops tx.
+func censorTx(tx []byte) func([][]byte) [][]byte {
+	return func(txs [][]byte) [][]byte {
+		out := txs[:0:0]
+		for _, t := range txs {
+			if !bytes.Equal(t, tx) {
+				out = append(out, t)
+			}
+		}
+		return out
 	}
 }
 

@@ -169,3 +169,16 @@ func TestReplaySendsAnEarlierOwnMessage(t *testing.T) {
 		t.Fatalf("replayed a recent message (height %d)", h)
 	}
 }
+
+// The censoring filter drops exactly the chosen transaction and keeps the
+// others in their order, leaving the reaped slice itself untouched.
+func TestByzantineCensorDropsOnlyTheChosenTx(t *testing.T) {
+	reaped := [][]byte{[]byte("a=1"), []byte("censored=1"), []byte("b=2")}
+	got := censorTx([]byte("censored=1"))(reaped)
+	if len(got) != 2 || string(got[0]) != "a=1" || string(got[1]) != "b=2" {
+		t.Fatalf("filtered %q, want [a=1 b=2]", got)
+	}
+	if string(reaped[1]) != "censored=1" {
+		t.Fatalf("the filter changed the reaped slice: %q", reaped)
+	}
+}

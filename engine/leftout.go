@@ -29,8 +29,8 @@ func (e *Engine) blockRoom(block *types.Block) mempool.BlockRoom {
 // executed block left out although it would have fit, if there is one.
 // PBFT's request timer runs on it; the mempool was updated already.
 func (e *Engine) leftOut(room mempool.BlockRoom, resp *abcitypes.ResponseFinalizeBlock) consensus.ID {
-	if e.p.Mempool == nil {
-		return ""
+	if e.p.Mempool == nil || censor != nil {
+		return "" // a censoring node does not suspect itself
 	}
 	for _, r := range resp.TxResults {
 		if r != nil {

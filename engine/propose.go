@@ -50,6 +50,9 @@ func (e *Engine) propose(ctx context.Context, height int64, round int32) error {
 		maxData = types.MaxDataBytesNoEvidence(types.MaxBlockSizeBytes, e.state.Validators.Size())
 	}
 	txs := e.p.Mempool.ReapMaxBytesMaxGas(maxData, params.Block.MaxGas)
+	if censor != nil {
+		txs = censor(txs)
+	}
 	proposer := e.signer.Address()
 	resp, err := e.p.App.PrepareProposal(ctx, &abcitypes.RequestPrepareProposal{
 		MaxTxBytes:         maxData,

@@ -14,6 +14,7 @@ type valueInfo struct {
 	height   int64
 	proposer int32
 	valid    bool
+	txs      []int // the transaction families: the block's transactions
 }
 
 // newValue prepares a fresh, unique value for proposer at height and

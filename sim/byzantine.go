@@ -35,12 +35,16 @@ const (
 	// behaveSchedule: runs another protocol schedule than the chain's
 	// (switches earlier, later or never), sending what its cores send.
 	behaveSchedule
+	// behaveCensor: as proposer, leaves the censored transaction out of
+	// every block (see CensorScenario).
+	behaveCensor
 )
 
 var behaviourNames = map[behaviour]string{
 	behaveEquivocate: "equivocate", behaveWithhold: "withhold", behaveReplay: "replay",
 	behaveMutate: "mutate", behaveInvalid: "invalid", behaveTwins: "twins",
 	behaveLock: LockScenario, behaveStalePOL: StalePOLScenario, behaveSchedule: ScheduleScenario,
+	behaveCensor: CensorScenario,
 }
 
 func (b behaviour) String() string { return behaviourNames[b] }

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/bftnode/bftnode/sim"
 	"github.com/bftnode/bftnode/sim/protocols"
@@ -124,4 +125,52 @@ func FuzzSeed(f *testing.F) {
 			t.Fatalf("%s\n%s", fmt.Sprint(res.Violations), res.ReplayCommand())
 		}
 	})
+}
+
+// TestCensorNeedsTheRequestTimer is the censor family's positive control:
+// with PBFT's request timer off, a primary that leaves one transaction out
+// of every block keeps its view, and the checker reports the transaction
+// censored; with it on (TestSweep), every seed commits it.
+func TestCensorNeedsTheRequestTimer(t *testing.T) {
+	cfg := protocols.PBFTConfig()
+	cfg.RequestTimeout = 0
+	p := protocols.PBFT(cfg)
+	p.LivenessBound = 10 * time.Second // the timer is 400ms: ample, and short runs
+	for seed := uint64(1); seed <= 3; seed++ {
+		res, err := sim.Run(sim.Options{Protocol: p, Scenario: sim.CensorScenario, Seed: seed, Validators: 4, Heights: 6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		censored := false
+		for _, v := range res.Violations {
+			censored = censored || v.Kind == "censored"
+		}
+		if !censored {
+			t.Errorf("seed %d: the censored transaction was committed without the request timer: %v", seed, res.Violations)
+		}
+	}
+}
+
+// TestCensorVotesOutEveryCensor: with the request timer on, the honest
+// replicas leave every censoring primary's view (two in a row when the
+// successor censors too) and commit the transaction, idle or under load.
+func TestCensorVotesOutEveryCensor(t *testing.T) {
+	p := protocols.PBFT(protocols.PBFTConfig())
+	twice := false
+	for seed := uint64(1); seed <= 6; seed++ {
+		res, err := sim.Run(sim.Options{Protocol: p, Scenario: sim.CensorScenario, Seed: seed, Validators: 7, Heights: 6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range res.Violations {
+			t.Errorf("seed %d: %s", seed, v)
+		}
+		if int(res.MaxRound) < len(res.Byzantine) {
+			t.Errorf("seed %d: %d censors but the highest view was %d", seed, len(res.Byzantine), res.MaxRound)
+		}
+		twice = twice || len(res.Byzantine) == 2
+	}
+	if !twice {
+		t.Error("no seed had a censoring successor")
+	}
 }

@@ -68,6 +68,9 @@ func describeInput(in consensus.Input) string {
 	case consensus.Verdict:
 		return fmt.Sprintf("verdict h=%d v=%s valid=%v", in.Height, valueName(in.Value), in.Valid)
 	case consensus.Executed:
+		if in.LeftOut != "" {
+			return fmt.Sprintf("executed h=%d app=%x left-out=%s", in.Height, short(in.AppHash), in.LeftOut)
+		}
 		return fmt.Sprintf("executed h=%d app=%x", in.Height, short(in.AppHash))
 	case consensus.TxsAvailable:
 		return "txs-available"

@@ -10,6 +10,12 @@
 // those rules must not. The stalepol family adds Byzantine proposers that
 // re-propose with a stale POL round (a polka the network hid in round 0,
 // after the honest validators locked on another value) or a forged one.
+// The censor and saturate families add transactions (txs.go): in censor
+// the first primaries leave one chosen transaction out of every block, idle
+// or under load, and every honest node must still commit it; in saturate
+// honest validators get more transactions than blocks hold, every one must
+// be committed, and a protocol whose views persist (PBFT) must not leave
+// view 0.
 //
 // Every node has a driver that does what the engine does: it logs each input
 // to a write-ahead log before stepping the core, makes the log durable before

@@ -41,6 +41,7 @@ func (w *world) heights() int {
 func (w *world) onExecuted(n *node, h int64) {
 	w.mix(uint64(h)<<16 | uint64(n.slot))
 	w.onExecutedForSwitch(n, h)
+	w.checkView(n, h)
 	if !n.honest {
 		return
 	}
@@ -72,7 +73,7 @@ func (w *world) checkDone() {
 		return
 	}
 	for _, n := range w.nodes {
-		if n.honest && n.led.executed < l.target {
+		if n.honest && (n.led.executed < l.target || !w.txsDone(n)) {
 			return
 		}
 	}
@@ -81,6 +82,7 @@ func (w *world) checkDone() {
 
 // missedDeadline reports the honest nodes that did not make progress.
 func (w *world) missedDeadline(why string) {
+	w.checkTxsOnDeadline()
 	l := &w.live
 	for _, n := range w.nodes {
 		if !n.honest || n.led.executed >= l.target {

@@ -16,6 +16,7 @@ type node struct {
 	addr   []byte
 	honest bool       // its validator is not Byzantine
 	byz    *byzantine // distorts what the node sends; nil for honest nodes and twins
+	txs    *nodeTxs   // mempool of the transaction families (txs.go); nil otherwise
 
 	core   consensus.Core
 	second bool // the core is the switching protocol's second one

@@ -25,6 +25,11 @@ func (n *node) later(d time.Duration, in consensus.Input) {
 func (n *node) requestProposal(a consensus.RequestProposal) {
 	valid := n.byz == nil || n.byz.kind != behaveInvalid
 	v := n.w.newValue(n.val, a.Height, valid)
+	if n.txs != nil {
+		info := n.w.values[v]
+		info.txs = n.reapTxs()
+		n.w.values[v] = info
+	}
 	n.later(n.w.appDelay(), consensus.ProposalReady{Height: a.Height, Round: a.Round, Value: v})
 }
 
@@ -77,6 +82,9 @@ func (n *node) executeReady() {
 		if !ok {
 			return
 		}
+		if n.txs != nil {
+			n.executeTxs(h, n.led.blocks[h].value)
+		}
 		n.w.onExecuted(n, h)
 		n.later(n.w.appDelay(), n.executedInput(h))
 		n.answerWaitingVerdicts()
@@ -84,7 +92,11 @@ func (n *node) executeReady() {
 }
 
 func (n *node) executedInput(h int64) consensus.Executed {
-	return consensus.Executed{Height: h, AppHash: n.led.appHash(h), Next: n.w.valsAt(h + 1).Copy()}
+	in := consensus.Executed{Height: h, AppHash: n.led.appHash(h), Next: n.w.valsAt(h + 1).Copy()}
+	if n.txs != nil {
+		in.LeftOut = n.txs.leftOut[h]
+	}
+	return in
 }
 
 // maxSyncBlocks bounds one block-sync answer; the core asks again for more.

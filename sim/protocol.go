@@ -17,6 +17,10 @@ type Protocol struct {
 	// NilDecisions reports that deciding Nil is valid (PBFT's null
 	// request fills a sequence number with nothing).
 	NilDecisions bool
+	// StableViews reports that Status().Round is a view that lasts across
+	// heights until a view change (PBFT): under honest saturation it must
+	// stay 0.
+	StableViews bool
 	// LivenessBound is how long (virtual time) after the network heals
 	// every honest node has to decide new heights. Zero means one minute.
 	LivenessBound time.Duration

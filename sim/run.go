@@ -62,7 +62,7 @@ func (w *world) setupValidators() error {
 		n = []int{4, 7, 10}[w.rng.IntN(3)]
 	}
 	profile := w.opts.Powers
-	if profile == "" && w.opts.Scenario == StressScenario {
+	if profile == "" && (w.opts.Scenario == StressScenario || w.opts.Scenario == CensorScenario) {
 		// Silencing a primary that holds a third of the power would stop
 		// any protocol, so the stress runs equal powers unless told.
 		profile = "equal"
@@ -112,6 +112,9 @@ func (w *world) chooseByzantine() []int32 {
 	n := w.genesis.Size()
 	order := w.rng.Perm(n)
 	want := w.opts.Byzantine
+	if want == 0 && w.opts.Scenario == CensorScenario {
+		return w.censors()
+	}
 	if want == 0 && !w.byzantineFamily() {
 		return nil
 	}
@@ -208,6 +211,10 @@ func (w *world) start() {
 		if n.byz != nil && n.byz.kind == behaveReplay {
 			n.byz.replayTicks(n)
 		}
+	}
+	if w.txFamily() {
+		w.startTxs()
+		return
 	}
 	w.clientLoad()
 }

@@ -10,6 +10,7 @@ var Families = []string{
 	"happy", "lossy", "partition", "asymmetric", "crash",
 	"equivocate", "withhold", "replay", "mutate", "invalid", "twins", "mixed",
 	LockScenario, StalePOLScenario, SwitchScenario, ScheduleScenario,
+	CensorScenario, SaturateScenario,
 }
 
 // SwitchScenario places a crash and a partition around the height where a
@@ -63,7 +64,7 @@ func familyBehaviour(family string) behaviour {
 func (w *world) makePlan(family string) *plan {
 	p := &plan{faultMaxDelay: healedMaxDelay}
 	switch family {
-	case "happy", StressScenario:
+	case "happy", StressScenario, SaturateScenario:
 	case "lossy":
 		p.healAt = w.between(time.Second, 4*time.Second)
 		p.drop = 0.05 + 0.25*w.rng.Float64()

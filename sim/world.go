@@ -39,6 +39,7 @@ type world struct {
 
 	lastProposer int32 // the validator that signed the latest proposal
 	stress       *stress
+	txs          *txModel // the transaction families' clients (txs.go); nil otherwise
 	live         liveness
 	stop         bool
 	digest       uint64

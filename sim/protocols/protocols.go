@@ -28,6 +28,7 @@ func PBFTConfig() pbft.Config {
 	cfg.CheckpointInterval = 5
 	cfg.WatermarkWindow = 20
 	cfg.ViewChangeTimeout = 200 * time.Millisecond
+	cfg.RequestTimeout = 2 * cfg.ViewChangeTimeout // as [consensus] request_timeout derives it
 	cfg.EmptyBlockInterval = 200 * time.Millisecond
 	cfg.RetransmitInterval = 100 * time.Millisecond
 	return cfg
@@ -61,6 +62,7 @@ func PBFT(cfg pbft.Config) sim.Protocol {
 			return pbft.New(c, self, vals, snapshot)
 		},
 		NilDecisions: true,
+		StableViews:  true,
 	}
 }
 
