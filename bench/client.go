@@ -111,7 +111,8 @@ func (c *rpcClient) broadcastTxSync(ctx context.Context, endpoint string, tx []b
 // heights as strings and transactions as base64.
 type blockJSON struct {
 	Header struct {
-		Height string `json:"height"`
+		Height          string `json:"height"`
+		ProposerAddress string `json:"proposer_address"`
 	} `json:"header"`
 	Data struct {
 		Txs [][]byte `json:"txs"`

@@ -83,7 +83,8 @@ func (f *fakeNode) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		result = map[string]any{"block": map[string]any{
-			"header": map[string]string{"height": strconv.Itoa(h)},
+			// Two validators take turns, so a run sees two proposers.
+			"header": map[string]string{"height": strconv.Itoa(h), "proposer_address": "PROPOSER" + strconv.Itoa(h%2)},
 			"data":   map[string]any{"txs": f.blocks[h-1]},
 		}}
 	default:
@@ -165,6 +166,9 @@ func TestRunHonoursTheRate(t *testing.T) {
 	}
 	if res.Lost != 0 || res.Committed != res.Sent {
 		t.Errorf("committed %d of %d, lost %d", res.Committed, res.Sent, res.Lost)
+	}
+	if res.Blocks >= 2 && res.Proposers != 2 {
+		t.Errorf("%d blocks by two alternating proposers counted as %d proposers", res.Blocks, res.Proposers)
 	}
 }
 

@@ -27,14 +27,14 @@ type follower struct {
 	c        *rpcClient
 	endpoint string
 	next     int64 // the next height to deliver
-	deliver  func(height int64, txs [][]byte, at time.Time)
+	deliver  func(height int64, proposer string, txs [][]byte, at time.Time)
 
 	subscribed atomic.Bool
 	height     atomic.Int64 // last delivered height
 	lastErr    atomic.Value // string: the last error, for the report
 }
 
-func newFollower(c *rpcClient, endpoint string, from int64, deliver func(int64, [][]byte, time.Time)) *follower {
+func newFollower(c *rpcClient, endpoint string, from int64, deliver func(int64, string, [][]byte, time.Time)) *follower {
 	f := &follower{c: c, endpoint: endpoint, next: from, deliver: deliver}
 	f.height.Store(from - 1)
 	return f
@@ -89,12 +89,12 @@ func (f *follower) fetch(ctx context.Context, at time.Time) bool {
 		f.note(fmt.Errorf("fetching block %d: %w", f.next, err))
 		return false
 	}
-	f.emit(f.next, b.Data.Txs, at)
+	f.emit(f.next, b.Header.ProposerAddress, b.Data.Txs, at)
 	return true
 }
 
-func (f *follower) emit(h int64, txs [][]byte, at time.Time) {
-	f.deliver(h, txs, at)
+func (f *follower) emit(h int64, proposer string, txs [][]byte, at time.Time) {
+	f.deliver(h, proposer, txs, at)
 	f.height.Store(h)
 	f.next = h + 1
 }

@@ -51,11 +51,13 @@ var (
 	metricLost     = metric{"lost (acked, never committed)", func(r *Result) float64 { return float64(r.Lost) }, func(v float64) string { return fmt.Sprintf("%.0f", v) }, false}
 	metricRSS      = metric{"RSS per node, max", func(r *Result) float64 { return r.MaxRSSMB() }, func(v float64) string { return fmt.Sprintf("%.0f MB", v) }, false}
 	metricNodeCPU  = metric{"node CPU per tx, all nodes", func(r *Result) float64 { return r.NodeCPUPerTx() }, func(v float64) string { return fmt.Sprintf("%.0f µs", v) }, false}
+	// metricProposers: under PBFT, 1 means the view never changed.
+	metricProposers = metric{"block proposers (PBFT: 1 = no view change)", func(r *Result) float64 { return float64(r.Proposers) }, func(v float64) string { return fmt.Sprintf("%.0f", v) }, false}
 )
 
 // optional metrics are measured only in some runs; a workload shows them
 // when any system has them.
-var optional = map[string]bool{metricRSS.name: true, metricNodeCPU.name: true}
+var optional = map[string]bool{metricRSS.name: true, metricNodeCPU.name: true, metricProposers.name: true}
 
 // Target is a goal stated as a ratio to the baseline in one workload:
 // system ÷ baseline ≥ Ratio when more is better, ≤ Ratio otherwise; a
@@ -129,7 +131,7 @@ func (c *Comparison) rows(targets []Target) [][]string {
 	}
 	head = append(head, "target")
 	out := [][]string{head}
-	metrics := []metric{metricTxPerSec, metricP50, metricP99, metricMax, metricRefused, metricLost, metricRSS, metricNodeCPU}
+	metrics := []metric{metricTxPerSec, metricP50, metricP99, metricMax, metricRefused, metricLost, metricRSS, metricNodeCPU, metricProposers}
 	for _, w := range c.Workloads {
 		for _, m := range metrics {
 			if optional[m.name] && !c.measured(w, m) {

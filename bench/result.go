@@ -42,7 +42,12 @@ type Result struct {
 
 	Latency LatencySummary `json:"latency_ms"`
 
-	Blocks      int64   `json:"blocks"` // blocks seen from the start of the run to the end of the grace period
+	Blocks int64 `json:"blocks"` // blocks seen from the start of the run to the end of the grace period
+	// Proposers counts the distinct proposers of those blocks. Under
+	// PBFT the primary proposes every block of its view, so 1 means the
+	// view never changed during the run (no honest primary was voted
+	// out by the request timer under saturation); Tendermint rotates.
+	Proposers   int     `json:"proposers,omitempty"`
 	TxsPerBlock float64 `json:"txs_per_block"`
 
 	// Refusals are the distinct refusal and error texts, counted.

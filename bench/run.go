@@ -24,6 +24,9 @@ type runner struct {
 	// line.
 	recentMu sync.Mutex
 	recent   []float64
+	// proposers are the blocks' proposers, under recentMu: under PBFT
+	// one proposer means the view never changed.
+	proposers map[string]bool
 }
 
 // Run drives the load described by cfg and reports what it measured. It
@@ -76,6 +79,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Endpoints: cfg.Endpoints, Senders: cfg.Senders, TxSize: cfg.TxSize, Rate: cfg.Rate,
 		DurationSec: cfg.Duration.Seconds(), GraceSec: cfg.Grace.Seconds(),
 		Blocks: r.blocks.Load(), Refusals: refusals, CPU: cpu,
+		Proposers: len(r.proposers),
 	}
 	if cpuErr != nil {
 		res.CPUError = cpuErr.Error()
@@ -92,9 +96,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 // onBlock is the follower's delivery: it settles the block's
 // transactions of this run.
-func (r *runner) onBlock(_ int64, txs [][]byte, at time.Time) {
+func (r *runner) onBlock(_ int64, proposer string, txs [][]byte, at time.Time) {
 	r.blocks.Add(1)
 	r.recentMu.Lock()
+	if r.proposers == nil {
+		r.proposers = map[string]bool{}
+	}
+	r.proposers[proposer] = true
 	r.recent = r.led.commit(txs, at, r.recent)
 	r.recentMu.Unlock()
 }

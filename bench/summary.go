@@ -14,8 +14,8 @@ func WriteSummary(w io.Writer, r *Result) {
 	}
 	fmt.Fprintf(w, "%s / %s: %d senders, %d-byte txs, rate %s, %gs (+%gs grace), %d endpoint(s)\n",
 		r.System, r.Workload, r.Senders, r.TxSize, rate, r.DurationSec, r.GraceSec, len(r.Endpoints))
-	fmt.Fprintf(w, "  committed   %.0f tx/s  (%d of %d sent; %d blocks, %.1f txs/block)\n",
-		r.TxPerSec, r.Committed, r.Sent, r.Blocks, r.TxsPerBlock)
+	fmt.Fprintf(w, "  committed   %.0f tx/s  (%d of %d sent; %d blocks, %.1f txs/block, %d proposers)\n",
+		r.TxPerSec, r.Committed, r.Sent, r.Blocks, r.TxsPerBlock, r.Proposers)
 	l := r.Latency
 	fmt.Fprintf(w, "  latency     p50 %s  p90 %s  p99 %s  max %s  mean %s\n",
 		formatMs(l.P50), formatMs(l.P90), formatMs(l.P99), formatMs(l.Max), formatMs(l.Mean))
