@@ -76,17 +76,17 @@ func (w *world) startTxs() {
 			w.steadyLoad(end)
 		}
 	case SaturateScenario:
-		// A burst of some 20 to 40 blocks' worth, then for a few
+		// A burst of some 10 to 20 blocks' worth, then for about two
 		// request timeouts more transactions than blocks take: the
 		// mempool stays larger than a block for many heights, and the
-		// oldest transaction waits far longer than a request timeout.
-		count := w.between(80, 160)
+		// oldest transaction waits longer than a request timeout.
+		count := w.between(40, 80)
 		w.after(50*time.Millisecond, func() {
 			for range int(count) {
 				w.submitTx()
 			}
 		})
-		w.burstLoad(w.between(time.Second, 1500*time.Millisecond))
+		w.burstLoad(w.between(600*time.Millisecond, 900*time.Millisecond))
 	}
 }
 
