@@ -72,6 +72,7 @@ var rpcSuite = []struct {
 	{"DialRoutes", testDialRoutes},
 	{"Mempool", testMempool},
 	{"Evidence", testEvidence},
+	{"EvidenceAcrossRestart", testEvidenceAcrossRestart},
 	{"ConcurrentCommits", testConcurrentCommits},
 	{"RestartFullNode", testRestartFullNode},
 	{"Blocks", testBlocks},

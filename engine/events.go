@@ -88,7 +88,7 @@ func (e *Engine) handle(ctx context.Context, ev event) error {
 	case byIDRequest:
 		e.answerByID(ev)
 	case evidenceSubmitted:
-		e.evidence.add(ev.ev)
+		e.evidence.add(e, ev.ev)
 	case lateVotesDue:
 		// drain, which runs after every event, proposes when due
 	}

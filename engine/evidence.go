@@ -6,17 +6,23 @@ import (
 	"fmt"
 
 	"github.com/bftnode/bftnode/consensus"
+	"github.com/bftnode/bftnode/store"
 	"github.com/bftnode/bftnode/wire"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	"github.com/cometbft/cometbft/types"
 )
 
 // evidencePool keeps the duplicate votes the core reported until a block
-// carries them to the application as Misbehavior.
+// carries them to the application as Misbehavior. With a store, the
+// evidence waiting for a block and the record of what blocks carried
+// survive a restart, so evidence reaches the application exactly once.
 type evidencePool struct {
 	found     []consensus.Evidence
 	pendingEv []types.Evidence
-	done      map[string]bool
+	done      map[string]bool // committed evidence when there is no store
+	db        *store.EvidenceStore
+	// announce passes evidence the core found to peers; may be nil.
+	announce func(types.Evidence)
 }
 
 func newEvidencePool() *evidencePool { return &evidencePool{done: map[string]bool{}} }
@@ -39,11 +45,15 @@ func (p *evidencePool) report(e *Engine, ev consensus.Evidence) {
 	}
 }
 
-// pending returns evidence ready for a block, within maxBytes.
-func (p *evidencePool) pending(maxBytes int64) []types.Evidence {
+// pending returns evidence ready for a block, within maxBytes: neither
+// committed nor expired.
+func (p *evidencePool) pending(e *Engine, maxBytes int64) []types.Evidence {
 	var out []types.Evidence
 	var n int64
 	for _, ev := range p.pendingEv {
+		if e.evidenceExpired(ev, e.state.ConsensusParams.Evidence) || p.isCommitted(e, ev) {
+			continue
+		}
 		size := int64(len(ev.Bytes()))
 		if n+size > maxBytes {
 			break
@@ -68,17 +78,24 @@ func (p *evidencePool) promote(e *Engine) {
 			e.log.Info("cannot turn conflicting votes into evidence", "err", err)
 			continue
 		}
-		if !p.done[string(dve.Hash())] {
-			p.pendingEv = append(p.pendingEv, dve)
+		if p.add(e, dve) && p.announce != nil {
+			p.announce(dve)
 		}
 	}
 	p.found = kept
 }
 
-// committed forgets evidence a block carried.
-func (p *evidencePool) committed(block *types.Block) {
+// committed forgets evidence a block carried, durably when there is a
+// store: the block is stored already, so a crash before this write is
+// repaired at the next start (catchUpCommitted).
+func (p *evidencePool) committed(block *types.Block) error {
 	for _, ev := range block.Evidence.Evidence {
 		p.done[string(ev.Hash())] = true
+	}
+	if p.db != nil {
+		if err := p.db.MarkCommitted(block.Height, block.Evidence.Evidence); err != nil {
+			return err
+		}
 	}
 	kept := p.pendingEv[:0]
 	for _, ev := range p.pendingEv {
@@ -87,6 +104,7 @@ func (p *evidencePool) committed(block *types.Block) {
 		}
 	}
 	p.pendingEv = kept
+	return nil
 }
 
 func (e *Engine) duplicateVoteEvidence(a, b *consensus.Vote) (*types.DuplicateVoteEvidence, error) {
@@ -135,12 +153,18 @@ func (p *evidencePool) verifyBlock(e *Engine, block *types.Block) error {
 			return fmt.Errorf("evidence of type %T is not accepted", ev)
 		}
 		h := string(dve.Hash())
-		if p.done[h] || seen[h] {
+		if seen[h] {
+			return errors.New("the same evidence twice")
+		}
+		if p.isCommitted(e, dve) {
 			return errors.New("evidence already committed")
 		}
 		seen[h] = true
 		if err := dve.ValidateBasic(); err != nil {
 			return err
+		}
+		if e.evidenceExpired(dve, e.state.ConsensusParams.Evidence) {
+			return fmt.Errorf("evidence of height %d has expired", dve.Height())
 		}
 		if dve.Height() > e.state.LastBlockHeight {
 			return fmt.Errorf("evidence for height %d, which is not decided", dve.Height())
@@ -192,7 +216,8 @@ func verifyDuplicateVote(ev *types.DuplicateVoteEvidence, chainID string, vals *
 type evidenceSubmitted struct{ ev *types.DuplicateVoteEvidence }
 
 // AddEvidence verifies evidence a client submitted against the stored
-// chain and queues it for a block. Safe from any goroutine.
+// chain, stores it, and queues it for a block: once it returns, the
+// evidence survives a restart. Safe from any goroutine.
 func (e *Engine) AddEvidence(ev types.Evidence) error {
 	dve, ok := ev.(*types.DuplicateVoteEvidence)
 	if !ok {
@@ -219,19 +244,34 @@ func (e *Engine) AddEvidence(ev types.Evidence) error {
 	if err := verifyDuplicateVote(dve, e.View().ChainID, vals); err != nil {
 		return err
 	}
+	if err := e.checkEvidenceAge(dve); err != nil {
+		return err
+	}
+	if err := e.storeSubmitted(dve); err != nil {
+		return err
+	}
 	e.post(evidenceSubmitted{dve})
 	return nil
 }
 
-func (p *evidencePool) add(ev *types.DuplicateVoteEvidence) {
+// add keeps ev for a block unless it is known, storing it; it tells
+// whether ev was new.
+func (p *evidencePool) add(e *Engine, ev types.Evidence) bool {
 	h := string(ev.Hash())
-	if p.done[h] {
-		return
+	if p.isCommitted(e, ev) {
+		return false
 	}
 	for _, have := range p.pendingEv {
 		if string(have.Hash()) == h {
-			return
+			return false
+		}
+	}
+	if p.db != nil {
+		if err := p.db.AddPending(ev); err != nil {
+			// Kept in memory: it may still make a block before a restart.
+			e.log.Error("evidence not stored; it is lost if the node restarts before a block carries it", "err", err)
 		}
 	}
 	p.pendingEv = append(p.pendingEv, ev)
+	return true
 }

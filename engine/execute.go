@@ -152,7 +152,10 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 	}
 	took := time.Since(start)
 	e.log.Info("committed block", "height", block.Height, "txs", len(block.Txs), "hash", fmt.Sprintf("%X", blockID.Hash), "app_hash", fmt.Sprintf("%X", resp.AppHash))
-	e.evidence.committed(block)
+	if err := e.evidence.committed(block); err != nil {
+		return nil, err
+	}
+	e.evidence.expire(e)
 	e.evidence.promote(e)
 	e.blocks.prune(block.Height)
 	e.announceBlock(executedBlock{block: block, blockID: blockID, resp: resp, lastVals: lastVals, took: took})

@@ -41,7 +41,7 @@ func (e *Engine) propose(ctx context.Context, height int64, round int32) error {
 		return fmt.Errorf("block time of height %d: %w", height, err)
 	}
 	params := e.state.ConsensusParams
-	evidence := e.evidence.pending(params.Evidence.MaxBytes)
+	evidence := e.evidence.pending(e, params.Evidence.MaxBytes)
 	if evidence == nil {
 		evidence = []types.Evidence{} // CometBFT's events show [] for none, not null
 	}

@@ -159,3 +159,12 @@ func decodeEvidence(msg []byte) ([]types.Evidence, error) {
 	}
 	return out, nil
 }
+
+// announceEvidence passes evidence this node's core found to every peer;
+// the engine calls it from its goroutine. Before the p2p host is built
+// (replaying blocks at start) there is no one to tell.
+func (n *Node) announceEvidence(ev types.Evidence) {
+	if n.evgos != nil {
+		n.evgos.pass(ev)
+	}
+}

@@ -31,16 +31,18 @@ type Node struct {
 	log     *slog.Logger
 	genesis *types.GenesisDoc
 
-	blocks  *store.BlockStore
-	states  *store.StateStore
-	wal     *wal.WAL
-	app     *abci.Conns
-	mempool *mempool.Mempool
-	gossip  *mempool.Gossip
-	evgos   *evidenceGossip
-	host    *p2p.Host
-	engine  *engine.Engine
-	bus     *types.EventBus
+	blocks *store.BlockStore
+	states *store.StateStore
+	// evidence keeps the evidence pool across restarts.
+	evidence *store.EvidenceStore
+	wal      *wal.WAL
+	app      *abci.Conns
+	mempool  *mempool.Mempool
+	gossip   *mempool.Gossip
+	evgos    *evidenceGossip
+	host     *p2p.Host
+	engine   *engine.Engine
+	bus      *types.EventBus
 	// txInterest counts the RPC's subscriptions that may want Tx events.
 	txInterest *rpc.TxInterest
 	index      *indexer.Indexer // nil with [tx_index] indexer = "null"
@@ -106,6 +108,10 @@ func (n *Node) openStorage() (err error) {
 		return fmt.Errorf("opening the state store: %w", err)
 	}
 	n.closers = append(n.closers, n.states.Close)
+	if n.evidence, err = store.OpenEvidenceStore(filepath.Join(dir, "evidence.db")); err != nil {
+		return fmt.Errorf("opening the evidence store: %w", err)
+	}
+	n.closers = append(n.closers, n.evidence.Close)
 	w, report, err := wal.Open(filepath.Join(dir, "cs.wal"), wal.Options{})
 	if err != nil {
 		return fmt.Errorf("opening the write-ahead log: %w", err)
@@ -174,7 +180,10 @@ func (n *Node) buildEngine() error {
 		Key:       pv.Key.PrivKey,
 		Logger:    n.log.With("module", "consensus"),
 	}, parts)
-	return err
+	if err != nil {
+		return err
+	}
+	return n.engine.UseEvidenceStore(n.evidence, n.announceEvidence)
 }
 
 func (n *Node) buildMempool(ctx context.Context) (err error) {
@@ -266,6 +275,11 @@ func (n *Node) buildHost() error {
 		return !v.PeersHeard || v.CatchingUp
 	})
 	n.evgos = newEvidenceGossip(n.engine, n.host, n.log.With("module", "evidence"))
+	// Evidence that waited for a block across a restart goes to peers
+	// again: the next proposer may be another node.
+	for _, ev := range n.engine.PendingEvidence() {
+		n.evgos.pass(ev)
+	}
 	handlers := map[byte]p2p.Handler{
 		p2p.ChannelConsensus: func(from p2p.ID, msg []byte) { n.engine.HandleConsensus(string(from), msg) },
 		p2p.ChannelBlocksync: func(from p2p.ID, msg []byte) { n.engine.HandleBlocksync(string(from), msg) },

@@ -36,6 +36,13 @@
 // its sets along). Consensus params are stored the same way without the
 // checkpoints.
 //
+// # Evidence store (data/evidence.db)
+//
+//	0x01                    last height whose block's evidence is recorded (8 bytes)
+//	'p' height hash         evidence waiting for a block: tendermint.types.Evidence
+//	'c' hash                evidence a block carried: its height (8 bytes) and time (8 bytes,
+//	                        Unix nanoseconds), kept until it expires
+//
 // The ABCI handshake compares three heights to decide what to replay: the
 // block store's Height, the state's LastBlockHeight and the app's. The
 // state store's LastFinalizedHeight tells whether the node crashed between
