@@ -38,6 +38,9 @@ const (
 	// behaveCensor: as proposer, leaves the censored transaction out of
 	// every block (see CensorScenario).
 	behaveCensor
+	// behaveForgeSync: votes as an honest validator but answers block sync
+	// with forged blocks (see ForgedSyncScenario).
+	behaveForgeSync
 )
 
 var behaviourNames = map[behaviour]string{
@@ -45,6 +48,7 @@ var behaviourNames = map[behaviour]string{
 	behaveMutate: "mutate", behaveInvalid: "invalid", behaveTwins: "twins",
 	behaveLock: LockScenario, behaveStalePOL: StalePOLScenario, behaveSchedule: ScheduleScenario,
 	behaveCensor: CensorScenario,
+	behaveForgeSync: ForgedSyncScenario,
 }
 
 func (b behaviour) String() string { return behaviourNames[b] }

@@ -16,6 +16,7 @@
 // honest validators get more transactions than blocks hold, every one must
 // be committed, and a protocol whose views persist (PBFT) must not leave
 // view 0.
+// The forgedsync family answers block sync with forged blocks.
 //
 // Every node has a driver that does what the engine does: it logs each input
 // to a write-ahead log before stepping the core, makes the log durable before

@@ -137,6 +137,11 @@ func (n *node) searchPeers(life int) {
 	}
 	n.fetchSearching = false
 	p := peers[w.rng.IntN(len(peers))]
+	for _, q := range peers {
+		if q.forges() && w.chance(0.5) {
+			p = q // a forger answers first when it can
+		}
+	}
 	var blocks []consensus.Synced
 	for h := from; (to == 0 || h <= to) && len(blocks) < maxSyncBlocks; h++ {
 		b, ok := p.led.blocks[h]
@@ -144,6 +149,9 @@ func (n *node) searchPeers(life int) {
 			break
 		}
 		blocks = append(blocks, consensus.Synced{Height: h, Value: b.value, Commit: cloneVotes(b.commit)})
+	}
+	if p.forges() && w.net.faulty {
+		blocks = w.forgedBlocks(p, blocks)
 	}
 	w.tracef("n%d fetches %d..%d from n%d: %d blocks", n.slot, from, to, p.slot, len(blocks))
 	w.after(w.net.delay(w)+w.net.delay(w), func() {

@@ -10,7 +10,7 @@ var Families = []string{
 	"happy", "lossy", "partition", "asymmetric", "crash",
 	"equivocate", "withhold", "replay", "mutate", "invalid", "twins", "mixed",
 	LockScenario, StalePOLScenario, SwitchScenario, ScheduleScenario,
-	CensorScenario, SaturateScenario,
+	CensorScenario, SaturateScenario, ForgedSyncScenario,
 }
 
 // SwitchScenario places a crash and a partition around the height where a
@@ -83,6 +83,8 @@ func (w *world) makePlan(family string) *plan {
 		p.drop = 0.02
 		p.faultMaxDelay = 30 * time.Millisecond
 		w.addCrashes(p, 1+w.rng.IntN(4))
+	case ForgedSyncScenario:
+		w.forgedSyncPlan(p)
 	case LockScenario, StalePOLScenario:
 		w.lockPlan(p, family)
 	case SwitchScenario:

@@ -5,6 +5,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,10 @@ type SweepOptions struct {
 	Template Options
 	// Timing, if set, receives how long each (protocol, scenario) took.
 	Timing io.Writer
+	// FailFast stops a pair's sweep once a seed failed: seeds not yet
+	// started are skipped, and the summary counts the seeds that ran.
+	// With more than one worker, which seeds ran depends on scheduling.
+	FailFast bool
 }
 
 // SweepSummary is the outcome of one (protocol, scenario) pair.
@@ -83,6 +88,8 @@ func sweepPair(so SweepOptions, p Protocol, scenario string) (SweepSummary, erro
 	}
 	results := make([]Result, so.Seeds)
 	errs := make([]error, so.Seeds)
+	ran := make([]bool, so.Seeds)
+	var failed atomic.Bool
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(parallel, so.Seeds) {
@@ -93,16 +100,24 @@ func sweepPair(so SweepOptions, p Protocol, scenario string) (SweepSummary, erro
 				opts := so.Template
 				opts.Protocol, opts.Scenario, opts.Seed, opts.Trace = p, scenario, so.Start+uint64(i), nil
 				results[i], errs[i] = Run(opts)
+				ran[i] = true
+				if results[i].Failed() {
+					failed.Store(true)
+				}
 			}
 		}()
 	}
-	for i := 0; i < so.Seeds; i++ {
+	for i := 0; i < so.Seeds && !(so.FailFast && failed.Load()); i++ {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	sum := SweepSummary{Protocol: p.Name, Scenario: scenario, Seeds: so.Seeds}
+	sum := SweepSummary{Protocol: p.Name, Scenario: scenario}
 	for i, r := range results {
+		if !ran[i] {
+			continue
+		}
+		sum.Seeds++
 		if errs[i] != nil {
 			return sum, errs[i]
 		}

@@ -14,6 +14,9 @@ func (c *Core) onSynced(in consensus.Synced) error {
 		return nil // the driver delivers heights in order; others are stale
 	}
 	if err := verifyCommit(h.vals, in); err != nil {
+		// The peer that answered served no block: the next message of
+		// a later height asks again, maybe another peer.
+		h.fetchRequested = false
 		return err
 	}
 	if h.phase == phaseDecided {

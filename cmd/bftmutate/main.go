@@ -39,11 +39,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	report := fs.String("report", "", "write the readable report to this file")
 	raw := fs.String("raw", "", "write every mutant's row (tab-separated) to this file, and the run to the same name with .json")
 	work := fs.String("work", "", "scratch directory (empty: a new temporary one)")
-	simTimeout := fs.Duration("sim-timeout", 20*time.Second, "one family's simulator run must end within this")
+	simTimeout := fs.Duration("sim-timeout", time.Minute, "one family's simulator run must end within this")
 	unitTimeout := fs.Duration("unit-timeout", time.Minute, "the unit tests must end within this")
 	budget := fs.Duration("budget", 0, "start no mutant after this much time (0: no bound); the report says it is partial")
 	spread := fs.Bool("spread", false, "try the mutants in an order whose every prefix samples all files evenly (for runs with -budget)")
-	rerender := fs.String("rerender", "", "write the report again from this run's results.json (after adding reasons), running nothing")
+	keysFile := fs.String("keys", "", "only the mutants whose keys this file lists, one a line (e.g. the survivors of an earlier run)")
+	merge := fs.String("merge", "", "an earlier run's results.json: report its results with this run's replacing those of the same mutants")
+	rerender := fs.String("rerender", "", "write the report again from this run's results.json with today's reasons and safety list, running nothing")
 	baseline := fs.Bool("baseline", true, "check first that the unmutated tree passes")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -74,6 +76,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "bftmutate: -match: %v\n", err)
 		return 2
+	}
+	if *keysFile != "" {
+		if sites, err = onlyKeys(sites, *keysFile); err != nil {
+			fmt.Fprintf(stderr, "bftmutate: -keys: %v\n", err)
+			return 2
+		}
 	}
 	if *list {
 		for _, s := range sites {
@@ -118,6 +126,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	results := mutate.Run(ctx, cfg, sites)
 	results = finished(results)
 	sum := mutate.Summary{Command: "bftmutate " + strings.Join(args, " "), Date: began, Took: time.Since(began), Families: fams, Seeds: *seeds, Partial: len(results) < len(sites), Sites: len(sites)}
+	if *merge != "" {
+		earlier, err := loadRun(*merge)
+		if err != nil {
+			fmt.Fprintf(stderr, "bftmutate: -merge: %v\n", err)
+			return 2
+		}
+		results = finished(mergeResults(earlier.Results, results))
+		e := earlier.Summary
+		sum.Command = e.Command + "`, then `" + sum.Command
+		sum.Date, sum.Took = e.Date, e.Took+sum.Took
+		sum.Partial, sum.Sites = e.Partial || sum.Partial, e.Sites
+	}
 	if err := writeFiles(*report, *raw, sum, results, reasons); err != nil {
 		fmt.Fprintf(stderr, "bftmutate: %v\n", err)
 		return 2
@@ -174,17 +194,66 @@ type savedRun struct {
 	Results []mutate.Result
 }
 
+// onlyKeys keeps the sites whose keys the file lists.
+func onlyKeys(sites []mutate.Site, file string) ([]mutate.Site, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, k := range strings.Split(string(data), "\n") {
+		if k = strings.TrimSpace(k); k != "" {
+			want[k] = true
+		}
+	}
+	var out []mutate.Site
+	for _, s := range sites {
+		if want[s.Key] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// mergeResults is earlier with every mutant of later replaced or added.
+func mergeResults(earlier, later []mutate.Result) []mutate.Result {
+	byKey := map[string]int{}
+	out := append([]mutate.Result(nil), earlier...)
+	for i, r := range out {
+		byKey[r.Key] = i
+	}
+	for _, r := range later {
+		if i, ok := byKey[r.Key]; ok {
+			out[i] = r
+		} else {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func loadRun(path string) (savedRun, error) {
+	var run savedRun
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return run, err
+	}
+	if err := json.Unmarshal(data, &run); err != nil {
+		return run, fmt.Errorf("%s is not a results.json of bftmutate: %w", path, err)
+	}
+	return run, nil
+}
+
 // rerenderReport writes the report of a saved run with today's reasons.
 func rerenderReport(saved, report string, reasons map[string]string, stdout, stderr io.Writer) int {
-	data, err := os.ReadFile(saved)
+	run, err := loadRun(saved)
 	if err != nil {
 		fmt.Fprintf(stderr, "bftmutate: -rerender: %v\n", err)
 		return 2
 	}
-	var run savedRun
-	if err := json.Unmarshal(data, &run); err != nil {
-		fmt.Fprintf(stderr, "bftmutate: -rerender: %s is not a results.json of bftmutate: %v\n", saved, err)
-		return 2
+	for i := range run.Results {
+		r := &run.Results[i]
+		r.Safety = mutate.IsSafety(r.File, r.Func) // today's list
 	}
 	if report != "" {
 		if err := writeFile(report, func(w io.Writer) { mutate.WriteReport(w, run.Summary, run.Results, reasons) }); err != nil {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bftnode/bftnode/internal/mutate"
 )
 
 // The smoke version of make mutate: two mutants the simulator must kill,
@@ -67,5 +69,14 @@ func TestListAndBadFlags(t *testing.T) {
 	}
 	if code := run([]string{"-families", "nosuch"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `-families: unknown family "nosuch"`) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+}
+
+func TestMergeReplacesByKey(t *testing.T) {
+	a := []mutate.Result{{Site: mutate.Site{Key: "x"}, Sim: mutate.Survived}, {Site: mutate.Site{Key: "y"}, Sim: mutate.Survived}}
+	b := []mutate.Result{{Site: mutate.Site{Key: "y"}, Sim: mutate.Killed}, {Site: mutate.Site{Key: "z"}, Sim: mutate.Killed}}
+	got := mergeResults(a, b)
+	if len(got) != 3 || got[0].Sim != mutate.Survived || got[1].Sim != mutate.Killed || got[2].Key != "z" {
+		t.Fatalf("merged %+v", got)
 	}
 }

@@ -27,6 +27,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	parallel := fs.Int("parallel", 0, "runs at a time (0: every CPU)")
 	seed := fs.Int64("seed", -1, "replay this one seed")
 	verbose := fs.Bool("v", false, "with -seed: print a readable trace of the run")
+	failFast := fs.Bool("failfast", false, "stop each protocol and scenario at its first failing seed (with -parallel 1, the lowest one)")
 	timing := fs.Bool("timing", false, "print how long each protocol and family took to stderr")
 	var tmpl sim.Options
 	fs.IntVar(&tmpl.Validators, "validators", 0, "number of validators (0: 4, 7 or 10 by seed)")
@@ -53,7 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *seed >= 0 {
 		return replay(protos, scenarios, uint64(*seed), *verbose, tmpl, stdout, stderr)
 	}
-	so := sim.SweepOptions{Protocols: protos, Scenarios: scenarios, Start: *start, Seeds: *seeds, Parallel: *parallel, Template: tmpl}
+	so := sim.SweepOptions{Protocols: protos, Scenarios: scenarios, Start: *start, Seeds: *seeds, Parallel: *parallel, Template: tmpl, FailFast: *failFast}
 	if *timing {
 		so.Timing = stderr
 	}

@@ -60,3 +60,11 @@ func TestBadUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestFailFastStopsAtTheFirstFailingSeed(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run([]string{"-protocol", "tendermint", "-scenario", "equivocate", "-seeds", "5", "-validators", "4", "-powers", "equal", "-byzantine", "2", "-parallel", "1", "-failfast"}, &out, &errOut)
+	if code != 1 || strings.Count(out.String(), "FAIL protocol=") != 1 || !strings.Contains(out.String(), "seeds=1 ") {
+		t.Fatalf("exit %d, want one failing seed and a sweep of one seed:\n%s", code, out.String())
+	}
+}

@@ -220,7 +220,7 @@ func writeOverlay(root, dir string, s Site) (string, error) {
 func runSim(ctx context.Context, cfg Config, bin, protocol, family string) (Outcome, string) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.SimTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-protocol", protocol, "-scenario", family, "-seeds", strconv.Itoa(cfg.Seeds), "-parallel", "1")
+	cmd := exec.CommandContext(ctx, bin, "-protocol", protocol, "-scenario", family, "-seeds", strconv.Itoa(cfg.Seeds), "-parallel", "1", "-failfast")
 	cmd.WaitDelay = time.Second
 	out, err := cmd.CombinedOutput()
 	switch {

@@ -116,7 +116,7 @@ func findInFile(pkg, rel string, src []byte) ([]Site, error) {
 	seen := map[string]int{}
 	for i := range fd.sites {
 		s := &fd.sites[i]
-		s.Safety = isSafety(s.File, s.Func)
+		s.Safety = IsSafety(s.File, s.Func)
 		base := fmt.Sprintf("%s %s %s: %s -> %s", s.File, s.Func, s.Kind, s.From, s.To)
 		seen[base]++
 		s.Key = fmt.Sprintf("%s #%d", base, seen[base])
