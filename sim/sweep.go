@@ -97,6 +97,9 @@ func sweepPair(so SweepOptions, p Protocol, scenario string) (SweepSummary, erro
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				if so.FailFast && failed.Load() {
+					continue
+				}
 				opts := so.Template
 				opts.Protocol, opts.Scenario, opts.Seed, opts.Trace = p, scenario, so.Start+uint64(i), nil
 				results[i], errs[i] = Run(opts)
