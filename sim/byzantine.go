@@ -47,7 +47,7 @@ var behaviourNames = map[behaviour]string{
 	behaveEquivocate: "equivocate", behaveWithhold: "withhold", behaveReplay: "replay",
 	behaveMutate: "mutate", behaveInvalid: "invalid", behaveTwins: "twins",
 	behaveLock: LockScenario, behaveStalePOL: StalePOLScenario, behaveSchedule: ScheduleScenario,
-	behaveCensor: CensorScenario,
+	behaveCensor:    CensorScenario,
 	behaveForgeSync: ForgedSyncScenario,
 }
 
