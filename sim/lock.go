@@ -213,6 +213,10 @@ func (a *lockAttack) distort(n *node, m consensus.Message) (public, favoured con
 		c := cloneProposal(*msg)
 		c.Value, c.POLRound = value, polRound
 		return resign(n, m, &c), nil
+	case *consensus.NewView:
+		if a.stale != nil && w.net.faulty {
+			return a.forgeNewView(n, msg), nil
+		}
 	case *consensus.Vote:
 		key := roundKey{msg.Height, msg.Round}
 		if a.stale != nil && msg.Round == 0 {

@@ -22,7 +22,8 @@ import (
 // value with the previous round as POL round, where it had no polka
 // (forged: a node must wait for 2f+1 prevotes of that round, line 28).
 // A core that honours both rules stays safe; one that skips either
-// decides a second value at the height.
+// decides a second value at the height. In PBFT, a Byzantine new primary
+// also forges its NEW-VIEW's O set (see forgeNewView).
 const StalePOLScenario = "stalepol"
 
 // hiddenPolka is what the network learned of the honest prevotes for a
@@ -153,4 +154,27 @@ func (hp *hiddenPolka) sorted() []*consensus.Vote {
 // sortedKeys is m's keys in order.
 func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// forgeNewView is a Byzantine new primary's NEW-VIEW with a forged O set
+// (PBFT [§4.4]): every pre-prepare that carries a value prepared in an
+// earlier view carries a fresh one instead, re-signed. The view changes
+// are the real ones, so a replica that recomputes O from them and compares
+// every field refuses it; one that skips a field re-proposes another value
+// at a sequence that may have committed.
+func (a *lockAttack) forgeNewView(n *node, nv *consensus.NewView) consensus.Message {
+	forged := cloneMessage(nv).(*consensus.NewView)
+	changed := false
+	for i := range forged.PrePrepares {
+		pp := &forged.PrePrepares[i]
+		if pp.Value != consensus.Nil {
+			pp.Value = n.w.newValue(n.val, pp.Height, true)
+			changed = true
+		}
+	}
+	if !changed {
+		return nv
+	}
+	n.w.tracef("n%d forges the O set of its new view %d", n.slot, nv.View)
+	return resign(n, nv, forged)
 }

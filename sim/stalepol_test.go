@@ -54,3 +54,29 @@ func TestStalePOLHidesRoundZeroPolka(t *testing.T) {
 		t.Fatal("a round-1 prevote or a nil prevote was hidden")
 	}
 }
+
+// A forged NEW-VIEW keeps the real view changes, carries fresh values where
+// O re-proposes prepared ones, and is signed so that it passes
+// verification: only a replica that recomputes O can refuse it.
+func TestForgedNewViewIsSignedWithFreshValues(t *testing.T) {
+	w, err := newWorld(Options{Protocol: toyProtocol, Scenario: StalePOLScenario, Seed: 3, Validators: 4, Powers: "equal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byz := w.nodes[w.res.Byzantine[0]]
+	nv := &consensus.NewView{View: 1, Validator: byz.val, PrePrepares: []consensus.Proposal{
+		{Height: 1, Round: 1, POLRound: -1, Value: "prepared", Proposer: byz.val},
+		{Height: 2, Round: 1, POLRound: -1, Value: consensus.Nil, Proposer: byz.val},
+	}}
+	signed, err := byz.signer.signUnprotected(nv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := w.lock.forgeNewView(byz, signed.(*consensus.NewView)).(*consensus.NewView)
+	if out.PrePrepares[0].Value == "prepared" || out.PrePrepares[1].Value != consensus.Nil || !w.valid(1, out.PrePrepares[0].Value) {
+		t.Fatalf("forged O %+v: want a fresh valid value for the prepared one, null kept", out.PrePrepares)
+	}
+	if err := w.keys.verify(out); err != nil {
+		t.Fatalf("forged new view fails verification: %v", err)
+	}
+}

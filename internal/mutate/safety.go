@@ -14,11 +14,14 @@ var safetyFuncs = map[string][]string{
 	"consensus/validators.go": {"(*ValidatorSet).IsQuorum", "(*ValidatorSet).IsOneThird", "(*ValidatorSet).Has", "(*ValidatorSet).check"},
 	"consensus/tally.go":      {"*"},
 
-	"tendermint/rules.go":   {"(*Core).startRound", "(*Core).onProposal", "(*Core).onPolka", "(*Core).onNilPolka", "(*Core).tryDecide", "(*Core).trySkipRound"},
-	"tendermint/receive.go": {"*"},
+	"tendermint/rules.go": {"(*Core).startRound", "(*Core).onProposal", "(*Core).onPolka", "(*Core).onNilPolka", "(*Core).tryDecide", "(*Core).trySkipRound"},
+	// receiveAhead only keeps messages of later heights and asks for
+	// blocks (liveness).
+	"tendermint/receive.go": {"(*Core).receive", "checkFields", "(*Core).roundTooFar", "(*Core).record", "(*Core).recordProposal", "(*Core).recordVote"},
 	"tendermint/votes.go":   {"*"},
 	"tendermint/sync.go":    {"*"},
-	"tendermint/height.go":  {"(*Core).decide", "(*Core).onExecuted"},
+	// onExecuted checks the driver's own input and starts the commit wait.
+	"tendermint/height.go": {"(*Core).decide"},
 
 	// migrateAhead and fetchAhead only decide when to catch up (liveness).
 	"pbft/checkpoint.go": {"(*checkpointSlot).add", "(*checkpointSlot).quorum", "(*checkpointSlot).recount", "(*Core).onCheckpoint", "(*Core).advanceStable", "(*Core).findStable", "(*Core).adoptStable", "(*Core).setStable"},
