@@ -21,9 +21,11 @@ import (
 // saturation, so time spent behind them does not count against the view.
 
 // watchLeftOut runs the request timer on the transaction the block at
-// height h left out (tx empty: none was).
+// height h left out (tx empty: none was). A replica still fetching blocks
+// peers proved decided (h below fetchTo) does not judge the primary: its
+// mempool holds transactions of blocks it has not executed yet.
 func (c *Core) watchLeftOut(h int64, tx consensus.ID) {
-	if c.cfg.RequestTimeout <= 0 || tx == "" || !c.active || !c.isValidator() {
+	if c.cfg.RequestTimeout <= 0 || tx == "" || !c.active || !c.isValidator() || h < c.fetchTo {
 		c.stopRequestTimer()
 		return
 	}

@@ -107,3 +107,16 @@ func TestRequestTimer_SurvivesRestart(t *testing.T) {
 		t.Fatalf("restart: request timers %v, transaction %q; want the one for height 1 and tx", again, r.reqTx)
 	}
 }
+
+// TestRequestTimer_NotWhileCatchingUp: a replica executing blocks it is
+// still fetching does not start the timer: the transaction it holds may be
+// in a block it has not executed yet.
+func TestRequestTimer_NotWhileCatchingUp(t *testing.T) {
+	vals := testVals(t, 1, 1, 1, 1)
+	c := newCore(t, testConfig(), vals, 1)
+	mustStep(t, c, consensus.Start{})
+	c.fetch(5)
+	if armed := timersOf(executeLeavingOut(t, c, vals, 1, "tx"), consensus.TimeoutRequest); len(armed) != 0 {
+		t.Fatalf("request timer armed at height 1 while fetching up to 5: %v", armed)
+	}
+}
