@@ -13,5 +13,7 @@
 // The package also holds what both cores share: the messages of both
 // protocols, the validator set with CometBFT's proposer-priority algorithm,
 // and power-weighted quorum arithmetic (more than 2/3 and more than 1/3 of the
-// voting power). It imports nothing of the project.
+// voting power), the Outbox both cores emit their actions into, and the
+// replay protocol (Resolve) both drivers follow when a restarted node replays its
+// log. It imports nothing of the project.
 package consensus

@@ -8,89 +8,29 @@ import (
 )
 
 // recover rebuilds the core from its latest snapshot and replays every
-// input logged after it through the same Step path. Actions the replay
-// produces are not carried out while replaying: the log already holds
-// their answers (the application's proposals and verdicts, executed
-// blocks, the node's own signed messages). Those left unanswered when the
-// log ends are carried out afterwards, timers are re-armed, the core is
-// told to resume, and blocks the store holds beyond the core's position
-// are handed to it.
+// input logged after it through the same Step path, following the replay
+// protocol of consensus.Resolve: actions the replay produces are held
+// rather than carried out, since the log already holds their answers (the
+// application's proposals and verdicts, executed blocks, the node's own
+// signed messages). Those left unanswered when the log ends are carried
+// out afterwards, timers are re-armed, the core is told to resume, and
+// blocks the store holds beyond the core's position are handed to it.
 func (e *Engine) recover(ctx context.Context) error {
-	var recs []logged
-	err := e.p.WAL.Replay(func(rec []byte) error {
-		e.logBytes += int64(len(rec))
-		l, err := decodeRecord(rec)
-		if err != nil {
-			return fmt.Errorf("write-ahead log record %d: %w", len(recs), err)
-		}
-		recs = append(recs, l)
-		return nil
-	})
+	recs, err := e.readLog()
 	if err != nil {
 		return err
 	}
-	// Restart from the latest snapshot; the node's own signed messages
-	// before it still teach the double-sign guard.
-	var snapshot []byte
-	written := firstProtocol(recs)
-	for i := len(recs) - 1; i >= 0; i-- {
-		if recs[i].kind != recSnapshot {
-			continue
-		}
-		snapshot, written = recs[i].snapshot, recs[i].protocol
-		if e.signer != nil {
-			e.signer.SetFloor(recs[i].signFloor)
-			for _, l := range recs[:i] {
-				if l.kind == recOwn || l.kind == recSigned {
-					e.signer.Observe(l.input.(consensus.Receive).Msg)
-				}
-			}
-		}
-		recs = recs[i+1:]
-		break
-	}
+	snapshot, written, recs := e.latestSnapshot(recs)
 	if err := e.rebuildCore(snapshot, written); err != nil {
 		return err
 	}
 	e.log.Info("replaying the write-ahead log", "protocol", e.protocol, "records", len(recs), "snapshot", snapshot != nil)
-
-	e.replaying = true
-	// A core rebuilt from a snapshot is idle; it resumes with Start, as it
-	// did when the snapshot was taken. Without a snapshot the log begins
-	// with the node's first Start, unless it is empty.
-	if snapshot != nil {
-		if err := e.step(ctx, queued{in: consensus.Start{}}); err != nil {
-			e.replaying = false
-			return err
-		}
-		e.queue = e.queue[:0]
+	if err := e.replay(ctx, recs, snapshot != nil); err != nil {
+		return err
 	}
-	for _, l := range recs {
-		if l.kind == recSigned {
-			if e.signer != nil {
-				e.signer.Observe(l.input.(consensus.Receive).Msg)
-			}
-			continue
-		}
-		if l.kind == recSnapshot || l.kind == recProtocol {
-			continue
-		}
-		e.cacheLoggedBlock(l)
-		if l.kind == recOwn && e.signer != nil {
-			e.signer.Observe(l.input.(consensus.Receive).Msg)
-		}
-		e.resolve(l.input, l.kind == recOwn)
-		if err := e.step(ctx, queued{in: l.input, own: l.kind == recOwn, block: l.block}); err != nil {
-			e.replaying = false
-			return err
-		}
-		e.queue = e.queue[:0] // their logged versions follow in the log
-	}
-	e.replaying = false
-
-	pending := e.outstanding
+	unanswered := e.outstanding
 	e.outstanding = nil
-	if err := e.apply(ctx, pending); err != nil {
+	if err := e.apply(ctx, unanswered); err != nil {
 		return err
 	}
 	if snapshot == nil && !holdsInputs(recs) {
@@ -107,72 +47,94 @@ func (e *Engine) recover(ctx context.Context) error {
 	return e.catchUpFromStore(ctx)
 }
 
-// deferDuringReplay keeps an action produced while replaying until the
-// replay shows whether it was answered.
+// readLog decodes every record of the write-ahead log.
+func (e *Engine) readLog() ([]logged, error) {
+	var recs []logged
+	err := e.p.WAL.Replay(func(rec []byte) error {
+		e.logBytes += int64(len(rec))
+		l, err := decodeRecord(rec)
+		if err != nil {
+			return fmt.Errorf("write-ahead log record %d: %w", len(recs), err)
+		}
+		recs = append(recs, l)
+		return nil
+	})
+	return recs, err
+}
+
+// latestSnapshot finds the latest snapshot in recs and returns it, the
+// protocol that wrote it (or the log's first protocol when there is none)
+// and the records after it. The node's own signed messages before it still
+// teach the double-sign guard, and its sign floor is restored.
+func (e *Engine) latestSnapshot(recs []logged) (snapshot []byte, written string, after []logged) {
+	written = firstProtocol(recs)
+	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].kind != recSnapshot {
+			continue
+		}
+		if e.signer != nil {
+			e.signer.SetFloor(recs[i].signFloor)
+			for _, l := range recs[:i] {
+				if l.kind == recOwn || l.kind == recSigned {
+					e.signer.Observe(l.input.(consensus.Receive).Msg)
+				}
+			}
+		}
+		return recs[i].snapshot, recs[i].protocol, recs[i+1:]
+	}
+	return nil, written, recs
+}
+
+// replay steps the rebuilt core with the logged inputs, holding the
+// actions they produce (deferDuringReplay) until the log shows which were
+// answered. A core rebuilt from a snapshot is idle; it resumes with Start,
+// as it did when the snapshot was taken. Without a snapshot the log begins
+// with the node's first Start, unless it is empty.
+func (e *Engine) replay(ctx context.Context, recs []logged, fromSnapshot bool) error {
+	e.replaying = true
+	defer func() { e.replaying = false }()
+	if fromSnapshot {
+		if err := e.step(ctx, queued{in: consensus.Start{}}); err != nil {
+			return err
+		}
+		e.queue = e.queue[:0]
+	}
+	for _, l := range recs {
+		if l.kind == recSigned {
+			if e.signer != nil {
+				e.signer.Observe(l.input.(consensus.Receive).Msg)
+			}
+			continue
+		}
+		if l.kind == recSnapshot || l.kind == recProtocol {
+			continue
+		}
+		e.cacheLoggedBlock(l)
+		own := l.kind == recOwn
+		if own && e.signer != nil {
+			e.signer.Observe(l.input.(consensus.Receive).Msg)
+		}
+		e.outstanding = consensus.Resolve(e.outstanding, l.input, own)
+		if err := e.step(ctx, queued{in: l.input, own: own, block: l.block}); err != nil {
+			return err
+		}
+		e.queue = e.queue[:0] // their logged versions follow in the log
+	}
+	return nil
+}
+
+// deferDuringReplay holds an action produced while replaying until the
+// replay shows whether it was answered. Retransmissions are dropped (the
+// core repeats them on its own timer) and evidence is reported at once.
 func (e *Engine) deferDuringReplay(a consensus.Action) {
-	switch a.(type) {
+	switch a := a.(type) {
 	case consensus.Send:
-		return // retransmissions: the core repeats them on its own timer
+		return
 	case consensus.Evidence:
-		e.evidence.report(e, a.(consensus.Evidence))
+		e.evidence.report(e, a)
 		return
 	}
 	e.outstanding = append(e.outstanding, a)
-}
-
-// resolve drops the outstanding actions a logged input answers.
-func (e *Engine) resolve(in consensus.Input, own bool) {
-	kept := e.outstanding[:0]
-	for _, a := range e.outstanding {
-		if !answers(in, own, a) {
-			kept = append(kept, a)
-		}
-	}
-	e.outstanding = kept
-}
-
-func answers(in consensus.Input, own bool, a consensus.Action) bool {
-	switch a := a.(type) {
-	case consensus.RequestProposal:
-		r, ok := in.(consensus.ProposalReady)
-		return ok && r.Height == a.Height && r.Round == a.Round
-	case consensus.RequestVerdict:
-		v, ok := in.(consensus.Verdict)
-		return ok && v.Height == a.Height && v.Value == a.Value
-	case consensus.Decide:
-		x, ok := in.(consensus.Executed)
-		return ok && x.Height == a.Height
-	case consensus.Broadcast:
-		r, ok := in.(consensus.Receive)
-		return ok && own && sameSlot(r.Msg, a.Msg)
-	case consensus.SetTimeout:
-		t, ok := in.(consensus.TimeoutFired)
-		return ok && t.Timeout == a.Timeout
-	}
-	return false
-}
-
-// sameSlot tells whether two of the node's own messages are the same
-// message (before and after signing).
-func sameSlot(a, b consensus.Message) bool {
-	switch a := a.(type) {
-	case *consensus.Proposal:
-		b, ok := b.(*consensus.Proposal)
-		return ok && a.Height == b.Height && a.Round == b.Round
-	case *consensus.Vote:
-		b, ok := b.(*consensus.Vote)
-		return ok && a.Type == b.Type && a.Height == b.Height && a.Round == b.Round
-	case *consensus.Checkpoint:
-		b, ok := b.(*consensus.Checkpoint)
-		return ok && a.Height == b.Height
-	case *consensus.ViewChange:
-		b, ok := b.(*consensus.ViewChange)
-		return ok && a.View == b.View
-	case *consensus.NewView:
-		b, ok := b.(*consensus.NewView)
-		return ok && a.View == b.View
-	}
-	return false
 }
 
 // catchUpFromStore hands the core every block the store holds beyond the

@@ -2,7 +2,8 @@
 // consensus core (anything implementing consensus.Core) in one goroutine on
 // a virtual clock, over a simulated network that delays, drops, duplicates,
 // reorders and partitions messages, crashes nodes and restarts them from
-// what they persisted, and lets Byzantine validators equivocate, withhold,
+// what they persisted (replaying their log by the engine's protocol,
+// consensus.Resolve), and lets Byzantine validators equivocate, withhold,
 // replay, mutate, propose invalid values or run as twins. The lock family
 // pairs an adaptive network with colluding Byzantine validators to attack
 // the rules that carry a value across rounds (Tendermint's locks, PBFT's

@@ -30,10 +30,10 @@ type node struct {
 	led    ledger
 	signer *signer
 
-	pending     []consensus.Input // own messages to hand back to the core
+	pending     []logged // inputs to step, own messages handed back among them
 	stepping    bool
 	replaying   bool
-	replayedOwn []consensus.Message
+	replayHeld  []consensus.Action // actions held while replaying the log
 	verdictWait []consensus.RequestVerdict
 
 	fetchFrom, fetchTo int64 // the latest FetchBlocks
@@ -45,7 +45,11 @@ type node struct {
 }
 
 // boot builds the core from the latest snapshot, starts it and replays
-// the log kept since the snapshot: the first start and every restart.
+// the log kept since the snapshot: the first start and every restart. It
+// follows the engine's replay protocol (consensus.Resolve): the actions of
+// the replay are held, each logged input drops those it answers, and only
+// the unanswered ones are carried out once the log ends, so the
+// simulator exercises the recovery path the node runs.
 func (n *node) boot() {
 	w := n.w
 	core, err := n.newCore()
@@ -62,22 +66,44 @@ func (n *node) boot() {
 	// A snapshot is taken by a started core, so the restored core is
 	// started before the inputs logged after the snapshot replay: the log
 	// then rebuilds the state the core had.
-	n.wal.append(consensus.Start{})
+	n.wal.append(consensus.Start{}, false)
 	n.stepOne(consensus.Start{})
-	for _, in := range kept {
+	for _, l := range kept {
 		if !n.alive || n.halted {
 			break
 		}
-		n.wal.append(in)
+		n.wal.append(l.in, l.own)
 		n.wal.sync() // it was on disk already
-		n.stepOne(cloneInput(in))
+		n.replayHeld = consensus.Resolve(n.replayHeld, l.in, l.own)
+		n.stepOne(cloneInput(l.in))
 	}
 	n.replaying = false
-	for _, m := range n.replayedOwn {
-		n.pending = append(n.pending, consensus.Receive{Msg: m})
+	unanswered := n.replayHeld
+	n.replayHeld = nil
+	for _, a := range unanswered {
+		if !n.alive || n.halted {
+			break
+		}
+		n.carryOut(a)
 	}
-	n.replayedOwn = nil
 	n.drain()
+}
+
+// holdDuringReplay keeps an action produced while replaying until the log
+// shows whether it was answered, as the engine does: retransmissions are
+// dropped (the core repeats them on its own timer) and evidence is
+// reported at once.
+func (n *node) holdDuringReplay(a consensus.Action) {
+	switch a := a.(type) {
+	case consensus.Send:
+		n.w.tracef("n%d -> (replay, dropped) %s", n.slot, describeAction(a))
+		return
+	case consensus.Evidence:
+		n.carryOut(a)
+		return
+	}
+	n.w.tracef("n%d -> (replay, held) %s", n.slot, describeAction(a))
+	n.replayHeld = append(n.replayHeld, a)
 }
 
 // crash stops the node: everything not persisted is lost, and a random
@@ -93,6 +119,7 @@ func (n *node) crash() {
 	n.core = nil
 	n.pending = nil
 	n.held = nil
+	n.replayHeld = nil
 	n.verdictWait = nil
 	n.fetchSearching = false
 	n.wal.crash(n.w.rng)
@@ -104,7 +131,7 @@ func (n *node) deliver(in consensus.Input) {
 	if !n.alive || n.halted {
 		return
 	}
-	n.pending = append(n.pending, in)
+	n.pending = append(n.pending, logged{in: in})
 	n.drain()
 }
 
@@ -117,11 +144,11 @@ func (n *node) drain() {
 	for len(n.pending) > 0 && n.alive && !n.halted {
 		next := n.pending[0]
 		n.pending = n.pending[1:]
-		if !n.screen(next) {
+		if !n.screen(next.in) {
 			continue
 		}
-		n.wal.append(next)
-		n.stepOne(next)
+		n.wal.append(next.in, next.own)
+		n.stepOne(next.in)
 	}
 	n.pending = nil
 	n.stepping = false
@@ -157,12 +184,17 @@ func (n *node) stepOne(in consensus.Input) {
 			w.res.RoundsAfterHeal = max(w.res.RoundsAfterHeal, st.Round)
 		}
 	}
-	for _, a := range acts {
-		if !n.alive || n.halted {
-			return
-		}
-		n.carryOut(a)
+	n.carryOutAll(acts)
+}
+
+// act carries out a, or holds it while the log replays. An action of the
+// first core beyond the switch height is dropped either way (carryOut).
+func (n *node) act(a consensus.Action) {
+	if n.replaying && !n.beyondFirst(a) {
+		n.holdDuringReplay(a)
+		return
 	}
+	n.carryOut(a)
 }
 
 // safeStep steps the core and turns a panic into a violation: a core must
@@ -242,11 +274,7 @@ func (n *node) broadcast(m consensus.Message) {
 		return
 	}
 	n.w.observeSigned(n, signed)
-	if n.replaying {
-		n.replayedOwn = append(n.replayedOwn, cloneMessage(signed))
-	} else {
-		n.pending = append(n.pending, consensus.Receive{Msg: cloneMessage(signed)})
-	}
+	n.pending = append(n.pending, logged{in: consensus.Receive{Msg: cloneMessage(signed)}, own: true})
 	n.emit(n.w.peersOf(n.slot), signed)
 }
 

@@ -119,8 +119,8 @@ func TestWALCrashKeepsDurablePrefix(t *testing.T) {
 				l.saveSnapshot([]byte{byte(i)}, false)
 				written = nil
 			default:
-				l.append(consensus.TxsAvailable{})
-				l.append(consensus.Executed{Height: int64(i)})
+				l.append(consensus.TxsAvailable{}, false)
+				l.append(consensus.Executed{Height: int64(i)}, false)
 				written = append(written, int64(i))
 			}
 		}
@@ -130,8 +130,8 @@ func TestWALCrashKeepsDurablePrefix(t *testing.T) {
 		if l.durable < durable || len(l.entries) < durable || len(l.entries) > 2*len(written) || string(l.snapshot) != snap {
 			t.Fatalf("trial %d: crash kept %d entries (durable %d before, %d after)", trial, len(l.entries), durable, l.durable)
 		}
-		for i, in := range l.entries {
-			if e, ok := in.(consensus.Executed); ok && e.Height != written[i/2] {
+		for i, l := range l.entries {
+			if e, ok := l.in.(consensus.Executed); ok && e.Height != written[i/2] {
 				t.Fatalf("trial %d: entry %d is not a prefix of what was written", trial, i)
 			}
 		}

@@ -88,13 +88,14 @@ func (n *node) beyondFirst(a consensus.Action) bool {
 // the positive control of the switch tests, never set otherwise.
 var splitSchedules = false
 
-// carryOutAll carries out actions while the node lives.
+// carryOutAll carries out actions while the node lives, or holds them
+// while its log replays (act).
 func (n *node) carryOutAll(acts []consensus.Action) {
 	for _, a := range acts {
 		if !n.alive || n.halted {
 			return
 		}
-		n.carryOut(a)
+		n.act(a)
 	}
 }
 
@@ -123,13 +124,19 @@ func (n *node) handOver(next *consensus.ValidatorSet) {
 	n.core, n.second = core, true
 	n.gen++
 	n.verdictWait = nil
+	// The first core's actions held by a replay die with it, as the
+	// engine's do.
+	n.replayHeld = nil
 	// The signer's floor is not raised here: it survives a crash, and a
-	// replay from an older snapshot re-signs the first core's messages
-	// below the switch height before it replays the hand-over. The first
+	// replay from an older snapshot whose log ends before the hand-over
+	// carries out the first core's unanswered broadcasts below the switch
+	// height. The first
 	// core never signs at the switch height or above (beyondFirst), and
 	// the second core's own snapshots raise the floor durably.
 	if !n.replaying {
-		n.pending = append(n.pending, n.held...)
+		for _, in := range n.held {
+			n.pending = append(n.pending, logged{in: in})
+		}
 	}
 	n.held = nil
 	acts, err := n.safeStep(consensus.Start{})

@@ -29,7 +29,10 @@ type toyCore struct {
 	fetched  int64
 
 	// broken variants
-	forgetProposals bool // re-proposes after a restart: double signs
+	// forgetProposals saves a snapshot right after proposing that does
+	// not record the proposal: restarted from it, the core asks for a
+	// proposal again and signs a second one for the same height.
+	forgetProposals bool
 	accuseHonest    bool // reports evidence against validator 0
 	neverDecide     bool
 }
@@ -88,7 +91,11 @@ func (c *toyCore) Step(in consensus.Input) ([]consensus.Action, error) {
 			return nil, nil
 		}
 		c.proposed = true
-		return []consensus.Action{consensus.Broadcast{Msg: &consensus.Proposal{Height: c.height, POLRound: -1, Value: in.Value, Proposer: c.self}}}, nil
+		acts := []consensus.Action{consensus.Broadcast{Msg: &consensus.Proposal{Height: c.height, POLRound: -1, Value: in.Value, Proposer: c.self}}}
+		if c.forgetProposals {
+			acts = append(acts, consensus.SaveSnapshot{State: []byte(strconv.FormatInt(c.height, 10)), SignFloor: c.height})
+		}
+		return acts, nil
 	case consensus.Receive:
 		return c.receive(in.Msg)
 	case consensus.TimeoutFired:

@@ -13,13 +13,23 @@ import (
 type wal struct {
 	snapshot []byte
 	second   bool // the snapshot is the switching protocol's second core's
-	entries  []consensus.Input
+	entries  []logged
 	durable  int
+}
+
+// logged is an input as the log keeps it; own marks the node's own signed
+// messages handed back to its core, which answer its Broadcasts on replay
+// (consensus.Resolve).
+type logged struct {
+	in  consensus.Input
+	own bool
 }
 
 // append logs in. The log keeps its own copy, as a real log keeps bytes,
 // so nothing a core does to its input can change what replays.
-func (l *wal) append(in consensus.Input) { l.entries = append(l.entries, cloneInput(in)) }
+func (l *wal) append(in consensus.Input, own bool) {
+	l.entries = append(l.entries, logged{cloneInput(in), own})
+}
 
 // sync makes everything logged so far durable.
 func (l *wal) sync() { l.durable = len(l.entries) }
@@ -42,7 +52,7 @@ func (l *wal) crash(rng *rand.Rand) {
 }
 
 // takeForReplay empties the log and returns what it held.
-func (l *wal) takeForReplay() []consensus.Input {
+func (l *wal) takeForReplay() []logged {
 	kept := l.entries
 	l.entries, l.durable = nil, 0
 	return kept

@@ -1,0 +1,87 @@
+package consensus_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/bftnode/bftnode/consensus"
+)
+
+func TestLoggedInputsAnswerTheirRequests(t *testing.T) {
+	vote := &consensus.Vote{Type: consensus.Prevote, Height: 3, Round: 1, Value: "x"}
+	cases := []struct {
+		name   string
+		in     consensus.Input
+		own    bool
+		action consensus.Action
+		want   bool
+	}{
+		{"proposal ready", consensus.ProposalReady{Height: 3, Round: 1}, false, consensus.RequestProposal{Height: 3, Round: 1}, true},
+		{"other round", consensus.ProposalReady{Height: 3, Round: 2}, false, consensus.RequestProposal{Height: 3, Round: 1}, false},
+		{"verdict", consensus.Verdict{Height: 3, Value: "x"}, false, consensus.RequestVerdict{Height: 3, Value: "x"}, true},
+		{"executed", consensus.Executed{Height: 3}, false, consensus.Decide{Height: 3}, true},
+		{"own vote", consensus.Receive{Msg: vote}, true, consensus.Broadcast{Msg: vote}, true},
+		{"peer's vote", consensus.Receive{Msg: vote}, false, consensus.Broadcast{Msg: vote}, false},
+		{"timeout", consensus.TimeoutFired{Timeout: consensus.Timeout{Kind: 1, Height: 3}}, false,
+			consensus.SetTimeout{Timeout: consensus.Timeout{Kind: 1, Height: 3}}, true},
+	}
+	for _, c := range cases {
+		if got := consensus.Answers(c.in, c.own, c.action); got != c.want {
+			t.Errorf("%s: answers = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestResolveKeepsOnlyTheUnanswered holds a replay's actions and lets the
+// logged inputs answer some: the rest stays, in the order held.
+func TestResolveKeepsOnlyTheUnanswered(t *testing.T) {
+	prevote := &consensus.Vote{Type: consensus.Prevote, Height: 5, Round: 0, Value: "v"}
+	precommit := &consensus.Vote{Type: consensus.Precommit, Height: 5, Round: 0, Value: "v"}
+	timer := consensus.Timeout{Kind: consensus.TimeoutPropose, Height: 5}
+	held := []consensus.Action{
+		consensus.RequestProposal{Height: 5, Round: 0},
+		consensus.Broadcast{Msg: prevote},
+		consensus.SetTimeout{Timeout: timer},
+		consensus.Broadcast{Msg: precommit},
+		consensus.RequestVerdict{Height: 5, Value: "v"},
+	}
+	held = consensus.Resolve(held, consensus.ProposalReady{Height: 5, Round: 0, Value: "v"}, false)
+	held = consensus.Resolve(held, consensus.Receive{Msg: precommit}, false) // a peer's copy answers nothing
+	signed := *prevote
+	signed.Signature = []byte("sig")
+	held = consensus.Resolve(held, consensus.Receive{Msg: &signed}, true)
+
+	want := []consensus.Action{
+		consensus.SetTimeout{Timeout: timer},
+		consensus.Broadcast{Msg: precommit},
+		consensus.RequestVerdict{Height: 5, Value: "v"},
+	}
+	if len(held) != len(want) {
+		t.Fatalf("unanswered %v, want %v", held, want)
+	}
+	for i := range want {
+		if fmt.Sprint(held[i]) != fmt.Sprint(want[i]) {
+			t.Errorf("unanswered[%d] = %v, want %v", i, held[i], want[i])
+		}
+	}
+}
+
+func TestSameSlotIgnoresTheSignatureButNotTheSlot(t *testing.T) {
+	a := &consensus.Vote{Type: consensus.Precommit, Height: 2, Round: 1, Value: "x"}
+	signed := *a
+	signed.Signature = []byte("s")
+	if !consensus.SameSlot(a, &signed) {
+		t.Error("a vote and its signed copy are not the same slot")
+	}
+	other := *a
+	other.Round = 2
+	if consensus.SameSlot(a, &other) {
+		t.Error("votes of two rounds are the same slot")
+	}
+	if consensus.SameSlot(a, &consensus.Proposal{Height: 2, Round: 1}) {
+		t.Error("a vote and a proposal are the same slot")
+	}
+	if !consensus.SameSlot(&consensus.ViewChange{View: 3}, &consensus.ViewChange{View: 3, Validator: 1}) {
+		t.Error("two view changes of one view are not the same slot")
+	}
+}
