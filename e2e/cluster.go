@@ -54,6 +54,10 @@ type Options struct {
 	// VoteExtensionsHeight is the genesis vote_extensions_enable_height
 	// (0: extensions off).
 	VoteExtensionsHeight int64
+	// RetainBlocks is, per node, CometBFT's e2e app's retain_blocks: its
+	// Commit asks the node to keep only that many latest blocks (0 or a
+	// missing entry: keep all). Only with App AppCometE2E.
+	RetainBlocks []uint64
 }
 
 // Cluster is a running network of bftnode processes on loopback.

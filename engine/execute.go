@@ -147,7 +147,8 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 	if err := e.saveExecuted(block, blockID, resp); err != nil {
 		return nil, err
 	}
-	if err := e.commitApp(ctx, block, resp); err != nil {
+	retain, err := e.commitApp(ctx, block, resp)
+	if err != nil {
 		return nil, err
 	}
 	took := time.Since(start)
@@ -158,6 +159,7 @@ func (e *Engine) applyBlock(ctx context.Context, block *types.Block, blockID typ
 	e.evidence.expire(e)
 	e.evidence.promote(e)
 	e.blocks.prune(block.Height)
+	e.pruneBelow(retain)
 	e.announceBlock(executedBlock{block: block, blockID: blockID, resp: resp, lastVals: lastVals, took: took})
 	return resp, nil
 }
@@ -201,33 +203,35 @@ func (e *Engine) saveExecuted(block *types.Block, blockID types.BlockID, resp *a
 }
 
 // commitApp has the application commit the executed block and the mempool
-// drop its transactions. As in CometBFT, the mempool is locked only around
+// drop its transactions, and returns the retain_height the app's Commit
+// answered. As in CometBFT, the mempool is locked only around
 // the two, so no check runs against a half-updated app; checks sent while
 // the app executed the block ran against its last committed state and are
 // checked again after the update.
-func (e *Engine) commitApp(ctx context.Context, block *types.Block, resp *abcitypes.ResponseFinalizeBlock) error {
+func (e *Engine) commitApp(ctx context.Context, block *types.Block, resp *abcitypes.ResponseFinalizeBlock) (retainHeight int64, err error) {
 	if mp := e.p.Mempool; mp != nil {
 		if err := mp.Lock(ctx); err != nil {
-			return err
+			return 0, err
 		}
 		defer mp.Unlock()
 	}
 	if err := e.p.States.SaveCommitSent(block.Height); err != nil {
-		return err
+		return 0, err
 	}
-	if _, err := e.p.App.Commit(ctx); err != nil {
-		return fmt.Errorf("application failed Commit at height %d: %w", block.Height, err)
+	committed, err := e.p.App.Commit(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("application failed Commit at height %d: %w", block.Height, err)
 	}
 	failpoint.Hit(failpoint.ExecAppCommitted)
 	if err := e.p.States.SaveAppCommitted(block.Height); err != nil {
-		return err
+		return 0, err
 	}
 	if mp := e.p.Mempool; mp != nil {
 		if err := mp.Update(block.Height, block.Txs.ToSliceOfBytes(), resp.TxResults); err != nil {
-			return fmt.Errorf("mempool update after block %d: %w", block.Height, err)
+			return 0, fmt.Errorf("mempool update after block %d: %w", block.Height, err)
 		}
 	}
-	return nil
+	return committed.GetRetainHeight(), nil
 }
 
 // lastCommitInfo tells the application who signed the previous block;

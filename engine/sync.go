@@ -16,8 +16,12 @@ const syncWindow = 32
 // restart, when new, when the core asks (PBFT state transfer) and on a node
 // that only follows. It runs on the driver goroutine.
 type syncer struct {
-	e         *Engine
-	peers     map[string]int64 // peer -> latest height it reported
+	e     *Engine
+	peers map[string]int64 // peer -> latest height it reported
+	// bases are the lowest heights peers reported storing: a peer that
+	// pruned its blocks (the app's retain_height) is not asked for
+	// heights below its base.
+	bases     map[string]int64
 	requested map[int64]time.Time
 	arrived   map[int64]syncedBlock
 	wantTo    int64
@@ -26,7 +30,7 @@ type syncer struct {
 }
 
 func newSyncer(e *Engine) *syncer {
-	return &syncer{e: e, peers: map[string]int64{}, requested: map[int64]time.Time{},
+	return &syncer{e: e, peers: map[string]int64{}, bases: map[string]int64{}, requested: map[int64]time.Time{},
 		arrived: map[int64]syncedBlock{}, byID: map[consensus.ID]time.Time{}}
 }
 
@@ -49,6 +53,7 @@ func (s *syncer) fetch(from, to int64) {
 
 func (s *syncer) status(ps peerStatus) {
 	s.peers[ps.peer] = ps.height
+	s.bases[ps.peer] = ps.base
 	s.request()
 }
 
@@ -92,11 +97,12 @@ func (s *syncer) request() {
 	}
 }
 
-// peerWith picks, round-robin, a peer that has height h.
+// peerWith picks, round-robin, a peer that has height h: at or below its
+// latest and not pruned.
 func (s *syncer) peerWith(h int64) (string, bool) {
 	var candidates []string
 	for p, top := range s.peers {
-		if top >= h {
+		if top >= h && s.bases[p] <= h {
 			candidates = append(candidates, p)
 		}
 	}
