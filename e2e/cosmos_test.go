@@ -104,6 +104,30 @@ func runCosmos(t *testing.T, bin, protocol string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		// Where each node's protocol stands (round or view, step) and
+		// which validator it is, for a validator missing from commits.
+		for i := range c.Nodes {
+			ncl, err := c.Client(i)
+			if err != nil {
+				continue
+			}
+			st, err := ncl.Status(context.Background())
+			if err != nil {
+				t.Logf("node %d: status: %v", i, err)
+				continue
+			}
+			dump, err := ncl.ConsensusState(context.Background())
+			state := ""
+			if err == nil {
+				state = string(dump.RoundState)
+			}
+			t.Logf("node %d: validator %s, height %d, consensus %s", i, st.ValidatorInfo.Address, st.SyncInfo.LatestBlockHeight, state)
+		}
+	})
 	checkGaiaChain(ctx, t, chain, cl, protocol, "tcp://"+c.Nodes[0].RPCAddr, commit, blocks)
 }
 
@@ -185,7 +209,11 @@ func checkLastCommits(ctx context.Context, t *testing.T, cl *rpchttp.HTTP, from,
 		}
 	}
 	for i, hs := range absent {
-		t.Logf("validator %d absent from the LastCommit of %d of blocks %d-%d: %v", i, len(hs), from, to, hs)
+		addr := ""
+		if res, err := cl.Validators(ctx, &to, nil, nil); err == nil && i < len(res.Validators) {
+			addr = res.Validators[i].Address.String()
+		}
+		t.Logf("validator %d (%s) absent from the LastCommit of %d of blocks %d-%d: %v", i, addr, len(hs), from, to, hs)
 		if len(hs) > 1 {
 			t.Errorf("validator %d absent from %d LastCommits past height %d; a live validator must miss at most 1", i, len(hs), from-1)
 		}
