@@ -121,7 +121,7 @@ func WriteReport(w io.Writer, sum Summary, results []Result, reasons map[string]
 	}
 	row("**all**", all)
 	fmt.Fprintf(w, "\nThe kill score is killed over compiled mutants that are not equivalent.\n")
-	fmt.Fprintf(w, "Safety-relevant mutants (sites in the functions listed in `internal/mutate/safety.go`): %d, of which the simulator alone killed %d; %d more the simulator cannot kill, since they differ only in states that need more than 1/3 faulty power (listed below with the reason).\n\n", all.Safety, all.SafetyBySim, all.SafetyExcused)
+	fmt.Fprintf(w, "Safety-relevant mutants (sites in the functions listed in `internal/mutate/safety.go`): %d, of which the simulator alone killed %d; %d more the simulator missed are equivalent, for any faults or below 1/3 faulty power (listed below with the reason).\n\n", all.Safety, all.SafetyBySim, all.SafetyExcused)
 
 	var simMissed, survivors []Result
 	for _, r := range results {
