@@ -26,6 +26,9 @@ type cluster struct {
 	seq    int
 	// drop, if set, loses the messages it returns true for.
 	drop func(from, to int, m consensus.Message) bool
+	// skip, if set, loses the inputs it returns true for before a replica
+	// sees them (a timer that never fires, say).
+	skip func(to int, in consensus.Input) bool
 	// tamper, if set, replaces what from sends to: a Byzantine sender.
 	tamper func(from, to int, m consensus.Message) consensus.Message
 	// verdict, if set, decides the application's verdicts.
@@ -157,6 +160,9 @@ func (cl *cluster) deliver(i int, in consensus.Input) {
 	n := cl.nodes[i]
 	if n.err != nil {
 		return // halted
+	}
+	if cl.skip != nil && cl.skip(i, in) {
+		return
 	}
 	cl.steps++
 	var acts []consensus.Action

@@ -66,6 +66,11 @@ type Core struct {
 	// NEW-VIEW, so that a flood of old-view messages cannot make the
 	// replica send it more than once per tick.
 	nvReplied map[int32]int64
+	// voteViews is, per other validator, the highest view above the
+	// replica's own in which it sent a PREPARE or COMMIT: a validator
+	// votes in a view only after entering it, so these tell a replica
+	// that missed a view change where the others are (see joinTarget).
+	voteViews map[int32]int32
 
 	snapshotDue bool
 	// started: this instance was resumed by a Start already. It is not in
@@ -138,6 +143,7 @@ func newEmpty(cfg Config, self []byte) *Core {
 		ahead:          map[int32]*consensus.Checkpoint{},
 		aheadEvident:   map[int32]int64{},
 		nvReplied:      map[int32]int64{},
+		voteViews:      map[int32]int32{},
 	}
 }
 

@@ -175,6 +175,7 @@ func (c *Core) onVote(v *consensus.Vote) error {
 	if c.tooFarAhead(v.Round) {
 		return nil
 	}
+	c.noteVoteView(v)
 	if !c.inWindow(v.Height) {
 		return nil
 	}

@@ -60,6 +60,7 @@ type snapshotV1 struct {
 	Retransmit    int64
 	Ticks         int64
 	NVReplied     []evidentMark
+	VoteViews     []evidentMark
 }
 
 type snapSet struct {
@@ -170,6 +171,9 @@ func (c *Core) toSnapshot() *snapshotV1 {
 	for _, v := range sortedKeys(c.nvReplied) {
 		s.NVReplied = append(s.NVReplied, evidentMark{v, c.nvReplied[v]})
 	}
+	for _, v := range sortedKeys(c.voteViews) {
+		s.VoteViews = append(s.VoteViews, evidentMark{v, int64(c.voteViews[v])})
+	}
 	return s
 }
 
@@ -268,6 +272,9 @@ func (c *Core) fromSnapshot(s *snapshotV1) error {
 	}
 	for _, e := range s.NVReplied {
 		c.nvReplied[e.Validator] = e.At
+	}
+	for _, e := range s.VoteViews {
+		c.voteViews[e.Validator] = int32(e.At)
 	}
 	return nil
 }

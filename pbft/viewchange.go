@@ -58,6 +58,11 @@ func (c *Core) startViewChange(target int32) {
 			delete(c.viewChanges, v)
 		}
 	}
+	for v, w := range c.voteViews {
+		if w <= target {
+			delete(c.voteViews, v)
+		}
+	}
 	vc := &consensus.ViewChange{
 		View:      target,
 		Validator: c.self,
@@ -153,17 +158,50 @@ func (c *Core) afterViewChanges() {
 // replica's own from other validators with more than 1/3 of the power (so at
 // least one correct one) make it join the smallest of those views, even if
 // its own timer has not expired.
+//
+// A validator's PREPAREs and COMMITs of a higher view count as its view
+// change too: it votes in a view only once a NEW-VIEW brought it there. A
+// replica that missed a whole view change (no VIEW-CHANGE, no NEW-VIEW, and
+// blocks kept coming by state transfer, so its own timer never fired) would
+// otherwise stay active in the old view for good, sending nothing that shows
+// its view, so nobody would answer it with the NEW-VIEW; its VIEW-CHANGE
+// gets that answer (replyToLaggard).
 func (c *Core) joinTarget() (int32, bool) {
 	vals := c.current()
 	var power int64
 	target := int32(math.MaxInt32)
-	for v, vc := range c.viewChanges {
-		if v != c.self && vc.View > c.view {
+	for i := range vals.Validators {
+		v := int32(i)
+		w := c.knownView(v)
+		if v != c.self && w > c.view {
 			power += vals.Power(v)
-			target = min(target, vc.View)
+			target = min(target, w)
 		}
 	}
 	return target, vals.IsOneThird(power)
+}
+
+// knownView is the highest view validator v is known to have moved to,
+// by its VIEW-CHANGE or its votes; -1 if none above ours is known.
+func (c *Core) knownView(v int32) int32 {
+	w := int32(-1)
+	if vc := c.viewChanges[v]; vc != nil {
+		w = vc.View
+	}
+	if vw, ok := c.voteViews[v]; ok {
+		w = max(w, vw)
+	}
+	return w
+}
+
+// noteVoteView records that a validator voted in a view above the
+// replica's own, and applies the join rule when that is news.
+func (c *Core) noteVoteView(v *consensus.Vote) {
+	if v.Validator == c.self || v.Round <= c.view || c.voteViews[v.Validator] >= v.Round {
+		return
+	}
+	c.voteViews[v.Validator] = v.Round
+	c.afterViewChanges()
 }
 
 // viewChangePower is the power of validators whose latest view change is
