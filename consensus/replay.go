@@ -15,7 +15,13 @@ package consensus
 // held when the log ends, in the order the core produced it.
 //
 // Which actions a driver holds is its choice: retransmissions (Send) can be
-// dropped, since a core repeats them on its own timer.
+// dropped, since a core repeats them on its own timer. A SaveSnapshot of the
+// replay must be dropped, never held: it describes the core at its point in
+// the log, and saving it after the log ends would put an old state after
+// the inputs that followed it, so the next restart would start from that
+// state and skip them (then ask to sign again what the node signed). The
+// log holds the snapshots the node saved; the core saves a new one at its
+// next checkpoint.
 
 // Resolve returns held without the actions that the logged input in
 // answers, keeping the order of the rest; it reuses held's array. own

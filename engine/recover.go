@@ -124,11 +124,11 @@ func (e *Engine) replay(ctx context.Context, recs []logged, fromSnapshot bool) e
 }
 
 // deferDuringReplay holds an action produced while replaying until the
-// replay shows whether it was answered. Retransmissions are dropped (the
-// core repeats them on its own timer) and evidence is reported at once.
+// replay shows whether it was answered. Retransmissions and snapshots are
+// dropped (see consensus.Resolve) and evidence is reported at once.
 func (e *Engine) deferDuringReplay(a consensus.Action) {
 	switch a := a.(type) {
-	case consensus.Send:
+	case consensus.Send, consensus.SaveSnapshot:
 		return
 	case consensus.Evidence:
 		e.evidence.report(e, a)

@@ -90,12 +90,12 @@ func (n *node) boot() {
 }
 
 // holdDuringReplay keeps an action produced while replaying until the log
-// shows whether it was answered, as the engine does: retransmissions are
-// dropped (the core repeats them on its own timer) and evidence is
-// reported at once.
+// shows whether it was answered, as the engine does: retransmissions and
+// snapshots are dropped (see consensus.Resolve) and evidence is reported
+// at once.
 func (n *node) holdDuringReplay(a consensus.Action) {
 	switch a := a.(type) {
-	case consensus.Send:
+	case consensus.Send, consensus.SaveSnapshot:
 		n.w.tracef("n%d -> (replay, dropped) %s", n.slot, describeAction(a))
 		return
 	case consensus.Evidence:
