@@ -203,3 +203,18 @@ func TestValidatorSetChange_CountsAgainstTheSetOfTheHeight(t *testing.T) {
 		t.Fatalf("current set has power %d, want 5", st.ViewChange.TotalPower)
 	}
 }
+
+// TestSizeLimitsAreInclusive pins the size limits' boundary: a block ID or
+// app hash of exactly the limit is a valid input, one byte more is not.
+func TestSizeLimitsAreInclusive(t *testing.T) {
+	vals := testVals(t, 1, 1, 1, 1)
+	c := newCore(t, testConfig(), vals, 1)
+	if _, err := c.Step(consensus.Receive{Msg: commitVote(1, 0, consensus.ID(make([]byte, maxIDBytes)), 0)}); err != nil {
+		t.Fatalf("a block ID of exactly %d bytes: %v", maxIDBytes, err)
+	}
+	if _, err := c.Step(consensus.Receive{Msg: checkpointMsg(10, string(make([]byte, maxAppHashBytes)), 0)}); err != nil {
+		t.Fatalf("an app hash of exactly %d bytes: %v", maxAppHashBytes, err)
+	}
+	wantInvalid(t, c, consensus.Receive{Msg: commitVote(1, 0, consensus.ID(make([]byte, maxIDBytes+1)), 0)})
+	wantInvalid(t, c, consensus.Receive{Msg: checkpointMsg(10, string(make([]byte, maxAppHashBytes+1)), 0)})
+}
