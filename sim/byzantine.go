@@ -133,6 +133,8 @@ func (b *byzantine) emit(n *node, to []int, m consensus.Message) {
 	case behaveLock, behaveStalePOL:
 		b.lockEmit(n, to, m)
 		return
+	case behaveForgeSync:
+		m = w.forgery.forge(n, m)
 	}
 	for _, s := range to {
 		w.send(n.slot, s, m)

@@ -15,12 +15,15 @@ import (
 // nodes fall behind through crashes and isolation, and fetch from a
 // Byzantine peer when one is reachable. A core that checks a synced
 // block's commit (2f+1 distinct precommits of one round or view for that
-// value) never decides a forged block; one that skips any part does.
+// value) never decides a forged block; one that skips any part does. In
+// PBFT the forgers also forge the stable checkpoint of their VIEW-CHANGEs
+// (see stableForgery).
 const ForgedSyncScenario = "forgedsync"
 
 // forgedSyncPlan crashes and isolates honest nodes so that they need block
 // sync.
 func (w *world) forgedSyncPlan(p *plan) {
+	w.forgery = newStableForgery()
 	p.healAt = w.between(2*time.Second, 5*time.Second)
 	p.faultMaxDelay = 30 * time.Millisecond
 	w.addPartitions(p, []string{"isolate"}, 1+w.rng.IntN(2))

@@ -59,6 +59,9 @@ func (w *world) peersOf(slot int) []int {
 func (w *world) send(from, to int, m consensus.Message) {
 	w.res.Messages++
 	nw := &w.net
+	if w.forgery != nil {
+		w.forgery.note(w, from, m)
+	}
 	if !w.reachable(from, to) || nw.silenced[w.nodes[from].val] || (nw.faulty && w.chance(nw.drop)) ||
 		(nw.faulty && w.lock != nil && (w.lock.dropsPrecommit(w, from, m) || w.lock.hidesPrevote(w, from, to, m))) {
 		w.res.Dropped++

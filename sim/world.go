@@ -34,6 +34,7 @@ type world struct {
 	valueSeq int
 	splits   map[slot]split // equivocation plans shared by the Byzantine
 	lock     *lockAttack    // the lock family's adversary, nil otherwise
+	forgery  *stableForgery // the forgedsync family's view-change forgery, nil otherwise
 	// switchFaults are the switch family's faults, nil otherwise.
 	switchFaults *switchFaults
 

@@ -1,0 +1,90 @@
+package sim
+
+import (
+	"bytes"
+
+	"github.com/bftnode/bftnode/consensus"
+)
+
+// stableForgery is the forgedsync family's PBFT VIEW-CHANGE forgery [§4.4]:
+// in odd views a forger claims as stable a checkpoint twice as high as the
+// highest one that honest validators with more than 2/3 of the power signed,
+// with that digest, and proves it with those honest CHECKPOINTs, which are
+// for another height. A replica that checks every proof checkpoint's height
+// and digest refuses the view change; one that does not adopts a stable
+// checkpoint nobody reached, drops the sequence numbers below it and stalls
+// (or, if it executed that height, finds that its own app hash differs).
+// Doubling keeps the claimed height a multiple of the checkpoint interval,
+// as checkStable demands; the view's parity, not the random source, picks
+// the views, so the family's other schedules stay as they were.
+type stableForgery struct {
+	// checkpoints are the honest CHECKPOINTs on the wire, per height and
+	// validator.
+	checkpoints map[int64]map[int32]*consensus.Checkpoint
+}
+
+func newStableForgery() *stableForgery {
+	return &stableForgery{checkpoints: map[int64]map[int32]*consensus.Checkpoint{}}
+}
+
+// note keeps an honest validator's own CHECKPOINT, once per validator and
+// height.
+func (f *stableForgery) note(w *world, from int, m consensus.Message) {
+	cp, ok := m.(*consensus.Checkpoint)
+	sender := w.nodes[from]
+	if !ok || !sender.honest || cp.Validator != sender.val {
+		return
+	}
+	byVal := f.checkpoints[cp.Height]
+	if byVal == nil {
+		byVal = map[int32]*consensus.Checkpoint{}
+		f.checkpoints[cp.Height] = byVal
+	}
+	if _, dup := byVal[cp.Validator]; !dup {
+		c := cloneCheckpoint(*cp)
+		byVal[cp.Validator] = &c
+	}
+}
+
+// forge is forger n's version of its own message m: a VIEW-CHANGE of an odd
+// view with the forged stable checkpoint described above, anything else
+// (or a view change it has nothing to forge from) unchanged.
+func (f *stableForgery) forge(n *node, m consensus.Message) consensus.Message {
+	vc, ok := m.(*consensus.ViewChange)
+	if f == nil || !ok || vc.Validator != n.val || vc.View%2 == 0 {
+		return m
+	}
+	heights := sortedKeys(f.checkpoints)
+	for i := len(heights) - 1; i >= 0 && heights[i] > vc.Stable.Height; i-- {
+		h := heights[i]
+		if proof, digest, ok := f.honestQuorum(n.w, h); ok {
+			forged := cloneViewChange(*vc)
+			forged.Stable = consensus.StableCheckpoint{Height: 2 * h, AppHash: bytes.Clone(digest), Proof: proof}
+			forged.Prepared = nil // certificates must lie above the claimed checkpoint
+			n.w.tracef("n%d forges a stable checkpoint at height %d from the checkpoints of height %d in its view change to view %d", n.slot, 2*h, h, vc.View)
+			return resign(n, vc, &forged)
+		}
+	}
+	return m
+}
+
+// honestQuorum returns honest CHECKPOINTs of height h for one digest whose
+// power exceeds 2/3, in validator order, and that digest.
+func (f *stableForgery) honestQuorum(w *world, h int64) ([]consensus.Checkpoint, []byte, bool) {
+	byVal := f.checkpoints[h]
+	for _, v := range sortedKeys(byVal) {
+		digest := byVal[v].AppHash
+		var proof []consensus.Checkpoint
+		var power int64
+		for _, u := range sortedKeys(byVal) {
+			if cp := byVal[u]; bytes.Equal(cp.AppHash, digest) {
+				proof = append(proof, cloneCheckpoint(*cp))
+				power += w.genesis.Power(u)
+			}
+		}
+		if w.genesis.IsQuorum(power) {
+			return proof, digest, true
+		}
+	}
+	return nil, nil, false
+}
