@@ -51,8 +51,11 @@ func (f *stableForgery) note(w *world, from int, m consensus.Message) {
 // (or a view change it has nothing to forge from) unchanged.
 func (f *stableForgery) forge(n *node, m consensus.Message) consensus.Message {
 	vc, ok := m.(*consensus.ViewChange)
-	if f == nil || !ok || vc.Validator != n.val || vc.View%2 == 0 {
+	if f == nil || !ok || vc.Validator != n.val {
 		return m
+	}
+	if vc.View%2 == 0 {
+		return vc
 	}
 	heights := sortedKeys(f.checkpoints)
 	for i := len(heights) - 1; i >= 0 && heights[i] > vc.Stable.Height; i-- {
@@ -87,4 +90,72 @@ func (f *stableForgery) honestQuorum(w *world, h int64) ([]consensus.Checkpoint,
 		}
 	}
 	return nil, nil, false
+}
+
+// forgePrepared is forger n's VIEW-CHANGE vc with a forged certificate in
+// its P set: for the highest sequence it holds a real certificate for (the
+// one in flight), a fresh value pre-prepared by n as the primary of the
+// latest earlier view it leads, "prepared" by n's own PREPARE followed by
+// the other Byzantine validators' PREPAREs, each repeated. Primaries do not
+// prepare and a validator counts once [§4.2], so a replica that checks the
+// certificate refuses the view change; one that counts the primary or a
+// repeat, or stops checking after one PREPARE, lets the fresh value win
+// that sequence in the new view's O over a value that may have committed.
+func forgePrepared(n *node, vc *consensus.ViewChange) consensus.Message {
+	w := n.w
+	size := int32(len(w.genesis.Validators))
+	if len(vc.Prepared) == 0 || size == 0 {
+		return vc
+	}
+	view := vc.View - 1
+	for view >= 0 && view%size != n.val {
+		view--
+	}
+	last := vc.Prepared[0].PrePrepare.Height
+	for _, pc := range vc.Prepared {
+		last = max(last, pc.PrePrepare.Height)
+	}
+	if view < 0 {
+		return vc
+	}
+	value := w.newValue(n.val, last, true)
+	pp := consensus.Proposal{Height: last, Round: view, POLRound: -1, Value: value, Proposer: n.val}
+	signedPP, err := n.signer.signUnprotected(&pp)
+	if err != nil {
+		return vc
+	}
+	var prepares []consensus.Vote
+	for i, b := range append([]*node{n}, w.byzantineExcept(n)...) {
+		signed, err := b.signer.signUnprotected(&consensus.Vote{Type: consensus.Prevote, Height: last, Round: view, Value: value, Validator: b.val})
+		if err != nil {
+			return vc
+		}
+		copies := int(size) // the primary's own PREPARE once, the others' over and over
+		if i == 0 {
+			copies = 1
+		}
+		for range copies {
+			prepares = append(prepares, *signed.(*consensus.Vote))
+		}
+	}
+	prepares = prepares[:min(len(prepares), int(size))]
+	forged := cloneViewChange(*vc)
+	for i := range forged.Prepared {
+		if forged.Prepared[i].PrePrepare.Height == last {
+			forged.Prepared[i] = consensus.PreparedCert{PrePrepare: *signedPP.(*consensus.Proposal), Prepares: prepares}
+		}
+	}
+	w.tracef("n%d forges a certificate for %s at (%d, %d) in its view change to view %d", n.slot, value, view, last, vc.View)
+	return resign(n, vc, &forged)
+}
+
+// byzantineExcept is every Byzantine node but n.
+func (w *world) byzantineExcept(n *node) []*node {
+	var out []*node
+	for _, o := range w.nodes {
+		if !o.honest && o != n {
+			out = append(out, o)
+		}
+	}
+	return out
 }

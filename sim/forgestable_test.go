@@ -60,3 +60,45 @@ func TestForgedStableCheckpointIsSignedButForAnotherHeight(t *testing.T) {
 		t.Fatal("forged from checkpoints not above the view change's own stable checkpoint")
 	}
 }
+
+// A forged certificate replaces the one for the highest sequence of the
+// P set: a fresh value pre-prepared by the forger as the primary of the
+// latest earlier view it leads, its own PREPARE first and then the other
+// attackers' PREPAREs repeated, all signed; the other certificates stay.
+// (The real certificates here are unsigned: only the forged parts are
+// verified.)
+func TestForgedCertificateCountsThePrimaryAndRepeats(t *testing.T) {
+	w, err := newWorld(Options{Protocol: toyProtocol, Scenario: StalePOLScenario, Seed: 3, Validators: 7, Powers: "equal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byz := w.nodes[w.res.Byzantine[0]]
+	real := func(n int64) consensus.PreparedCert {
+		return consensus.PreparedCert{PrePrepare: consensus.Proposal{Height: n, Round: 0, POLRound: -1, Value: "real", Proposer: 0}}
+	}
+	view := byz.val + 7 + 1 // the forger led view byz.val+7
+	signed, err := byz.signer.signUnprotected(&consensus.ViewChange{View: view, Validator: byz.val, Prepared: []consensus.PreparedCert{real(1), real(2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := forgePrepared(byz, signed.(*consensus.ViewChange)).(*consensus.ViewChange)
+	if out.Prepared[0].PrePrepare.Value != "real" {
+		t.Fatalf("certificate for sequence 1 changed: %+v", out.Prepared[0])
+	}
+	pc := out.Prepared[1]
+	pp := pc.PrePrepare
+	if pp.Height != 2 || pp.Round != view-1 || pp.Proposer != byz.val || pp.Value == "real" || !w.valid(2, pp.Value) {
+		t.Fatalf("forged pre-prepare %+v: want a fresh valid value at (%d, 2) from %d", pp, view-1, byz.val)
+	}
+	if len(pc.Prepares) != 7 || pc.Prepares[0].Validator != byz.val || pc.Prepares[1].Validator == byz.val || pc.Prepares[1].Validator != pc.Prepares[2].Validator {
+		t.Fatalf("forged prepares %+v: want the primary's own, then another attacker's repeated", pc.Prepares)
+	}
+	if err := w.keys.verify(&pc.PrePrepare); err != nil {
+		t.Fatalf("forged pre-prepare fails verification: %v", err)
+	}
+	for i := range pc.Prepares {
+		if err := w.keys.verify(&pc.Prepares[i]); err != nil {
+			t.Fatalf("forged prepare %d fails verification: %v", i, err)
+		}
+	}
+}

@@ -217,6 +217,10 @@ func (a *lockAttack) distort(n *node, m consensus.Message) (public, favoured con
 		if a.stale != nil && w.net.faulty {
 			return a.forgeNewView(n, msg), nil
 		}
+	case *consensus.ViewChange:
+		if a.stale != nil && w.net.faulty {
+			return forgePrepared(n, msg), nil
+		}
 	case *consensus.Vote:
 		key := roundKey{msg.Height, msg.Round}
 		if a.stale != nil && msg.Round == 0 {

@@ -23,7 +23,9 @@ import (
 // (forged: a node must wait for 2f+1 prevotes of that round, line 28).
 // A core that honours both rules stays safe; one that skips either
 // decides a second value at the height. In PBFT, a Byzantine new primary
-// also forges its NEW-VIEW's O set (see forgeNewView).
+// also forges its NEW-VIEW's O set (see forgeNewView), and every attacker
+// forges a certificate in the P set of its VIEW-CHANGEs (see
+// forgePrepared).
 const StalePOLScenario = "stalepol"
 
 // hiddenPolka is what the network learned of the honest prevotes for a
