@@ -135,6 +135,11 @@ func (b *byzantine) emit(n *node, to []int, m consensus.Message) {
 		return
 	case behaveForgeSync:
 		m = w.forgery.forge(n, m)
+		if ahead := w.forgery.aheadCheckpoint(n, m); ahead != nil {
+			for _, s := range to {
+				w.send(n.slot, s, ahead)
+			}
+		}
 	}
 	for _, s := range to {
 		w.send(n.slot, s, m)

@@ -159,3 +159,24 @@ func (w *world) byzantineExcept(n *node) []*node {
 	}
 	return out
 }
+
+// aheadCheckpoint is the CHECKPOINT forger n sends besides its real one cp
+// (nil for any other message): one of a made-up digest at eight times cp's
+// height, far above every honest replica's window (the simulations' window
+// is four checkpoint intervals). It is one validator's, so a replica that
+// needs more than 2/3 of the power before it adopts a checkpoint from above
+// its window [§4.3] ignores it; one that does not jumps to a height nobody
+// reached and stalls.
+func (f *stableForgery) aheadCheckpoint(n *node, m consensus.Message) consensus.Message {
+	cp, ok := m.(*consensus.Checkpoint)
+	if f == nil || !ok || cp.Validator != n.val {
+		return nil
+	}
+	forged := consensus.Checkpoint{Height: 8 * cp.Height, AppHash: []byte("forged"), Validator: n.val}
+	signed, err := n.signer.signUnprotected(&forged)
+	if err != nil {
+		return nil
+	}
+	n.w.tracef("n%d forges a checkpoint at height %d", n.slot, forged.Height)
+	return signed
+}

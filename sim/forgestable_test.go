@@ -102,3 +102,26 @@ func TestForgedCertificateCountsThePrimaryAndRepeats(t *testing.T) {
 		}
 	}
 }
+
+// Besides its real CHECKPOINT a forger sends one of a made-up digest at
+// eight times its height, signed; it forges nothing from other messages or
+// other validators' checkpoints.
+func TestForgedAheadCheckpointIsOneValidatorsFarAbove(t *testing.T) {
+	w, err := newWorld(Options{Protocol: toyProtocol, Scenario: ForgedSyncScenario, Seed: 5, Validators: 4, Powers: "equal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forger := w.nodes[w.res.Byzantine[0]]
+	real := &consensus.Checkpoint{Height: 5, AppHash: []byte("h5"), Validator: forger.val}
+	out, ok := w.forgery.aheadCheckpoint(forger, real).(*consensus.Checkpoint)
+	if !ok || out.Height != 40 || string(out.AppHash) == "h5" || out.Validator != forger.val {
+		t.Fatalf("ahead checkpoint %+v: want the forger's at height 40 with another digest", out)
+	}
+	if err := w.keys.verify(out); err != nil {
+		t.Fatalf("ahead checkpoint fails verification: %v", err)
+	}
+	other := &consensus.Checkpoint{Height: 5, AppHash: []byte("h5"), Validator: forger.val + 1}
+	if w.forgery.aheadCheckpoint(forger, other) != nil || w.forgery.aheadCheckpoint(forger, &consensus.Vote{Validator: forger.val}) != nil {
+		t.Fatal("forged a checkpoint from another validator's checkpoint or from a vote")
+	}
+}

@@ -17,7 +17,8 @@ import (
 // block's commit (2f+1 distinct precommits of one round or view for that
 // value) never decides a forged block; one that skips any part does. In
 // PBFT the forgers also forge the stable checkpoint of their VIEW-CHANGEs
-// (see stableForgery).
+// (see stableForgery) and send CHECKPOINTs far above every window (see
+// aheadCheckpoint).
 const ForgedSyncScenario = "forgedsync"
 
 // forgedSyncPlan crashes and isolates honest nodes so that they need block
