@@ -53,6 +53,11 @@ type Proxy struct {
 	wg     sync.WaitGroup
 
 	accepted, refused, forwarded, dropped atomic.Int64
+
+	// shapes are the link's emulated wide-area behaviour, under mu: up
+	// for the bytes the client sends to the target, down for the answer.
+	up, down Shape
+	seeds    atomic.Uint64 // a jitter seed per shaped connection
 }
 
 // DialTimeout bounds how long the proxy waits to reach its target.
@@ -66,6 +71,9 @@ func Listen(listen, target string) (*Proxy, error) {
 		return nil, fmt.Errorf("faultproxy: listening on %s for %s: %w", listen, target, err)
 	}
 	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		p.seeds.Store(uint64(a.Port) << 32) // proxies jitter independently
+	}
 	p.wg.Add(1)
 	go p.acceptLoop()
 	return p, nil
@@ -91,6 +99,29 @@ func (p *Proxy) SetMode(m Mode) {
 	for c := range p.conns {
 		_ = c.Close()
 	}
+}
+
+// SetShape makes connections accepted from now on delay, jitter and
+// rate-limit their bytes: up shapes what the client sends to the target,
+// down what comes back. Connections already open keep their shapes.
+func (p *Proxy) SetShape(up, down Shape) error {
+	if err := up.Validate(); err != nil {
+		return fmt.Errorf("faultproxy %s→%s upstream: %w", p.Addr(), p.target, err)
+	}
+	if err := down.Validate(); err != nil {
+		return fmt.Errorf("faultproxy %s→%s downstream: %w", p.Addr(), p.target, err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.up, p.down = up, down
+	return nil
+}
+
+// Shapes returns the shapes new connections get.
+func (p *Proxy) Shapes() (up, down Shape) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.up, p.down
 }
 
 // Stats returns the proxy's counters.
@@ -180,10 +211,21 @@ func (p *Proxy) serve(client net.Conn) {
 		return
 	}
 	p.accepted.Add(1)
+	up, down := p.Shapes()
 	done := make(chan struct{}, 2)
-	go func() { p.pipe(server, client); done <- struct{}{} }()
-	go func() { p.pipe(client, server); done <- struct{}{} }()
+	go func() { p.pipeShaped(server, client, up); done <- struct{}{} }()
+	go func() { p.pipeShaped(client, server, down); done <- struct{}{} }()
 	<-done // one direction ended: end both
+}
+
+// pipeShaped copies src to dst, through a delay queue when the direction
+// is shaped.
+func (p *Proxy) pipeShaped(dst, src net.Conn, s Shape) {
+	if s.IsZero() {
+		p.pipe(dst, src)
+		return
+	}
+	p.shapedPipe(dst, src, s, p.seeds.Add(1))
 }
 
 // pipe copies src to dst until either fails, discarding while the proxy
