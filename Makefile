@@ -4,7 +4,7 @@ SEEDS     ?= 200
 FUZZTIME  ?= 30s
 PKGS      := ./...
 
-.PHONY: all build localnet test vet race sim fuzz faults clean proto bench microbench mutate votes cosmos e2e-app
+.PHONY: all build localnet test vet race sim fuzz faults clean proto bench microbench mutate votes cosmos e2e-app bench-wan
 
 all: build
 
@@ -116,6 +116,19 @@ microbench:
 BENCH_ARGS ?=
 bench: build microbench
 	bin/bftbench -micro bin/microbench.txt -command "make bench" $(BENCH_ARGS)
+
+# The same systems over emulated wide-area links (cmd/bftwan): every peer
+# connection through a user-space proxy that delays, jitters and
+# rate-limits it as a latency matrix of four regions says (10/80/150/220
+# ms round trips), at 4, 7 and 10 validators: committed tx/s, latency,
+# blocks/s, LastCommits carrying every validator, the stall after the
+# proposer is killed, and latency against a uniform round trip (chart in
+# bench/results). Replaces its own section of BENCHMARKS.md; raw JSON in
+# bin/wan. Takes about 25 minutes. Options via WAN_ARGS, e.g.
+# WAN_ARGS="-validators 4 -sweep-rtts 100ms".
+WAN_ARGS ?=
+bench-wan: build
+	nice -n 10 bin/bftwan -command "make bench-wan" $(WAN_ARGS)
 
 # The Cosmos Hub's app, gaia v25.1.1 (Cosmos SDK v0.53), on bftnode, for
 # each protocol: builds gaiad into the user cache on first use (many

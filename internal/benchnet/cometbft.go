@@ -7,10 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/cometbft/cometbft/p2p"
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/bftnode/bftnode/internal/childproc"
@@ -22,48 +20,50 @@ import (
 // nodes, and waits for the first block. Everything else keeps CometBFT's
 // defaults.
 func StartCometBFT(ctx context.Context, t Tools, dir string, timeoutCommit time.Duration) (*Network, error) {
-	out, err := exec.CommandContext(ctx, t.CometBFT, "testnet", "--v", strconv.Itoa(Validators), "--o", dir,
+	return StartCometBFTLayout(ctx, t, dir, timeoutCommit, Layout{})
+}
+
+// StartCometBFTLayout is StartCometBFT with the network's size and links
+// given by l.
+func StartCometBFTLayout(ctx context.Context, t Tools, dir string, timeoutCommit time.Duration, l Layout) (*Network, error) {
+	size := l.size()
+	out, err := exec.CommandContext(ctx, t.CometBFT, "testnet", "--v", strconv.Itoa(size), "--o", dir,
 		"--starting-ip-address", "127.0.0.1").CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("cometbft testnet: %w\n%s", err, out)
 	}
-	base, err := freePortRange(Validators * portStride)
+	base, err := freePortRange(size * portStride)
 	if err != nil {
 		return nil, err
 	}
-	homes := make([]string, Validators)
-	ids := make([]string, Validators)
+	port := func(i, off int) int { return base + portStride*i + off }
+	homes := make([]string, size)
+	p2pAddrs := make([]string, size)
 	for i := range homes {
 		homes[i] = filepath.Join(dir, "node"+strconv.Itoa(i))
-		key, err := p2p.LoadNodeKey(filepath.Join(homes[i], "config", "node_key.json"))
-		if err != nil {
-			return nil, fmt.Errorf("reading the node key cometbft testnet wrote: %w", err)
-		}
-		ids[i] = string(key.ID())
+		p2pAddrs[i] = loopback(port(i, offsetP2P))
 	}
-	port := func(i, off int) int { return base + portStride*i + off }
+	peers, mesh, err := l.peerLists(homes, p2pAddrs)
+	if err != nil {
+		return nil, err
+	}
+	n := &Network{Name: "cometbft", Dir: dir, Mesh: mesh}
 	var appPorts []int
 	for i, home := range homes {
-		var peers []string
-		for j := range homes {
-			if j != i {
-				peers = append(peers, ids[j]+"@"+loopback(port(j, offsetP2P)))
-			}
-		}
 		edits := map[string]map[string]any{
 			"":    {"proxy_app": "tcp://" + loopback(port(i, offsetApp))},
 			"rpc": {"laddr": "tcp://" + loopback(port(i, offsetRPC))},
-			"p2p": {"laddr": "tcp://" + loopback(port(i, offsetP2P)), "persistent_peers": strings.Join(peers, ","),
+			"p2p": {"laddr": "tcp://" + loopback(port(i, offsetP2P)), "persistent_peers": peers[i],
 				"allow_duplicate_ip": true, "addr_book_strict": false},
 			"consensus":       {"timeout_commit": timeoutCommit.String()},
 			"instrumentation": {"prometheus_listen_addr": loopback(port(i, offsetMetrics))},
 		}
 		if err := editTOML(filepath.Join(home, "config", "config.toml"), edits); err != nil {
+			n.Stop()
 			return nil, err
 		}
 		appPorts = append(appPorts, port(i, offsetApp))
 	}
-	n := &Network{Name: "cometbft", Dir: dir}
 	if err := n.startApps(t.ABCICLI, homes, appPorts); err != nil {
 		n.Stop()
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/bftnode/bftnode/bench"
 
 	"github.com/bftnode/bftnode/internal/childproc"
+	"github.com/bftnode/bftnode/internal/faultproxy"
 )
 
 // Validators is the size of every benchmark network.
@@ -27,6 +28,9 @@ type Network struct {
 	// Pprof are the nodes' profiler addresses (host:port); empty for
 	// networks that do not serve one.
 	Pprof []string
+	// Mesh holds the shaped proxies every peer connection goes through,
+	// nil when the nodes dial each other directly.
+	Mesh  *faultproxy.Mesh
 	nodes []*childproc.Process
 	apps  []*childproc.Process
 }
@@ -39,7 +43,19 @@ func (n *Network) Stop() {
 	for _, p := range n.apps {
 		p.Stop(stopGrace)
 	}
+	if n.Mesh != nil {
+		n.Mesh.Close()
+	}
 }
+
+// Size is the number of nodes.
+func (n *Network) Size() int { return len(n.nodes) }
+
+// Kill ends node i's process with SIGKILL, as a crash would.
+func (n *Network) Kill(i int) { n.nodes[i].Kill() }
+
+// Alive reports whether node i's process runs.
+func (n *Network) Alive(i int) bool { return n.nodes[i].Alive() }
 
 // Dead names a process of the network that has exited, or "" when all run.
 func (n *Network) Dead() string {

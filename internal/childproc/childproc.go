@@ -60,6 +60,15 @@ func (p *Process) ExitReport() string {
 	return fmt.Sprintf("%s exited (%v); see %s", p.Name, p.err, p.Log.Name())
 }
 
+// Kill ends the process with SIGKILL, as a crash would, and waits for
+// the exit; Stop still closes the log.
+func (p *Process) Kill() {
+	if p.Alive() {
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
 // Stop sends SIGTERM, then SIGKILL after grace, waits for the exit and
 // closes the log.
 func (p *Process) Stop(grace time.Duration) {
