@@ -4,7 +4,7 @@ SEEDS     ?= 200
 FUZZTIME  ?= 30s
 PKGS      := ./...
 
-.PHONY: all build localnet test vet race sim fuzz faults clean proto bench microbench mutate votes cosmos e2e-app bench-wan
+.PHONY: all build localnet test vet race sim fuzz faults clean proto bench microbench mutate votes cosmos e2e-app bench-wan sim-scale
 
 all: build
 
@@ -129,6 +129,17 @@ bench: build microbench
 WAN_ARGS ?=
 bench-wan: build
 	nice -n 10 bin/bftwan -command "make bench-wan" $(WAN_ARGS)
+
+# The simulator at growing sizes (cmd/bftscale): both protocols' real
+# cores at 4 to 200 validators under bench-wan's latency matrix, votes
+# only and with 1 MiB blocks over a 1 Gbit/s uplink: messages and bytes
+# per block per node and the virtual time a block takes. Replaces its own
+# section of BENCHMARKS.md. Options via SCALE_ARGS, e.g.
+# SCALE_ARGS="-validators 4,10,100 -heights 20".
+SCALE_ARGS ?=
+sim-scale:
+	$(GO) build -o bin/ ./cmd/bftscale
+	nice bin/bftscale -command "make sim-scale" $(SCALE_ARGS)
 
 # The Cosmos Hub's app, gaia v25.1.1 (Cosmos SDK v0.53), on bftnode, for
 # each protocol: builds gaiad into the user cache on first use (many

@@ -38,6 +38,12 @@
 //	res, err := sim.Run(sim.Options{Protocol: p, Scenario: "twins", Seed: 7, Byzantine: 2})
 //	for _, v := range res.Violations { ... }
 //
+// Options.Links replaces the default network's delays with a latency
+// model of regions (and optionally a block size and a per-node uplink
+// rate) and counts what each run costs: bytes sent and when each height
+// was executed (Result.Scale, Summarise). The command bftscale and `make
+// sim-scale` run it at up to MaxScaleValidators validators.
+//
 // Sweep runs many seeds on every CPU and reports them in seed order; the
 // command bftsim and `make sim` are built on it.
 package sim

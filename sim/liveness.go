@@ -40,6 +40,7 @@ func (w *world) heights() int {
 // onExecuted follows an honest node's progress.
 func (w *world) onExecuted(n *node, h int64) {
 	w.mix(uint64(h)<<16 | uint64(n.slot))
+	w.noteExecuted(n, h)
 	w.onExecutedForSwitch(n, h)
 	w.checkView(n, h)
 	if !n.honest {

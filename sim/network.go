@@ -58,6 +58,7 @@ func (w *world) peersOf(slot int) []int {
 // send puts a message from node from to node to on the wire.
 func (w *world) send(from, to int, m consensus.Message) {
 	w.res.Messages++
+	size := w.noteSent(m)
 	nw := &w.net
 	if w.forgery != nil {
 		w.forgery.note(w, from, m)
@@ -73,7 +74,7 @@ func (w *world) send(from, to int, m consensus.Message) {
 	}
 	for i := 0; i < copies; i++ {
 		msg := cloneMessage(m)
-		w.after(nw.delay(w), func() { w.nodes[to].receive(from, msg) })
+		w.after(w.linkDelay(from, to, size), func() { w.nodes[to].receive(from, msg) })
 	}
 }
 

@@ -34,6 +34,9 @@ type Options struct {
 	MaxEvents int
 	// Trace, if set, receives a readable line per event.
 	Trace io.Writer
+	// Links, when set, replaces the network's delays with a latency
+	// model of regions and measures the run's cost (see sim/scale.go).
+	Links *Links
 }
 
 // Violation is one broken property.
@@ -94,6 +97,9 @@ type Result struct {
 	// Digest summarises the event sequence; equal options give equal
 	// digests.
 	Digest uint64
+	// Scale holds the bytes and execution times of runs with
+	// Options.Links, nil otherwise.
+	Scale *ScaleStats
 
 	opts Options
 }

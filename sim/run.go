@@ -34,8 +34,16 @@ func newWorld(opts Options) (*world, error) {
 	if !KnownScenario(opts.Scenario) {
 		return nil, fmt.Errorf("sim: unknown scenario %q: use one of %v or %q", opts.Scenario, Families, StressScenario)
 	}
-	if opts.Validators < 0 || opts.Validators > 100 || opts.Byzantine < 0 {
-		return nil, fmt.Errorf("sim: %d validators, %d Byzantine: need 1..100 validators and a non-negative Byzantine count", opts.Validators, opts.Byzantine)
+	maxValidators := 100
+	if opts.Links != nil {
+		if err := opts.Links.Validate(); err != nil {
+			return nil, err
+		}
+		maxValidators = MaxScaleValidators
+	}
+	if opts.Validators < 0 || opts.Validators > maxValidators || opts.Byzantine < 0 {
+		return nil, fmt.Errorf("sim: %d validators, %d Byzantine: need 1..%d validators (%d with Links) and a non-negative Byzantine count",
+			opts.Validators, opts.Byzantine, maxValidators, MaxScaleValidators)
 	}
 	w := &world{
 		opts:   opts,
@@ -47,6 +55,9 @@ func newWorld(opts Options) (*world, error) {
 		digest: 14695981039346656037,
 	}
 	w.check = newChecker(w)
+	if opts.Links != nil {
+		w.res.Scale = &ScaleStats{MessagesByKind: map[string]int{}}
+	}
 	if err := w.setupValidators(); err != nil {
 		return nil, err
 	}
@@ -214,6 +225,10 @@ func (w *world) start() {
 	}
 	if w.txFamily() {
 		w.startTxs()
+		return
+	}
+	if w.opts.Links != nil {
+		w.scaleLoad()
 		return
 	}
 	w.clientLoad()
