@@ -20,10 +20,16 @@ import (
 )
 
 // Env is what the routes read. Genesis, Blocks, States, EventBus, Mempool,
-// App, P2P and Consensus are required; a nil TxIndexer or BlockIndexer
-// means that indexing is off (`[tx_index] indexer = "null"`), and a nil
-// Evidence refuses broadcast_evidence.
+// App, P2P and Consensus are required (only Genesis, Blocks and States
+// when Inspect is set); a nil TxIndexer or BlockIndexer means that
+// indexing is off (`[tx_index] indexer = "null"`), and a nil Evidence
+// refuses broadcast_evidence.
 type Env struct {
+	// Inspect serves only the routes that read the stores (inspectRoutes),
+	// for `bftnode inspect` on a node that is not running: no consensus,
+	// mempool, application or peers are there to ask.
+	Inspect bool
+
 	Genesis  *types.GenesisDoc
 	Blocks   *store.BlockStore
 	States   *store.StateStore
@@ -55,6 +61,8 @@ func (env *Env) check() error {
 		return errors.New("the RPC environment has no genesis document")
 	case env.Blocks == nil || env.States == nil:
 		return errors.New("the RPC environment needs the block store and the state store")
+	case env.Inspect:
+		return nil
 	case env.EventBus == nil:
 		return errors.New("the RPC environment has no event bus")
 	case env.Mempool == nil || env.App == nil || env.P2P == nil || env.Consensus == nil:

@@ -122,10 +122,11 @@ func (r *routes) latestHeight() (int64, error) {
 
 // nextHeight is the height being decided, for which validators and
 // consensus params are known; while the node catches up, the last
-// executed height.
+// executed height. A node under inspection decides nothing: the next
+// height is as far as its state store goes.
 func (r *routes) nextHeight() (int64, error) {
 	h, err := r.latestHeight()
-	if err != nil || r.env.Consensus.IsCatchingUp() {
+	if err != nil || r.env.Inspect || r.env.Consensus.IsCatchingUp() {
 		return h, err
 	}
 	return h + 1, nil

@@ -68,10 +68,30 @@ func (r *routes) funcMap() map[string]*rpcserver.RPCFunc {
 
 		"broadcast_evidence": rpcserver.NewRPCFunc(r.broadcastEvidence, "evidence"),
 	}
+	if r.env.Inspect {
+		return onlyInspectRoutes(m)
+	}
 	if r.cfg.Unsafe {
 		m["dial_seeds"] = rpcserver.NewRPCFunc(r.dialSeeds, "seeds")
 		m["dial_peers"] = rpcserver.NewRPCFunc(r.dialPeers, "peers,persistent,unconditional,private")
 		m["unsafe_flush_mempool"] = rpcserver.NewRPCFunc(r.unsafeFlushMempool, "")
+	}
+	return m
+}
+
+// inspectRoutes are the routes that read only the genesis and the stores
+// (blocks, states, the index), the ones `bftnode inspect` serves as
+// CometBFT's inspect does; every other method is not found there.
+var inspectRoutes = []string{
+	"health", "genesis", "genesis_chunked", "blockchain", "block", "block_by_hash",
+	"block_results", "commit", "header", "header_by_hash", "validators",
+	"consensus_params", "tx", "tx_search", "block_search",
+}
+
+func onlyInspectRoutes(all map[string]*rpcserver.RPCFunc) map[string]*rpcserver.RPCFunc {
+	m := make(map[string]*rpcserver.RPCFunc, len(inspectRoutes))
+	for _, name := range inspectRoutes {
+		m[name] = all[name]
 	}
 	return m
 }

@@ -28,6 +28,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newInitCmd(),
 		newStartCmd(root.PersistentFlags()),
+		newInspectCmd(root.PersistentFlags()),
 		newTestnetCmd(),
 		newShowNodeIDCmd(),
 		newShowValidatorCmd(),

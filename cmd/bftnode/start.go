@@ -27,6 +27,13 @@ func newStartCmd(inherited *pflag.FlagSet) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: runStart,
 	}
+	addKeyFlags(cmd, inherited)
+	return cmd
+}
+
+// addKeyFlags gives cmd one flag per config key, except those inherited
+// defines already.
+func addKeyFlags(cmd *cobra.Command, inherited *pflag.FlagSet) {
 	// Listed in config.toml's order, so each section's flags stay together.
 	cmd.Flags().SortFlags = false
 	keyFlags := pflag.NewFlagSet("keys", pflag.ContinueOnError)
@@ -36,7 +43,6 @@ func newStartCmd(inherited *pflag.FlagSet) *cobra.Command {
 			cmd.Flags().AddFlag(f)
 		}
 	})
-	return cmd
 }
 
 func runStart(cmd *cobra.Command, _ []string) error {
