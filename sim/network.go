@@ -58,7 +58,7 @@ func (w *world) peersOf(slot int) []int {
 // send puts a message from node from to node to on the wire.
 func (w *world) send(from, to int, m consensus.Message) {
 	w.res.Messages++
-	size := w.noteSent(m)
+	size := w.noteSent(from, m)
 	nw := &w.net
 	if w.forgery != nil {
 		w.forgery.note(w, from, m)

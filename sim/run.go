@@ -56,7 +56,7 @@ func newWorld(opts Options) (*world, error) {
 	}
 	w.check = newChecker(w)
 	if opts.Links != nil {
-		w.res.Scale = &ScaleStats{MessagesByKind: map[string]int{}}
+		w.res.Scale = &ScaleStats{MessagesByKind: map[string]int{}, BytesByKind: map[string]int64{}}
 	}
 	if err := w.setupValidators(); err != nil {
 		return nil, err
@@ -228,7 +228,7 @@ func (w *world) start() {
 		return
 	}
 	if w.opts.Links != nil {
-		w.scaleLoad()
+		w.startScale()
 		return
 	}
 	w.clientLoad()

@@ -28,6 +28,11 @@ type Links struct {
 	// its size over this rate, and then travel the link's delay: a
 	// proposer sending a large block to n-1 peers pays for n-1 copies.
 	Uplink int64
+	// Silent validators 0..Silent-1 send nothing for the whole run, as
+	// crashed ones would, while still following the chain: validator 0
+	// is PBFT's primary of view 0 and Tendermint's proposer every n
+	// heights, so the run pays for a view change or round changes.
+	Silent int
 }
 
 // Validate says what is wrong with the model.
@@ -47,6 +52,9 @@ func (l *Links) Validate() error {
 	}
 	if l.Jitter < 0 || l.Jitter > 1 {
 		return fmt.Errorf("sim: Links.Jitter is %g; want 0 to 1", l.Jitter)
+	}
+	if l.Silent < 0 {
+		return fmt.Errorf("sim: Links.Silent is %d; want 0 or more", l.Silent)
 	}
 	if l.BlockBytes < 0 || l.Uplink < 0 {
 		return fmt.Errorf("sim: Links.BlockBytes %d and Links.Uplink %d; want 0 or more", l.BlockBytes, l.Uplink)
@@ -71,6 +79,7 @@ type ScaleStats struct {
 	// precommit (PBFT: PREPARE, COMMIT), checkpoint, view-change,
 	// new-view.
 	MessagesByKind map[string]int
+	BytesByKind    map[string]int64
 	// FirstExecuted[h-1] and LastExecuted[h-1] are when the first and the
 	// last honest node executed height h.
 	FirstExecuted, LastExecuted []time.Duration
@@ -105,10 +114,10 @@ func (w *world) linkDelay(from, to, size int) time.Duration {
 }
 
 // noteSent counts a message's bytes in the scale runs and returns its
-// size (0 outside them).
-func (w *world) noteSent(m consensus.Message) int {
+// size (0 outside them). A silent validator's messages are not sent.
+func (w *world) noteSent(from int, m consensus.Message) int {
 	s := w.res.Scale
-	if s == nil {
+	if s == nil || w.net.silenced[w.nodes[from].val] {
 		return 0
 	}
 	e := encoder{}
@@ -120,7 +129,9 @@ func (w *world) noteSent(m consensus.Message) int {
 		size += w.opts.Links.BlockBytes
 	}
 	s.Bytes += int64(size)
-	s.MessagesByKind[messageKind(m)]++
+	kind := messageKind(m)
+	s.MessagesByKind[kind]++
+	s.BytesByKind[kind] += int64(size)
 	return size
 }
 
@@ -159,6 +170,14 @@ func (w *world) noteExecuted(n *node, h int64) {
 	s.LastExecuted[i] = w.now
 }
 
+// startScale silences the silent validators and starts the load.
+func (w *world) startScale() {
+	for v := 0; v < w.opts.Links.Silent && v < w.genesis.Size(); v++ {
+		w.net.silenced[int32(v)] = true
+	}
+	w.scaleLoad()
+}
+
 // scaleLoad tells every live node that transactions wait, every
 // scaleLoadEvery, so that blocks follow each other as fast as the
 // protocol decides them.
@@ -180,9 +199,11 @@ type ScaleSummary struct {
 	// averaged over the nodes and the run.
 	MessagesPerNode float64
 	BytesPerNode    float64
-	// Interval is the mean time between heights, as the last honest node
-	// executes them, from the first height on: the time a block takes
-	// when transactions always wait.
+	// Interval is the mean time a height takes, from the start of the run
+	// to the last honest node executing the last height, over the
+	// heights: the time a block takes when transactions always wait
+	// (the first height's included, so a view change or round change
+	// before it counts).
 	Interval time.Duration
 	// Spread is the mean time from the first to the last honest node
 	// executing a height.
@@ -208,9 +229,13 @@ func Summarise(r Result) (s ScaleSummary, ok bool) {
 		return s, false
 	}
 	per := float64(s.Heights * s.Validators)
-	s.MessagesPerNode = float64(r.Messages) / per
+	sent := 0 // not Result.Messages, which counts what silent validators tried to send
+	for _, c := range st.MessagesByKind {
+		sent += c
+	}
+	s.MessagesPerNode = float64(sent) / per
 	s.BytesPerNode = float64(st.Bytes) / per
-	s.Interval = (st.LastExecuted[s.Heights-1] - st.LastExecuted[0]) / time.Duration(s.Heights-1)
+	s.Interval = st.LastExecuted[s.Heights-1] / time.Duration(s.Heights)
 	var spread time.Duration
 	for i := 0; i < s.Heights; i++ {
 		spread += st.LastExecuted[i] - st.FirstExecuted[i]

@@ -83,3 +83,25 @@ func TestScaleUplinkChargesEveryCopyOfTheBlock(t *testing.T) {
 		}
 	}
 }
+
+// A silent validator 0 costs PBFT a view change (its primary of view 0)
+// and Tendermint a round at each of its turns; both keep deciding.
+func TestScaleSilentFirstValidatorForcesAViewChange(t *testing.T) {
+	links := uniform(40 * time.Millisecond)
+	links.Silent = 1
+	for _, p := range []sim.Protocol{protocols.Tendermint(protocols.TendermintConfig()), protocols.PBFT(protocols.PBFTConfig())} {
+		res, err := sim.Run(sim.Options{Protocol: p, Scenario: "happy", Seed: 1, Validators: 4, Powers: "equal", Heights: 6, Links: links})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Failed() {
+			t.Fatalf("%s: %v", p.Name, res.Violations[0])
+		}
+		if res.MaxRound < 1 {
+			t.Errorf("%s: highest round or view %d with validator 0 silent; want at least 1", p.Name, res.MaxRound)
+		}
+		if p.Name == "pbft" && res.Scale.MessagesByKind["view-change"] == 0 {
+			t.Errorf("pbft: no VIEW-CHANGE sent with the primary silent: %v", res.Scale.MessagesByKind)
+		}
+	}
+}

@@ -70,9 +70,10 @@ func run() error {
 	started := time.Now()
 	regions := faultproxy.DefaultRegions()
 	votesOnly := &sim.Links{RTT: regions.RTT, Jitter: regions.JitterFraction}
+	silent := &sim.Links{RTT: regions.RTT, Jitter: regions.JitterFraction, Silent: 1}
 	withBlocks := &sim.Links{RTT: regions.RTT, Jitter: regions.JitterFraction, BlockBytes: o.blockBytes, Uplink: o.uplink}
 	r := report{opts: o, regions: regions}
-	for _, links := range []*sim.Links{votesOnly, withBlocks} {
+	for _, links := range []*sim.Links{votesOnly, silent, withBlocks} {
 		var rows []row
 		for _, n := range o.sizes {
 			for _, p := range []sim.Protocol{protocols.Tendermint(tendermint.DefaultConfig()), protocols.PBFT(pbft.DefaultConfig())} {
@@ -102,10 +103,15 @@ func run() error {
 type row struct {
 	protocol string
 	sim.ScaleSummary
-	kinds   map[string]int
-	wall    time.Duration
-	heapMB  float64
-	failure string
+	kinds map[string]int
+	// maxRound is the highest Tendermint round or PBFT view reached;
+	// viewChangeBytes what VIEW-CHANGE and NEW-VIEW messages cost the
+	// network in the run.
+	maxRound        int32
+	viewChangeBytes int64
+	wall            time.Duration
+	heapMB          float64
+	failure         string
 }
 
 func (r row) line() string {
@@ -128,7 +134,8 @@ func measure(p sim.Protocol, n, heights int, links *sim.Links) (row, error) {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	rw := row{protocol: p.Name, wall: time.Since(start), heapMB: float64(ms.HeapSys) / (1 << 20), kinds: res.Scale.MessagesByKind}
+	rw := row{protocol: p.Name, wall: time.Since(start), heapMB: float64(ms.HeapSys) / (1 << 20), kinds: res.Scale.MessagesByKind,
+		maxRound: res.MaxRound, viewChangeBytes: res.Scale.BytesByKind["view-change"] + res.Scale.BytesByKind["new-view"]}
 	if res.Failed() {
 		rw.failure = res.Violations[0].String()
 	}

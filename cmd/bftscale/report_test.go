@@ -18,7 +18,7 @@ func TestReportGrowthAndFailures(t *testing.T) {
 	failed.failure = "liveness | at 1m"
 	rows = append(rows, failed)
 	r := report{opts: options{sizes: []int{4, 16, 32}, heights: 10, blockBytes: 1 << 20, uplink: 125e6, command: "make sim-scale"},
-		regions: faultproxy.DefaultRegions(), tables: [][]row{rows, rows}}
+		regions: faultproxy.DefaultRegions(), tables: [][]row{rows, rows, rows}}
 	md := r.markdown()
 	for _, want := range []string{
 		"tendermint's messages per node per block grew ×4.0 for ×4 validators (∝ n^1.00 per node, n^2.00 for the network)",
