@@ -33,6 +33,9 @@ type Links struct {
 	// is PBFT's primary of view 0 and Tendermint's proposer every n
 	// heights, so the run pays for a view change or round changes.
 	Silent int
+	// SilentAt is when the silent validators fall silent; 0 is from the
+	// start. Later, PBFT's view change carries prepared certificates.
+	SilentAt time.Duration
 }
 
 // Validate says what is wrong with the model.
@@ -53,8 +56,8 @@ func (l *Links) Validate() error {
 	if l.Jitter < 0 || l.Jitter > 1 {
 		return fmt.Errorf("sim: Links.Jitter is %g; want 0 to 1", l.Jitter)
 	}
-	if l.Silent < 0 {
-		return fmt.Errorf("sim: Links.Silent is %d; want 0 or more", l.Silent)
+	if l.Silent < 0 || l.SilentAt < 0 {
+		return fmt.Errorf("sim: Links.Silent is %d from %v; want 0 or more from 0 or later", l.Silent, l.SilentAt)
 	}
 	if l.BlockBytes < 0 || l.Uplink < 0 {
 		return fmt.Errorf("sim: Links.BlockBytes %d and Links.Uplink %d; want 0 or more", l.BlockBytes, l.Uplink)
@@ -172,8 +175,16 @@ func (w *world) noteExecuted(n *node, h int64) {
 
 // startScale silences the silent validators and starts the load.
 func (w *world) startScale() {
-	for v := 0; v < w.opts.Links.Silent && v < w.genesis.Size(); v++ {
-		w.net.silenced[int32(v)] = true
+	silence := func() {
+		for v := 0; v < w.opts.Links.Silent && v < w.genesis.Size(); v++ {
+			w.net.silenced[int32(v)] = true
+		}
+		w.tracef("scale: validators 0..%d fall silent", w.opts.Links.Silent-1)
+	}
+	if at := w.opts.Links.SilentAt; at > 0 {
+		w.after(at, silence)
+	} else {
+		silence()
 	}
 	w.scaleLoad()
 }

@@ -105,3 +105,20 @@ func TestScaleSilentFirstValidatorForcesAViewChange(t *testing.T) {
 		}
 	}
 }
+
+// Falling silent later, PBFT's primary of view 0 still costs one view
+// change, and the heights decided before it count.
+func TestScaleSilentLater(t *testing.T) {
+	links := uniform(40 * time.Millisecond)
+	links.Silent, links.SilentAt = 1, 500*time.Millisecond
+	res, err := sim.Run(sim.Options{Protocol: protocols.PBFT(protocols.PBFTConfig()), Scenario: "happy", Seed: 1, Validators: 4, Powers: "equal", Heights: 12, Links: links})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed() || res.MaxRound != 1 || res.Scale.MessagesByKind["view-change"] == 0 {
+		t.Fatalf("violations %v, highest view %d, messages %v; want one view change and no violation", res.Violations, res.MaxRound, res.Scale.MessagesByKind)
+	}
+	if first := res.Scale.LastExecuted[0]; first >= links.SilentAt {
+		t.Errorf("the first height was executed at %v, after the primary fell silent at %v: the test no longer silences it mid-run", first, links.SilentAt)
+	}
+}

@@ -39,6 +39,11 @@ type options struct {
 	command    string
 }
 
+// silentAt is when validator 0 falls silent in the second table's runs:
+// after a few heights, so that PBFT's view change carries prepared
+// certificates.
+const silentAt = time.Second
+
 func run() error {
 	var o options
 	var sizes string
@@ -70,7 +75,7 @@ func run() error {
 	started := time.Now()
 	regions := faultproxy.DefaultRegions()
 	votesOnly := &sim.Links{RTT: regions.RTT, Jitter: regions.JitterFraction}
-	silent := &sim.Links{RTT: regions.RTT, Jitter: regions.JitterFraction, Silent: 1}
+	silent := &sim.Links{RTT: regions.RTT, Jitter: regions.JitterFraction, Silent: 1, SilentAt: silentAt}
 	withBlocks := &sim.Links{RTT: regions.RTT, Jitter: regions.JitterFraction, BlockBytes: o.blockBytes, Uplink: o.uplink}
 	r := report{opts: o, regions: regions}
 	for _, links := range []*sim.Links{votesOnly, silent, withBlocks} {

@@ -29,8 +29,8 @@ func (r report) markdown() string {
 	fmt.Fprintf(&b, "### Votes only (no block contents)\n\n")
 	r.table(&b, r.tables[0])
 	fmt.Fprintf(&b, "\nGrowth from n = %d to n = %d: %s.\n", o.sizes[0], o.sizes[len(o.sizes)-1], r.growth(r.tables[0]))
-	fmt.Fprintf(&b, "\n### Validator 0 silent\n\nThe same runs with validator 0 sending nothing from the start, as a crashed validator, while it follows the chain: PBFT's primary of view 0, so the run pays one view change (VIEW-CHANGEs carry the prepared certificates and the checkpoint proof, NEW-VIEW carries the VIEW-CHANGEs); Tendermint's proposer every n-th height, so the run pays a round at each of its turns (%d heights: one turn at n ≥ %d). The nodes' default timeouts apply (Tendermint `timeout_propose` 3 s, PBFT `view_change_timeout` 2 s), so *block every* is dominated by them.\n\n",
-		o.heights, o.heights)
+	fmt.Fprintf(&b, "\n### Validator 0 silent\n\nThe same runs with validator 0 sending nothing from %v of virtual time on, as a crashed validator, while it follows the chain: PBFT's primary of view 0, so the run pays one view change (VIEW-CHANGEs carry the prepared certificates and the checkpoint proof, NEW-VIEW carries the VIEW-CHANGEs); Tendermint's proposer every n-th height, so the run pays a round at each of its turns after it fell silent. The nodes' default timeouts apply (Tendermint `timeout_propose` 3 s, PBFT `view_change_timeout` 2 s) and dominate *block every*.\n\n",
+		silentAt)
 	r.table(&b, r.tables[1])
 	fmt.Fprintf(&b, "\n| n | protocol | highest round / view | VIEW-CHANGE + NEW-VIEW bytes, network total |\n|---|---|---|---|\n")
 	for _, rw := range r.tables[1] {
