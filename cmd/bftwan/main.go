@@ -32,7 +32,7 @@ func run() error {
 		cache = os.TempDir()
 	}
 	o := wan.Options{Log: os.Stdout, Regions: faultproxy.DefaultRegions(), CometBFT: true, Recovery: true}
-	var protocols, sizes, rtts string
+	var protocols, sizes, rtts, matrix string
 	var lightRate float64
 	var lightDur, satDur time.Duration
 	flag.StringVar(&o.Markdown, "markdown", "BENCHMARKS.md", "report whose bench-wan section is replaced (empty: none)")
@@ -45,6 +45,7 @@ func run() error {
 	flag.BoolVar(&o.CometBFT, "cometbft", true, "measure CometBFT too")
 	flag.DurationVar(&o.CometTimeoutCommit, "cometbft-timeout-commit", 100*time.Millisecond, "CometBFT's timeout_commit")
 	flag.StringVar(&sizes, "validators", "4,7,10", "network sizes, comma-separated")
+	flag.StringVar(&matrix, "matrix", "regions", "the links of the size runs: regions (four regions, 10/80/150/220 ms round trips) or uniform:RTT, e.g. uniform:0s")
 	flag.StringVar(&rtts, "sweep-rtts", "0ms,50ms,100ms,200ms", "uniform round trips of the latency-against-RTT sweep (empty: no sweep)")
 	flag.IntVar(&o.SweepSize, "sweep-validators", 4, "network size of the sweep")
 	flag.Float64Var(&lightRate, "light-rate", 50, "transactions per second of the light load")
@@ -76,6 +77,17 @@ func run() error {
 			return fmt.Errorf("-sweep-rtts: %q is not a round trip like 100ms (0 to 5s)", s)
 		}
 		o.SweepRTTs = append(o.SweepRTTs, d)
+	}
+	switch {
+	case matrix == "regions":
+	case strings.HasPrefix(matrix, "uniform:"):
+		d, err := time.ParseDuration(strings.TrimPrefix(matrix, "uniform:"))
+		if err != nil || d < 0 || d > 5*time.Second {
+			return fmt.Errorf("-matrix: %q has no round trip like uniform:100ms (0 to 5s)", matrix)
+		}
+		o.Regions = faultproxy.UniformRegions(d)
+	default:
+		return fmt.Errorf("-matrix: %q is not regions or uniform:RTT", matrix)
 	}
 	if lightRate <= 0 || lightDur <= 0 || satDur < 0 {
 		return fmt.Errorf("-light-rate %g, -light %v, -saturation %v: want a positive rate and length, and a length of 0 or more", lightRate, lightDur, satDur)
