@@ -36,6 +36,9 @@ type roundLog struct {
 	// proposed: this node broadcast its proposal for this round.
 	proposalRequested bool
 	proposed          bool
+	// precommitted: this node sent its precommit of this round (its own
+	// copy may still be on its way back through the driver).
+	precommitted bool
 
 	// The signed copies of this node's own messages, for retransmission.
 	ownProposal  *consensus.Proposal

@@ -62,6 +62,9 @@ func (c *Core) broadcastVote(t consensus.VoteType, value consensus.ID) {
 	if !h.isValidator() {
 		return
 	}
+	if t == consensus.Precommit {
+		h.log(h.round).precommitted = true
+	}
 	c.emit(consensus.Broadcast{Msg: &consensus.Vote{
 		Type: t, Height: h.number, Round: h.round, Value: value, Validator: h.self,
 	}})
@@ -220,10 +223,41 @@ func (c *Core) tryDecide(r int32) error {
 		if h.verdicts[v] == verdictInvalid {
 			return brokenf("height %d round %d: more than 2/3 of the voting power precommitted %X, which this node's application rejected", h.number, r, []byte(v))
 		}
+		c.precommitBeforeDeciding(r, l, v)
 		c.decide(v, l.precommits.messages(v)) // lines 51-52
 		return nil
 	}
 	return nil
+}
+
+// precommitBeforeDeciding has a validator that reaches line 49 for round r
+// without having precommitted in r sign its precommit of r before it
+// decides, as CometBFT's enterPrecommit does on +2/3 precommits. A
+// validator gets there when the round's messages overtake it: it waited
+// out timeout_commit a little longer than the others (its messages were
+// buffered, then applied at once) or its application had not answered
+// valid(v) yet. Without this vote it is absent from the commit, and the
+// next block's LastCommit, which Cosmos chains read to slash and reward,
+// counts it as offline although it is live.
+//
+// The precommit is for v when this node holds 2f+1 prevotes for v in r
+// (line 36's condition; valid(v) is not awaited, for the reason tryDecide
+// gives), else nil (CometBFT's "no polka: precommit nil"). Either is safe:
+// the node never signed a precommit in r (the latch says so) and leaves the
+// height with the decision, so it signs nothing else at this height.
+func (c *Core) precommitBeforeDeciding(r int32, l *roundLog, v consensus.ID) {
+	h := c.h
+	if !h.isValidator() || l.precommitted {
+		return
+	}
+	value := consensus.Nil
+	if l.prevotes.hasQuorum(v) {
+		value = v
+	}
+	l.precommitted = true
+	c.emit(consensus.Broadcast{Msg: &consensus.Vote{
+		Type: consensus.Precommit, Height: h.number, Round: r, Value: value, Validator: h.self,
+	}})
 }
 
 // trySkipRound is lines 55-56: f+1 messages of a higher round mean an

@@ -1,0 +1,102 @@
+package tendermint
+
+import (
+	"testing"
+	"time"
+
+	"github.com/bftnode/bftnode/consensus"
+)
+
+// A validator whose round the others finish before it votes still signs a
+// precommit of the deciding round, as CometBFT does on +2/3 precommits:
+// otherwise the commit, and the next block's LastCommit, leave out a live
+// validator (x/slashing counts it as having missed the block).
+
+// precommitBeforeDecide returns this node's precommits in acts, failing
+// the test unless every one comes before the Decide.
+func precommitBeforeDecide(t *testing.T, acts []consensus.Action) []*consensus.Vote {
+	t.Helper()
+	var out []*consensus.Vote
+	decided := false
+	for _, a := range acts {
+		switch a := a.(type) {
+		case consensus.Decide:
+			decided = true
+		case consensus.Broadcast:
+			if v, ok := a.Msg.(*consensus.Vote); ok && v.Type == consensus.Precommit {
+				if decided {
+					t.Fatalf("precommit %+v after the Decide: the driver executes the block first and the vote misses its extension", v)
+				}
+				out = append(out, v)
+			}
+		}
+	}
+	if !decided {
+		t.Fatalf("no decision in %v", acts)
+	}
+	return out
+}
+
+// TestLine49_OvertakenDuringCommitWaitStillPrecommits: the others decide
+// height 2 while this node still waits out timeout_commit (it decided
+// height 1 a little later than they did). When its wait ends, the buffered
+// proposal, prevotes and precommits decide at once, before its application
+// answered valid(v); it precommits v first.
+func TestLine49_OvertakenDuringCommitWaitStillPrecommits(t *testing.T) {
+	h := newQuietValidator(t, equalPowers(4), 1, 2)
+	h.cfg.TimeoutCommit = time.Second
+	h.start()
+	h.decideHeight(valueA)
+	h.execute("app")
+	h.autoVerdict = false
+	if acts := h.receive(h.proposal(0, -1, valueB)); len(acts) != 0 {
+		t.Fatalf("acted during the commit wait: %v", acts)
+	}
+	h.votesFrom(consensus.Prevote, 0, valueB, h.others()...)
+	h.votesFrom(consensus.Precommit, 0, valueB, h.others()...)
+	acts := h.fire(consensus.TimeoutCommit, 0)
+	pcs := precommitBeforeDecide(t, acts)
+	if len(pcs) != 1 || pcs[0].Value != valueB || pcs[0].Round != 0 || pcs[0].Height != 2 || pcs[0].Validator != h.self {
+		t.Fatalf("precommits %+v, want one for %q at height 2 round 0 from validator %d", pcs, valueB, h.self)
+	}
+}
+
+// TestLine49_OvertakenWithoutPolkaPrecommitsNil: with 2f+1 precommits but
+// not the prevotes, the node has no polka of its own (line 36 does not
+// hold for it) and precommits nil, which still shows it live.
+func TestLine49_OvertakenWithoutPolkaPrecommitsNil(t *testing.T) {
+	h := newNonProposer(t, equalPowers(4), 1)
+	h.autoVerdict = false
+	h.start()
+	h.receive(h.proposal(0, -1, valueA))
+	acts := h.votesFrom(consensus.Precommit, 0, valueA, h.others()...)
+	pcs := precommitBeforeDecide(t, acts)
+	if len(pcs) != 1 || pcs[0].Value != consensus.Nil || pcs[0].Round != 0 {
+		t.Fatalf("precommits %+v, want one for nil in round 0", pcs)
+	}
+}
+
+// TestLine49_NoSecondPrecommitInTheDecidingRound: a node that precommitted
+// nil in round 0 (its prevote timeout) and moved on to round 1 decides
+// round 0's value from late precommits without signing a second precommit
+// of round 0, which would be an equivocation.
+func TestLine49_NoSecondPrecommitInTheDecidingRound(t *testing.T) {
+	h := newNonProposer(t, equalPowers(4), 2)
+	h.autoVerdict = false
+	h.start()
+	h.receive(h.proposal(0, -1, valueA))
+	o := h.others()
+	h.votesFrom(consensus.Prevote, 0, consensus.Nil, o[0])
+	h.votesFrom(consensus.Prevote, 0, valueA, o[1], o[2])
+	h.fire(consensus.TimeoutPropose, 0)
+	onlyVote(t, h.fire(consensus.TimeoutPrevote, 0), consensus.Precommit, 0, consensus.Nil)
+	h.votesFrom(consensus.Precommit, 0, valueA, o[0], o[1])
+	h.fire(consensus.TimeoutPrecommit, 0)
+	if h.core.h.round != 1 {
+		t.Fatalf("round %d, want 1", h.core.h.round)
+	}
+	acts := h.votesFrom(consensus.Precommit, 0, valueA, o[2])
+	if pcs := precommitBeforeDecide(t, acts); len(pcs) != 0 {
+		t.Fatalf("signed %+v after precommitting nil in round 0", pcs)
+	}
+}
