@@ -38,6 +38,7 @@ type syncedBlock struct {
 	peer   string
 	block  *types.Block
 	commit *types.Commit
+	ext    *types.ExtendedCommit // the peer's extended commit, if it sent one
 }
 
 // peerStatus reports how far a peer's chain goes.

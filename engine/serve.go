@@ -3,6 +3,7 @@ package engine
 import (
 	"github.com/bftnode/bftnode/consensus"
 	"github.com/bftnode/bftnode/wire"
+	"github.com/cometbft/cometbft/types"
 )
 
 // byIDRequest is a peer asking for a proposed block; the driver answers
@@ -30,7 +31,7 @@ func (e *Engine) HandleBlocksync(peer string, b []byte) {
 	case wire.BlockRequest:
 		e.reply(peer, e.storedBlock(m.Height))
 	case wire.BlockResponse:
-		e.post(syncedBlock{peer: peer, block: m.Block, commit: m.Commit})
+		e.post(syncedBlock{peer: peer, block: m.Block, commit: m.Commit, ext: m.ExtCommit})
 	case wire.NoBlockResponse:
 	case wire.BlockByIDRequest:
 		e.post(byIDRequest{peer: peer, id: m.ID})
@@ -47,7 +48,8 @@ func (e *Engine) reply(peer string, m wire.BlocksyncMessage) {
 
 // storedBlock is the answer to a block request: the block with the commit
 // that decided it (the canonical one if the next block is stored, else the
-// commit this node saw).
+// commit this node saw), and the extended commit this node kept when its
+// precommits carry vote extensions.
 func (e *Engine) storedBlock(h int64) wire.BlocksyncMessage {
 	block, err := e.p.Blocks.LoadBlock(h)
 	if err != nil || block == nil {
@@ -59,7 +61,22 @@ func (e *Engine) storedBlock(h int64) wire.BlocksyncMessage {
 			return wire.NoBlockResponse{Height: h}
 		}
 	}
-	return wire.BlockResponse{Block: block, Commit: commit}
+	return wire.BlockResponse{Block: block, Commit: commit, ExtCommit: e.storedExtensions(h)}
+}
+
+// storedExtensions is the extended commit kept for height when it carries
+// vote extensions; nil otherwise (the plain commit says everything).
+func (e *Engine) storedExtensions(h int64) *types.ExtendedCommit {
+	ec, err := e.p.Blocks.LoadExtendedCommit(h)
+	if err != nil || ec == nil {
+		return nil
+	}
+	for _, s := range ec.ExtendedSignatures {
+		if len(s.ExtensionSignature) > 0 {
+			return ec
+		}
+	}
+	return nil
 }
 
 // answerByID runs on the driver: proposals live in its cache, decided

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/bftnode/bftnode/consensus"
@@ -142,7 +143,7 @@ func (s *syncer) advance() {
 		s.e.p.Net.Penalize(sb.peer, "block sync: commit does not verify: "+err.Error())
 		return
 	}
-	votes, err := wire.VotesFromCommit(sb.commit)
+	votes, err := s.syncedVotes(sb)
 	if err != nil {
 		s.e.p.Net.Penalize(sb.peer, "block sync: "+err.Error())
 		return
@@ -167,3 +168,39 @@ func (s *syncer) fetchByID(id consensus.ID) {
 
 // catchingUp tells whether peers are more than a block ahead.
 func (s *syncer) catchingUp() bool { return s.peerHeight() > s.e.state.LastBlockHeight+1 }
+
+// syncedVotes are the precommits that decided a fetched block, for the
+// core's Synced input. Where the chain enables vote extensions at the
+// block's height and the peer sent its extended commit, they come from it,
+// extensions included, with every signature checked as a peer's
+// precommits are (the commit, then each extension signature): a node
+// whose last block came by block sync then holds the extensions
+// PrepareProposal needs to propose the next block.
+func (s *syncer) syncedVotes(sb syncedBlock) ([]consensus.Vote, error) {
+	if sb.ext == nil || !s.e.extensionsAt(sb.commit.Height) {
+		return wire.VotesFromCommit(sb.commit)
+	}
+	ec, vals, chainID := sb.ext, s.e.state.Validators, s.e.state.ChainID
+	if err := vals.VerifyCommit(chainID, ec.BlockID, ec.Height, ec.ToCommit()); err != nil {
+		return nil, fmt.Errorf("extended commit does not verify: %w", err)
+	}
+	votes, err := wire.VotesFromExtendedCommit(ec)
+	if err != nil {
+		return nil, err
+	}
+	for i := range votes {
+		v := &votes[i]
+		if len(v.ExtensionSignature) == 0 {
+			continue // left out of local_last_commit (withExtensionsOnly)
+		}
+		_, val := vals.GetByIndex(v.Validator)
+		sb, err := wire.ExtensionSignBytes(chainID, v)
+		if err != nil {
+			return nil, err
+		}
+		if val == nil || !val.PubKey.VerifySignature(sb, v.ExtensionSignature) {
+			return nil, fmt.Errorf("extended commit: the vote extension signature of validator %d does not verify", v.Validator)
+		}
+	}
+	return votes, nil
+}

@@ -35,6 +35,21 @@ func commitFromProto(what string, pb *cmtproto.Commit) (c *types.Commit, err err
 	return c, nil
 }
 
+// extendedCommitFromProto converts and validates an extended commit from a
+// peer.
+func extendedCommitFromProto(what string, pb *cmtproto.ExtendedCommit) (c *types.ExtendedCommit, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, invalidf("%s: malformed extended commit: %v", what, r)
+		}
+	}()
+	c, err = types.ExtendedCommitFromProto(pb)
+	if err != nil {
+		return nil, invalidf("%s: %v", what, err)
+	}
+	return c, nil
+}
+
 // blockToProto converts a block the node sends, after checking it.
 func blockToProto(what string, b *types.Block) (pb *cmtproto.Block, err error) {
 	if err := b.ValidateBasic(); err != nil {

@@ -23,12 +23,17 @@ type StatusResponse struct{ Base, Height int64 }
 // BlockRequest asks for the decided block at Height.
 type BlockRequest struct{ Height int64 }
 
-// BlockResponse is a decided block with the commit that decided it.
-// Decoding checks that both are well formed and name the same height and
-// block hash; verifying the commit's signatures is the driver's job.
+// BlockResponse is a decided block with the commit that decided it, and
+// optionally the sender's extended commit of the block: its precommits with
+// their vote extensions, which a node that fetched the block needs to
+// propose the next one where the chain enables extensions (CometBFT's
+// block sync sends one too). Decoding checks that all are well formed and
+// name the same height and block; verifying the signatures is the
+// driver's job.
 type BlockResponse struct {
-	Block  *types.Block
-	Commit *types.Commit
+	Block     *types.Block
+	Commit    *types.Commit
+	ExtCommit *types.ExtendedCommit // nil when the sender has none
 }
 
 // NoBlockResponse says the sender does not have the block at Height.
@@ -90,7 +95,11 @@ func blocksyncToProto(m BlocksyncMessage) (*wirepb.BlocksyncMessage, error) {
 		if err != nil {
 			return nil, err
 		}
-		pb.Sum = &wirepb.BlocksyncMessage_BlockResponse{BlockResponse: &wirepb.BlockResponse{Block: block, Commit: m.Commit.ToProto()}}
+		resp := &wirepb.BlockResponse{Block: block, Commit: m.Commit.ToProto()}
+		if m.ExtCommit != nil {
+			resp.ExtCommit = m.ExtCommit.ToProto()
+		}
+		pb.Sum = &wirepb.BlocksyncMessage_BlockResponse{BlockResponse: resp}
 	case BlockByIDRequest:
 		bid, err := blockIDToProto("block-by-ID request", m.ID)
 		if err != nil {
@@ -166,7 +175,13 @@ func blockResponseFromProto(pb *wirepb.BlockResponse) (BlocksyncMessage, error) 
 	if err != nil {
 		return nil, err
 	}
-	return BlockResponse{Block: block, Commit: commit}, nil
+	resp := BlockResponse{Block: block, Commit: commit}
+	if pb.ExtCommit != nil {
+		if resp.ExtCommit, err = extendedCommitFromProto("block response extended commit", pb.ExtCommit); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
 }
 
 func blockByIDResponseFromProto(pb *wirepb.BlockByIDResponse) (BlocksyncMessage, error) {
@@ -230,7 +245,30 @@ func validateBlockResponse(m BlockResponse) error {
 	if !bytes.Equal(m.Commit.BlockID.Hash, m.Block.Hash()) {
 		return invalidf("block response: commit for block %X beside block %X", m.Commit.BlockID.Hash, m.Block.Hash())
 	}
-	return nil
+	return validateExtCommit(m)
+}
+
+// validateExtCommit checks that a block response's extended commit, when
+// there is one, is well formed and commits the same block as its commit.
+func validateExtCommit(m BlockResponse) error {
+	ec := m.ExtCommit
+	if ec == nil {
+		return nil
+	}
+	if err := checkCount("block response extended commit signatures", len(ec.ExtendedSignatures), MaxValidators); err != nil {
+		return err
+	}
+	if err := ec.ValidateBasic(); err != nil {
+		return invalidf("block response extended commit: %v", err)
+	}
+	if ec.Height != m.Commit.Height || !ec.BlockID.Equals(m.Commit.BlockID) {
+		return invalidf("block response: extended commit for height %d block %X beside a commit for height %d block %X",
+			ec.Height, ec.BlockID.Hash, m.Commit.Height, m.Commit.BlockID.Hash)
+	}
+	// Each precommit as the votes on the consensus channel are checked:
+	// an extension only with its signature, within the size limits.
+	_, err := VotesFromExtendedCommit(ec)
+	return err
 }
 
 func checkBlockByID(what string, id consensus.ID, block *types.Block) error {

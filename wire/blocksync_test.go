@@ -37,6 +37,7 @@ func blocksyncSamples(t testing.TB) []BlocksyncMessage {
 		BlockRequest{Height: 12},
 		NoBlockResponse{Height: 12},
 		BlockResponse{Block: block, Commit: commit},
+		BlockResponse{Block: block, Commit: commit, ExtCommit: extendedOf(commit)},
 		BlockByIDRequest{ID: id},
 		BlockByIDResponse{ID: id, Block: block},
 		BlockByIDResponse{ID: id},
@@ -86,26 +87,68 @@ func TestBlockResponseKeepsBlockAndCommit(t *testing.T) {
 	}
 }
 
+// extendedOf is c as an extended commit whose precommits for the block
+// carry a (not really signed) extension.
+func extendedOf(c *types.Commit) *types.ExtendedCommit {
+	ec := c.WrappedExtendedCommit()
+	for i := range ec.ExtendedSignatures {
+		if s := &ec.ExtendedSignatures[i]; s.BlockIDFlag == types.BlockIDFlagCommit {
+			s.Extension, s.ExtensionSignature = []byte("ext"), make([]byte, 64)
+		}
+	}
+	return ec
+}
+
+func TestBlockResponseKeepsTheVoteExtensions(t *testing.T) {
+	block, commit := decidedBlock(t)
+	b, err := EncodeBlocksync(BlockResponse{Block: block, Commit: commit, ExtCommit: extendedOf(commit)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeBlocksync(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	votes, err := VotesFromExtendedCommit(got.(BlockResponse).ExtCommit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(votes) != 3 {
+		t.Fatalf("%d precommits from the extended commit, want 3", len(votes))
+	}
+	for _, v := range votes {
+		if string(v.Extension) != "ext" || len(v.ExtensionSignature) != 64 {
+			t.Fatalf("validator %d's precommit lost its extension: %q, %d signature bytes", v.Validator, v.Extension, len(v.ExtensionSignature))
+		}
+	}
+}
+
 func TestBlocksyncRefusesInconsistentMessages(t *testing.T) {
 	block, commit := decidedBlock(t)
 	other := testBlock(t, "different")
 	wrongHeight := *commit
 	wrongHeight.Height = 2
+	otherBlock := extendedOf(commit)
+	otherBlock.BlockID.Hash = other.Hash()
+	unsignedExt := extendedOf(commit)
+	unsignedExt.ExtendedSignatures[0].ExtensionSignature = nil
 	bad := map[string]BlocksyncMessage{
-		"status base above height": StatusResponse{Base: 5, Height: 4},
-		"status negative":          StatusResponse{Base: -1, Height: 4},
-		"status base 0 height 4":   StatusResponse{Base: 0, Height: 4},
-		"block request height 0":   BlockRequest{},
-		"no-block height -3":       NoBlockResponse{Height: -3},
-		"response without commit":  BlockResponse{Block: block},
-		"response without block":   BlockResponse{Commit: commit},
-		"commit for other block":   BlockResponse{Block: other, Commit: commit},
-		"commit for other height":  BlockResponse{Block: block, Commit: &wrongHeight},
-		"by-ID request for nil":    BlockByIDRequest{ID: consensus.Nil},
-		"by-ID request malformed":  BlockByIDRequest{ID: "xyz"},
-		"by-ID other block":        BlockByIDResponse{ID: blockID(t, block), Block: other},
-		"by-ID response for nil":   BlockByIDResponse{},
-		"nil message":              nil,
+		"status base above height":          StatusResponse{Base: 5, Height: 4},
+		"status negative":                   StatusResponse{Base: -1, Height: 4},
+		"status base 0 height 4":            StatusResponse{Base: 0, Height: 4},
+		"block request height 0":            BlockRequest{},
+		"no-block height -3":                NoBlockResponse{Height: -3},
+		"response without commit":           BlockResponse{Block: block},
+		"response without block":            BlockResponse{Commit: commit},
+		"commit for other block":            BlockResponse{Block: other, Commit: commit},
+		"commit for other height":           BlockResponse{Block: block, Commit: &wrongHeight},
+		"extended commit for another block": BlockResponse{Block: block, Commit: commit, ExtCommit: otherBlock},
+		"extension without signature":       BlockResponse{Block: block, Commit: commit, ExtCommit: unsignedExt},
+		"by-ID request for nil":             BlockByIDRequest{ID: consensus.Nil},
+		"by-ID request malformed":           BlockByIDRequest{ID: "xyz"},
+		"by-ID other block":                 BlockByIDResponse{ID: blockID(t, block), Block: other},
+		"by-ID response for nil":            BlockByIDResponse{},
+		"nil message":                       nil,
 	}
 	for name, m := range bad {
 		if _, err := EncodeBlocksync(m); !errors.Is(err, ErrInvalid) {

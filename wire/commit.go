@@ -86,3 +86,29 @@ func VotesFromCommit(c *types.Commit) ([]consensus.Vote, error) {
 	}
 	return votes, nil
 }
+
+// VotesFromExtendedCommit is VotesFromCommit for an extended commit: the
+// precommits for the committed block with their vote extensions and
+// extension signatures, so that a node that fetched a block by block sync
+// holds what PrepareProposal's local_last_commit needs.
+func VotesFromExtendedCommit(ec *types.ExtendedCommit) ([]consensus.Vote, error) {
+	if ec == nil {
+		return nil, invalidf("nil extended commit")
+	}
+	if err := checkCount("extended commit signatures", len(ec.ExtendedSignatures), MaxValidators); err != nil {
+		return nil, err
+	}
+	votes, err := VotesFromCommit(ec.ToCommit())
+	if err != nil {
+		return nil, err
+	}
+	for i := range votes {
+		v := &votes[i]
+		s := ec.ExtendedSignatures[v.Validator]
+		v.Extension, v.ExtensionSignature = s.Extension, s.ExtensionSignature
+		if err := validateVote(fmt.Sprintf("extended commit signature %d", v.Validator), v, true); err != nil {
+			return nil, err
+		}
+	}
+	return votes, nil
+}
