@@ -59,9 +59,9 @@ func (v *verifier) check(peer string, msg []byte) {
 	if err == nil {
 		err = v.message(cm.Msg)
 	}
-	if errors.Is(err, errUnknownSet) {
+	if errors.Is(err, errUnknownSet) || errors.Is(err, errUnextended) {
 		counters.droppedEvents.Add(1)
-		return // not the peer's fault: this node is behind
+		return // not the peer's fault: this node is behind, or the sender's app is past the height
 	}
 	if err == nil && cm.Block != nil {
 		err = v.block(cm)
@@ -96,6 +96,16 @@ var errNotValidator = errors.New("signer is not a validator")
 // that is a block apart across a change of powers would keep it from ever
 // catching up.
 var errUnknownSet = errors.New("signed for a height whose validators this node does not know yet")
+
+// errUnextended marks a well-signed precommit for a block that carries no
+// vote extension at a height that enables them. Honest validators send
+// such precommits: ExtendVote answers only for the height the application
+// is about to execute, so a precommit for a height the sender's
+// application has left (PBFT's new view re-commits every decided height
+// above the stable checkpoint) goes out unextended. It cannot count where
+// an extension is due, so it is dropped; blaming the sender would get
+// honest validators banned by each other after every view change.
+var errUnextended = errors.New("a precommit without a vote extension where the chain enables them")
 
 // message verifies a message's signature and every nested one. A message
 // with several signatures (a VIEW-CHANGE with its certificates, a
@@ -135,6 +145,8 @@ type sigBatch struct {
 	err     error
 	checks  []sigCheck
 	guessed bool // some height's validator set is only a guess
+	// unextended: a precommit lacks the extension its height calls for.
+	unextended bool
 }
 
 type sigCheck struct {
@@ -212,8 +224,11 @@ func (b *sigBatch) addExtension(v *consensus.Vote) {
 		return
 	case !wanted:
 		return
+	case len(v.ExtensionSignature) == 0 && len(v.Extension) == 0:
+		b.unextended = true // dropped once its own signature verifies (errUnextended)
+		return
 	case len(v.ExtensionSignature) == 0:
-		b.err = fmt.Errorf("a precommit at height %d carries no vote extension signature; the chain enables extensions from height %d", v.Height, b.ctx.extHeight)
+		b.err = fmt.Errorf("a precommit at height %d carries a vote extension but no extension signature; the chain enables extensions from height %d", v.Height, b.ctx.extHeight)
 		return
 	}
 	vals := b.v.validatorsAt(b.ctx, v.Height)
@@ -240,6 +255,9 @@ func (b *sigBatch) verify() error {
 	err := b.verifyAll()
 	if err != nil && b.guessed {
 		return fmt.Errorf("%w: %v", errUnknownSet, err)
+	}
+	if err == nil && b.unextended {
+		return errUnextended
 	}
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bftnode/bftnode/consensus"
+	"github.com/bftnode/bftnode/state/statetest"
 	"github.com/bftnode/bftnode/wire"
 	"github.com/cometbft/cometbft/crypto"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
@@ -71,8 +72,13 @@ func TestVerifierChecksVoteExtensionsFromTheEnableHeight(t *testing.T) {
 	}
 	bare := extendedPrecommit(t, keys, 2, nil)
 	bare.ExtensionSignature = nil
-	if err := v.message(bare); err == nil || !strings.Contains(err.Error(), "no vote extension signature") {
-		t.Errorf("a precommit without an extension signature at the enable height: %v", err)
+	if err := v.message(bare); !errors.Is(err, errUnextended) {
+		t.Errorf("a precommit without an extension at the enable height: %v; want errUnextended", err)
+	}
+	unsigned := extendedPrecommit(t, keys, 2, []byte("ext"))
+	unsigned.ExtensionSignature = nil
+	if err := v.message(unsigned); err == nil || errors.Is(err, errUnextended) || !strings.Contains(err.Error(), "no extension signature") {
+		t.Errorf("a precommit with an extension but no extension signature: %v", err)
 	}
 	ctx.extHeight = 3
 	v.e.verifying.Store(&ctx)
@@ -114,5 +120,47 @@ func TestCommitWithoutExtensionsLeavesUnextendedPrecommitsOut(t *testing.T) {
 	ec.ExtendedSignatures[2] = sig(2, false)
 	if _, err := withExtensionsOnly(ec, vals); !errors.Is(err, errNoExtendedQuorum) {
 		t.Errorf("a commit whose extended precommits do not decide: %v, want errNoExtendedQuorum", err)
+	}
+}
+
+// TestUnextendedPrecommitIsDroppedWithoutBlame: a well-signed precommit
+// without a vote extension where the chain enables them is what an honest
+// validator sends for a height its application has left (after a PBFT view
+// change it re-commits every decided height above the stable checkpoint).
+// It is dropped, never counted, and its sender is not penalized: three
+// penalties ban a peer, and validators banning each other after a view
+// change refused a restarted validator for ten minutes. A bad signature on
+// such a precommit still costs the sender.
+func TestUnextendedPrecommitIsDroppedWithoutBlame(t *testing.T) {
+	s, _ := statetest.GenesisState(t, 10, 10, 10, 10)
+	v, e, net, set := verifierAt(t, nil)
+	e.verifying.Store(&verifyContext{chainID: s.ChainID, last: 1, vals: set, next: set, extHeight: 1})
+	k := statetest.Key(1)
+	idx, _ := set.GetByAddress(k.PubKey().Address())
+	precommit := func(height int64, signer crypto.PrivKey) []byte {
+		vote := &consensus.Vote{Type: consensus.Precommit, Height: height, Value: testID(3), Validator: idx,
+			Timestamp: time.Unix(1700000000, 0).UTC()}
+		sb, err := wire.SignBytes(s.ChainID, vote)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vote.Signature, err = signer.Sign(sb); err != nil {
+			t.Fatal(err)
+		}
+		b, err := wire.EncodeConsensus(wire.ConsensusMessage{Msg: vote})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, h := range []int64{1, 2, 3} { // decided, next, beyond
+		v.check("honest", precommit(h, k))
+	}
+	if len(net.penalized) != 0 || len(e.events) != 0 {
+		t.Errorf("penalized %v, %d precommits passed on; want none of either", net.penalized, len(e.events))
+	}
+	v.check("forger", precommit(2, statetest.Key(2)))
+	if len(net.penalized) != 1 || net.penalized[0] != "forger" {
+		t.Errorf("penalized %v after a forged unextended precommit; want the forger", net.penalized)
 	}
 }
