@@ -10,9 +10,13 @@ import (
 )
 
 // retainBlocks is how many latest blocks the pruning nodes' app keeps:
-// enough that a node a little slower to start can still fetch what it
-// missed from them.
-const retainBlocks = 20
+// enough that a node a little slower to start, or starved of the CPU for a
+// moment on a loaded machine, can still fetch what it missed from them.
+// The chain is fast: the app's hash changes with every block, so a proof
+// block follows each one, over a hundred blocks a second on loopback. With
+// 20, a validator that started a fifth of a second late found the blocks
+// it missed gone from every peer and never reached height 1.
+const retainBlocks = 200
 
 // TestPruneByRetainHeight runs CometBFT's e2e app with retain_blocks on
 // every node but one validator: their blocks, commits, results and old
