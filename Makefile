@@ -4,7 +4,7 @@ SEEDS     ?= 200
 FUZZTIME  ?= 30s
 PKGS      := ./...
 
-.PHONY: all build localnet test vet race sim fuzz faults clean proto bench microbench mutate votes cosmos e2e-app bench-wan sim-scale
+.PHONY: all build localnet test vet race sim fuzz faults clean proto bench microbench mutate votes cosmos bench-wan sim-scale
 
 all: build
 
@@ -24,14 +24,10 @@ localnet: build
 # their own (they start dozens of processes; sharing two cores with the
 # other packages' tests would only make their timings noisy). Keep it under
 # ~15 minutes on two cores; long runs have their own targets (sim, faults,
-# fuzz, bench). CometBFT's e2e app under vote extensions and the PBFT
-# pruning run are left to make e2e-app (and make votes): in a full run the
-# PBFT ones sometimes time out with the restarted node refused by its
-# peers, a cause not found yet.
-E2E_APP_PBFT := TestVoteExtensionsUnderCometBFTsE2EApp|TestPruneByRetainHeight/pbft
+# fuzz, bench).
 test: vet
 	$(GO) test -count=1 -timeout 20m $$($(GO) list $(PKGS) | grep -v '/e2e$$')
-	$(GO) test -count=1 -timeout 20m -skip '$(E2E_APP_PBFT)' ./e2e
+	$(GO) test -count=1 -timeout 20m ./e2e
 	$(GO) test -count=1 -tags failpoint,byzantine ./internal/failpoint ./internal/casapp
 	$(GO) test -count=1 -tags failpoint,byzantine -run 'Byzantine|Equivocat|Invalid|Replay' ./engine
 
@@ -79,9 +75,6 @@ faults:
 # short: every LastCommit of 300 blocks read for all four validators'
 # signatures, and CometBFT's e2e app (installed into the user cache) under
 # bftnode with vote extensions for 500 blocks, for both protocols.
-e2e-app:
-	$(GO) test -count=1 -timeout 30m -v -run '$(E2E_APP_PBFT)' ./e2e
-
 votes:
 	LASTCOMMIT_BLOCKS=300 VOTEEXT_BLOCKS=500 $(GO) test -count=1 -timeout 60m -v \
 		-run '^(TestEveryLiveValidatorSignsLastCommit|TestVoteExtensionsUnderCometBFTsE2EApp)$$' ./e2e
