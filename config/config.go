@@ -60,6 +60,8 @@ type Config struct {
 	Storage         StorageConfig         `toml:"storage" doc:"What the node keeps on disk"`
 	TxIndex         TxIndexConfig         `toml:"tx_index" doc:"Transaction indexing for the tx and tx_search routes"`
 	Instrumentation InstrumentationConfig `toml:"instrumentation" doc:"Prometheus metrics"`
+	StateSync       StateSyncConfig       `toml:"statesync" doc:"State sync: a new node restores a snapshot of the app from its peers instead of executing every block"`
+	KVStore         KVStoreConfig         `toml:"kvstore" doc:"The built-in kvstore app (proxy_app = kvstore or persistent_kvstore)"`
 }
 
 // BaseConfig holds the keys at the top of config.toml.
@@ -160,6 +162,24 @@ type TxIndexConfig struct {
 	Indexer string `toml:"indexer" doc:"Transaction indexer: \"kv\" (stored in db_dir) or \"null\" (no indexing)"`
 }
 
+// StateSyncConfig is the [statesync] section, CometBFT v0.38's keys.
+type StateSyncConfig struct {
+	Enable              bool          `toml:"enable" doc:"Restore the app from a peer's snapshot when the node has no state yet, then block-sync from there"`
+	RPCServers          []string      `toml:"rpc_servers" doc:"At least two RPC servers (host:port or http://host:port) the light client verifies the snapshot's height against"`
+	TrustHeight         int64         `toml:"trust_height" doc:"Height of a block the operator trusts, with trust_hash"`
+	TrustHash           string        `toml:"trust_hash" doc:"Hash (hex) of the header at trust_height, from a trusted source"`
+	TrustPeriod         time.Duration `toml:"trust_period" doc:"How long validators stay trusted; the trusted header must be younger than this"`
+	DiscoveryTime       time.Duration `toml:"discovery_time" doc:"How long to ask peers for snapshots before choosing one"`
+	ChunkRequestTimeout time.Duration `toml:"chunk_request_timeout" doc:"How long to wait for a chunk before asking another peer"`
+	ChunkFetchers       int           `toml:"chunk_fetchers" doc:"How many chunks are fetched at once"`
+}
+
+// KVStoreConfig is the [kvstore] section: settings of the built-in app.
+type KVStoreConfig struct {
+	SnapshotInterval   int64 `toml:"snapshot_interval" doc:"Take a snapshot every this many heights, served to state-syncing peers; 0: none (as CometBFT's e2e app's snapshot_interval)"`
+	SnapshotKeepRecent int   `toml:"snapshot_keep_recent" doc:"How many of the latest snapshots to keep"`
+}
+
 // InstrumentationConfig is the [instrumentation] section.
 type InstrumentationConfig struct {
 	Prometheus           bool   `toml:"prometheus" doc:"Serve Prometheus metrics"`
@@ -246,6 +266,14 @@ func DefaultConfig() *Config {
 			MaxOpenConnections:   3,
 			Namespace:            "cometbft",
 		},
+		StateSync: StateSyncConfig{
+			RPCServers:          []string{},
+			TrustPeriod:         168 * time.Hour,
+			DiscoveryTime:       15 * time.Second,
+			ChunkRequestTimeout: 10 * time.Second,
+			ChunkFetchers:       4,
+		},
+		KVStore: KVStoreConfig{SnapshotKeepRecent: 2},
 	}
 }
 
@@ -303,6 +331,7 @@ func (c *Config) Clone() *Config {
 	out.RPC.CORSAllowedOrigins = append([]string{}, c.RPC.CORSAllowedOrigins...)
 	out.RPC.CORSAllowedMethods = append([]string{}, c.RPC.CORSAllowedMethods...)
 	out.RPC.CORSAllowedHeaders = append([]string{}, c.RPC.CORSAllowedHeaders...)
+	out.StateSync.RPCServers = append([]string{}, c.StateSync.RPCServers...)
 	return &out
 }
 

@@ -35,6 +35,9 @@ var wantKeys = []string{
 	"storage.discard_abci_responses", "tx_index.indexer",
 	"instrumentation.prometheus", "instrumentation.prometheus_listen_addr",
 	"instrumentation.max_open_connections", "instrumentation.namespace",
+	"statesync.enable", "statesync.rpc_servers", "statesync.trust_height", "statesync.trust_hash",
+	"statesync.trust_period", "statesync.discovery_time", "statesync.chunk_request_timeout", "statesync.chunk_fetchers",
+	"kvstore.snapshot_interval", "kvstore.snapshot_keep_recent",
 }
 
 func TestKeysAreTheDocumentedOnes(t *testing.T) {
@@ -236,8 +239,10 @@ func TestUnknownKeysAreNamed(t *testing.T) {
 			[]string{"unknown key [rpc] pex"}},
 		{"section typo", []string{"[mempol]", "size = 3"},
 			[]string{"unknown section [mempol]", "did you mean [mempool]?"}},
-		{"typo in a cometbft section", []string{"[statesync]", "enable = false", "trust_heigth = 3"},
-			[]string{"unknown key [statesync] trust_heigth", "neither bftnode nor CometBFT v0.38 has it", "trust_height"}},
+		{"typo in a cometbft section", []string{"[blocksync]", "versoin = \"v0\""},
+			[]string{"unknown key [blocksync] versoin", "neither bftnode nor CometBFT v0.38 has it", "version"}},
+		{"typo in [statesync]", []string{"[statesync]", "enable = false", "trust_heigth = 3"},
+			[]string{"unknown key [statesync] trust_heigth", "did you mean trust_height?"}},
 		{"typo of a cometbft section", []string{"[statesycn]", "enable = false"},
 			[]string{"unknown section [statesycn]"}},
 		{"nonsense", []string{"[rpc]", `zzzzzz = 1`},

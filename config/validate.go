@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -33,6 +34,7 @@ func (c *Config) Validate() error {
 	v.mempool()
 	v.consensus()
 	v.misc()
+	v.stateSync()
 	return errors.Join(v.errs...)
 }
 
@@ -299,4 +301,29 @@ func asciiText(s string) string {
 		}
 	}
 	return ""
+}
+
+// stateSync checks [statesync] when it is enabled, as CometBFT does: the
+// light client needs a primary and a witness, and a trusted header.
+func (v *validator) stateSync() {
+	c := v.cfg.StateSync
+	v.nonNegative("statesync.trust_height", "kvstore.snapshot_interval", "kvstore.snapshot_keep_recent")
+	if !c.Enable {
+		return
+	}
+	if len(c.RPCServers) < 2 {
+		v.fail("statesync.rpc_servers", "state sync needs at least two RPC servers (a primary and a witness the light client cross-checks), comma-separated")
+	}
+	for _, s := range c.RPCServers {
+		if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t") {
+			v.fail("statesync.rpc_servers", "%q is not an address; write host:port or http://host:port", s)
+		}
+	}
+	if c.TrustHeight <= 0 {
+		v.fail("statesync.trust_height", "state sync needs a trusted height above 0 (with its header hash in trust_hash), from a trusted source")
+	}
+	if b, err := hex.DecodeString(c.TrustHash); err != nil || len(b) != 32 {
+		v.fail("statesync.trust_hash", "must be the 64 hex digits of the header hash at trust_height")
+	}
+	v.positive("statesync.trust_period", "statesync.discovery_time", "statesync.chunk_request_timeout", "statesync.chunk_fetchers")
 }

@@ -153,6 +153,17 @@ func TestValidateNamesEachBadKey(t *testing.T) {
 		{"instrumentation.prometheus_listen_addr", func(c *Config) { c.Instrumentation.PrometheusListenAddr = "26660" }, "not host:port"},
 		{"instrumentation.namespace", func(c *Config) { c.Instrumentation.Namespace = "my-chain" }, "letters, digits and underscores"},
 		{"instrumentation.max_open_connections", func(c *Config) { c.Instrumentation.MaxOpenConnections = -1 }, "not be negative"},
+		{"statesync.rpc_servers", func(c *Config) { enableStateSync(c); c.StateSync.RPCServers = c.StateSync.RPCServers[:1] }, "at least two RPC servers"},
+		{"statesync.rpc_servers", func(c *Config) { enableStateSync(c); c.StateSync.RPCServers[1] = "a b" }, "not an address"},
+		{"statesync.trust_height", func(c *Config) { enableStateSync(c); c.StateSync.TrustHeight = 0 }, "trusted height above 0"},
+		{"statesync.trust_height", func(c *Config) { c.StateSync.TrustHeight = -1 }, "not be negative"},
+		{"statesync.trust_hash", func(c *Config) { enableStateSync(c); c.StateSync.TrustHash = "abc" }, "64 hex digits"},
+		{"statesync.trust_period", func(c *Config) { enableStateSync(c); c.StateSync.TrustPeriod = 0 }, "greater than zero"},
+		{"statesync.discovery_time", func(c *Config) { enableStateSync(c); c.StateSync.DiscoveryTime = 0 }, "greater than zero"},
+		{"statesync.chunk_request_timeout", func(c *Config) { enableStateSync(c); c.StateSync.ChunkRequestTimeout = 0 }, "greater than zero"},
+		{"statesync.chunk_fetchers", func(c *Config) { enableStateSync(c); c.StateSync.ChunkFetchers = 0 }, "greater than zero"},
+		{"kvstore.snapshot_interval", func(c *Config) { c.KVStore.SnapshotInterval = -1 }, "not be negative"},
+		{"kvstore.snapshot_keep_recent", func(c *Config) { c.KVStore.SnapshotKeepRecent = -1 }, "not be negative"},
 	}
 	tested := map[string]bool{}
 	for _, c := range cases {
@@ -253,5 +264,21 @@ func TestRequestTimerDefaultsFromViewChangeTimeout(t *testing.T) {
 	c.RequestTimeout = 7 * time.Second
 	if got := c.RequestTimer(); got != 7*time.Second {
 		t.Fatalf("set request timer %v, want 7s", got)
+	}
+}
+
+// enableStateSync fills [statesync] with valid values, state sync on.
+func enableStateSync(c *Config) {
+	c.StateSync.Enable = true
+	c.StateSync.RPCServers = []string{"127.0.0.1:26657", "127.0.0.1:36657"}
+	c.StateSync.TrustHeight = 1
+	c.StateSync.TrustHash = strings.Repeat("AB", 32)
+}
+
+func TestStateSyncEnabledValidates(t *testing.T) {
+	cfg := validConfig(t)
+	enableStateSync(cfg)
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("a complete [statesync] is refused: %v", err)
 	}
 }
