@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 
 	dbm "github.com/cometbft/cometbft-db"
@@ -31,7 +32,15 @@ const (
 type Option func(*options)
 
 type options struct {
-	kvstoreDir string
+	kvstoreDir       string
+	snapshotInterval int64
+	snapshotKeep     int
+}
+
+// WithKVStoreSnapshots has the built-in kvstore take a snapshot every
+// interval heights (0: none), keeping the latest keep, for state sync.
+func WithKVStoreSnapshots(interval int64, keep int) Option {
+	return func(o *options) { o.snapshotInterval, o.snapshotKeep = interval, keep }
 }
 
 // WithKVStoreDir keeps the built-in kvstore's database under dir (the node
@@ -156,27 +165,41 @@ func builtinApp(name string, o options) (abcitypes.Application, func() error, er
 	switch {
 	case name == AppNoop:
 		return abcitypes.NewBaseApplication(), nil, nil
-	case name == AppKVStore && o.kvstoreDir == "":
-		app := kvstore.NewInMemoryApplication()
-		return newExtendingKVStore(app), app.Close, nil
-	case o.kvstoreDir == "":
+	case name == AppPersistentKVStore && o.kvstoreDir == "":
 		return nil, nil, errors.New("the built-in persistent_kvstore needs a directory for its " +
 			"database; pass WithKVStoreDir (the node uses data/kvstore)")
 	}
-	db, err := dbm.NewGoLevelDB("kvstore", o.kvstoreDir)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open the built-in kvstore's database under %s: %w; "+
-			"check the directory exists and is writable, and that no other node uses it",
-			o.kvstoreDir, err)
+	return NewKVStore(o.kvstoreDir, o.snapshotInterval, o.snapshotKeep)
+}
+
+// NewKVStore builds the built-in kvstore: CometBFT's example kvstore with
+// vote extensions and snapshots every snapshotInterval heights (0: none,
+// though it still restores one), persisting under dir, or in memory when
+// dir is "". The function it returns closes the database.
+func NewKVStore(dir string, snapshotInterval int64, keep int) (abcitypes.Application, func() error, error) {
+	var db dbm.DB = dbm.NewMemDB()
+	snapDir := ""
+	if dir != "" {
+		var err error
+		if db, err = dbm.NewGoLevelDB("kvstore", dir); err != nil {
+			return nil, nil, fmt.Errorf("open the built-in kvstore's database under %s: %w; "+
+				"check the directory exists and is writable, and that no other node uses it", dir, err)
+		}
+		snapDir = filepath.Join(dir, "snapshots")
 	}
-	app := kvstore.NewApplication(db)
+	snaps, err := openKVSnapshots(snapDir, snapshotInterval, keep)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	app := &snapshottingKVStore{extendingKVStore: newExtendingKVStore(kvstore.NewApplication(db)), db: db, snaps: snaps}
 	closeApp := func() error {
-		if err := app.Close(); err != nil {
-			return fmt.Errorf("close the built-in kvstore's database under %s: %w", o.kvstoreDir, err)
+		if err := db.Close(); err != nil {
+			return fmt.Errorf("close the built-in kvstore's database under %s: %w", dir, err)
 		}
 		return nil
 	}
-	return newExtendingKVStore(app), closeApp, nil
+	return app, closeApp, nil
 }
 
 // wire builds the typed connections over the started clients.

@@ -76,7 +76,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Node,
 	if err := n.openStorage(); err != nil {
 		return nil, err
 	}
-	appOpts := []abci.Option{abci.WithKVStoreDir(filepath.Join(cfg.DBDir(), "kvstore"))}
+	appOpts := []abci.Option{abci.WithKVStoreDir(filepath.Join(cfg.DBDir(), "kvstore")),
+		abci.WithKVStoreSnapshots(cfg.KVStore.SnapshotInterval, cfg.KVStore.SnapshotKeepRecent)}
 	if n.app, err = abci.Connect(ctx, cfg.ProxyApp, logger.With("module", "abci"), appOpts...); err != nil {
 		return nil, fmt.Errorf("connecting to the application (proxy_app %q): %w", cfg.ProxyApp, err)
 	}

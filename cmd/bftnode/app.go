@@ -6,7 +6,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/cometbft/cometbft/abci/example/kvstore"
 	abciserver "github.com/cometbft/cometbft/abci/server"
 	"github.com/spf13/cobra"
 
@@ -19,17 +18,21 @@ import (
 // installing anything else (`bftnode localnet` uses it).
 func newAppCmd() *cobra.Command {
 	var address, dir string
+	var snapshotInterval int64
+	var snapshotKeep int
 	cmd := &cobra.Command{
 		Use:   "app",
 		Short: "Serve the built-in kvstore application over an ABCI socket",
 		Long: "Serve CometBFT's example kvstore over the ABCI socket protocol at --address\n" +
-			"(tcp://host:port or unix:///path), persisting under --dir (in memory if empty).",
+			"(tcp://host:port or unix:///path), persisting under --dir (in memory if empty),\n" +
+			"with state-sync snapshots every --snapshot-interval heights.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			app := kvstore.NewInMemoryApplication()
-			if dir != "" {
-				app = kvstore.NewPersistentApplication(dir)
+			app, closeApp, err := abci.NewKVStore(dir, snapshotInterval, snapshotKeep)
+			if err != nil {
+				return err
 			}
+			defer closeApp()
 			srv := abciserver.NewSocketServer(address, app)
 			cfg := config.DefaultConfig()
 			if level, err := cmd.Flags().GetString(logLevelFlag); err == nil {
@@ -51,5 +54,7 @@ func newAppCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&address, "address", "tcp://127.0.0.1:26658", "where to listen: tcp://host:port or unix:///path")
 	cmd.Flags().StringVar(&dir, "dir", "", "directory of the kvstore's database (in memory if empty)")
+	cmd.Flags().Int64Var(&snapshotInterval, "snapshot-interval", 0, "take a state-sync snapshot every this many heights (0: none)")
+	cmd.Flags().IntVar(&snapshotKeep, "snapshot-keep-recent", 2, "how many of the latest snapshots to keep")
 	return cmd
 }
