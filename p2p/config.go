@@ -15,6 +15,10 @@ const (
 	ChannelMempool   byte = 0x30
 	ChannelEvidence  byte = 0x38
 	ChannelBlocksync byte = 0x40
+	// ChannelSnapshot and ChannelChunk carry state sync: which snapshots a
+	// peer serves, and their chunks.
+	ChannelSnapshot byte = 0x60
+	ChannelChunk    byte = 0x61
 
 	controlChannel byte = 0x00
 )
@@ -33,8 +37,10 @@ type ChannelSpec struct {
 	QueueSize int
 }
 
-// DefaultChannels returns the consensus, blocksync, mempool and evidence
-// channels in that priority order. The consensus and blocksync channels
+// DefaultChannels returns the consensus, blocksync, mempool, evidence,
+// snapshot and chunk channels in that priority order. The state sync
+// channels take CometBFT's limits (wire.MaxSnapshotsMessageBytes and
+// wire.MaxChunkMessageBytes). The consensus and blocksync channels
 // carry whole blocks, so their limit is the largest block plus 1 MiB (2 MiB
 // for blocksync, whose responses also carry a commit); a mempool batch is
 // at most one 1 MiB beyond the largest transaction; evidence comes in
@@ -46,6 +52,8 @@ func DefaultChannels(maxBlockBytes, maxTxBytes int) []ChannelSpec {
 		{ID: ChannelBlocksync, Name: "blocksync", MaxMessageBytes: maxBlockBytes + 2*mib, QueueSize: 100},
 		{ID: ChannelMempool, Name: "mempool", MaxMessageBytes: maxTxBytes + mib, QueueSize: 1000},
 		{ID: ChannelEvidence, Name: "evidence", MaxMessageBytes: mib, QueueSize: 100},
+		{ID: ChannelSnapshot, Name: "snapshot", MaxMessageBytes: 4_000_000, QueueSize: 10},
+		{ID: ChannelChunk, Name: "chunk", MaxMessageBytes: 16_000_000, QueueSize: 16},
 	}
 }
 
