@@ -38,9 +38,10 @@ func (e *Engine) genesisValidators() (*consensus.ValidatorSet, error) {
 	if e.state.LastBlockHeight == 0 {
 		return toConsensusSet(e.state.Validators), nil
 	}
-	vs, err := e.p.States.LoadValidators(e.state.InitialHeight)
+	first := e.firstHeight()
+	vs, err := e.p.States.LoadValidators(first)
 	if err != nil {
-		return nil, fmt.Errorf("validators of the first height %d: %w", e.state.InitialHeight, err)
+		return nil, fmt.Errorf("validators of the first height %d: %w", first, err)
 	}
 	return toConsensusSet(vs), nil
 }

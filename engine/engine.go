@@ -67,6 +67,9 @@ type Engine struct {
 	p     Parts
 	log   *slog.Logger
 	state state.State
+	// synced is the height state sync bootstrapped the node at; 0 for a
+	// node that executed its chain from genesis.
+	synced int64
 
 	core consensus.Core
 	// protocol names the running core; generation counts the cores run
@@ -136,6 +139,10 @@ func New(cfg Config, p Parts) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading chain state: %w", err)
 	}
+	synced, err := p.States.SyncedHeight()
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		if st, err = state.FromGenesis(p.Genesis); err != nil {
 			return nil, fmt.Errorf("genesis: %w", err)
@@ -146,6 +153,7 @@ func New(cfg Config, p Parts) (*Engine, error) {
 		p:        p,
 		log:      cfg.Logger,
 		state:    st,
+		synced:   synced,
 		blocks:   newBlockCache(256),
 		verdicts: newVerdictWaits(),
 		evidence: newEvidencePool(),

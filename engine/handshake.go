@@ -24,14 +24,21 @@ func (e *Engine) Handshake(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("handshake: application Info: %w", err)
 	}
-	appHeight, storeHeight := info.LastBlockHeight, e.p.Blocks.Height()
+	// A node state sync bootstrapped at height h holds no blocks up to h;
+	// its chain starts with the app at h.
+	appHeight, storeHeight := info.LastBlockHeight, max(e.p.Blocks.Height(), e.synced)
 	e.log.Info("handshake", "app_height", appHeight, "app_hash", fmt.Sprintf("%X", info.LastBlockAppHash),
 		"store_height", storeHeight, "state_height", e.state.LastBlockHeight)
 	switch {
 	case appHeight < 0:
 		return fmt.Errorf("handshake: application reports a negative height %d", appHeight)
 	case appHeight > storeHeight:
-		return fmt.Errorf("handshake: the application is at height %d but this node's blocks end at %d; restore the node's data directory or reset the application", appHeight, storeHeight)
+		return fmt.Errorf("handshake: the application is at height %d but this node's blocks end at %d; restore the node's data directory or reset the application "+
+			"(after a state sync interrupted once the application had restored its snapshot: start again with [statesync] enable = true, and it starts over)", appHeight, storeHeight)
+	case appHeight < e.synced:
+		return fmt.Errorf("handshake: this node was bootstrapped by state sync at height %d and holds no blocks below it, "+
+			"but the application is at height %d and cannot be replayed up to it; restore the application's data, "+
+			"or reset the node and the application (bftnode unsafe-reset-all) and state-sync again", e.synced, appHeight)
 	case storeHeight > e.state.LastBlockHeight+1:
 		return fmt.Errorf("handshake: the block store (height %d) is more than one block ahead of the chain state (height %d); the data directory is damaged", storeHeight, e.state.LastBlockHeight)
 	}

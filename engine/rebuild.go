@@ -4,9 +4,23 @@ import (
 	"fmt"
 )
 
+// firstHeight is the first height the node's cores decide: the chain's
+// initial height, or for a node that state sync bootstrapped at height h,
+// h+1. Such a node starts its core there as a new chain starts at its
+// first height: the light-client-verified state of h takes genesis' place
+// (PBFT: h is its stable checkpoint and low watermark; Tendermint: it
+// starts at h+1, with the stored commit of h as the LastCommit).
+func (e *Engine) firstHeight() int64 {
+	if e.synced > 0 {
+		return e.synced + 1
+	}
+	return e.state.InitialHeight
+}
+
 // rebuildCore builds the core a restart resumes: from the latest snapshot
 // and the protocol that wrote it, or at the chain's first height by the
-// schedule's first protocol. written is the protocol the snapshot names,
+// schedule's first protocol (after state sync, by the protocol of the
+// height after the snapshot's). written is the protocol the snapshot names,
 // or without a snapshot the one the log began with. It is "" for a log
 // older than those names; a snapshot is then taken to be the first
 // protocol's, and if that protocol cannot read it, the other one is tried
@@ -17,15 +31,18 @@ func (e *Engine) rebuildCore(snapshot []byte, written string) error {
 	if err != nil {
 		return err
 	}
-	first := e.state.InitialHeight
+	first := e.firstHeight()
 	if snapshot == nil {
-		if written != "" && written != s.Protocol {
+		// A node state sync bootstrapped past the switch height starts
+		// with the second protocol.
+		protocol := s.At(first)
+		if written != "" && written != protocol {
 			return e.foreignHome(written)
 		}
-		e.protocol = s.Protocol
-		e.core, err = e.cfg.NewCore(s.Protocol, e.self, first, genesis, nil)
+		e.protocol = protocol
+		e.core, err = e.cfg.NewCore(protocol, e.self, first, genesis, nil)
 		if err != nil {
-			return fmt.Errorf("building the %s core: %w", s.Protocol, err)
+			return fmt.Errorf("building the %s core: %w", protocol, err)
 		}
 		return nil
 	}
@@ -36,7 +53,7 @@ func (e *Engine) rebuildCore(snapshot []byte, written string) error {
 		return e.foreignHome(written)
 	}
 	if written != s.Protocol {
-		first = s.SwitchHeight
+		first = max(s.SwitchHeight, first)
 	}
 	if e.core, err = e.cfg.NewCore(written, e.self, first, genesis, snapshot); err != nil {
 		return fmt.Errorf("rebuilding the %s core from its snapshot: %w", written, err)
@@ -58,14 +75,14 @@ func (e *Engine) untaggedSnapshotProtocol(snapshot []byte) string {
 	if err != nil {
 		return s.Protocol
 	}
-	if _, err := e.cfg.NewCore(s.Protocol, e.self, e.state.InitialHeight, genesis, snapshot); err == nil {
+	if _, err := e.cfg.NewCore(s.Protocol, e.self, e.firstHeight(), genesis, snapshot); err == nil {
 		return s.Protocol
 	}
 	for _, other := range e.cfg.Protocols {
 		if other == s.Protocol {
 			continue
 		}
-		if _, err := e.cfg.NewCore(other, e.self, e.state.InitialHeight, genesis, snapshot); err == nil {
+		if _, err := e.cfg.NewCore(other, e.self, e.firstHeight(), genesis, snapshot); err == nil {
 			return other
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/bftnode/bftnode/abci"
@@ -14,12 +13,12 @@ import (
 	"github.com/bftnode/bftnode/engine"
 	"github.com/bftnode/bftnode/indexer"
 	"github.com/bftnode/bftnode/internal/home"
-	"github.com/bftnode/bftnode/internal/version"
 	"github.com/bftnode/bftnode/mempool"
 	"github.com/bftnode/bftnode/metrics"
 	"github.com/bftnode/bftnode/p2p"
 	"github.com/bftnode/bftnode/rpc"
 	"github.com/bftnode/bftnode/state"
+	"github.com/bftnode/bftnode/statesync"
 	"github.com/bftnode/bftnode/store"
 	"github.com/bftnode/bftnode/wal"
 	"github.com/cometbft/cometbft/types"
@@ -40,9 +39,11 @@ type Node struct {
 	mempool  *mempool.Mempool
 	gossip   *mempool.Gossip
 	evgos    *evidenceGossip
-	host     *p2p.Host
-	engine   *engine.Engine
-	bus      *types.EventBus
+	// snapshots serves the app's snapshots to state-syncing peers.
+	snapshots *statesync.Server
+	host      *p2p.Host
+	engine    *engine.Engine
+	bus       *types.EventBus
 	// txInterest counts the RPC's subscriptions that may want Tx events.
 	txInterest *rpc.TxInterest
 	index      *indexer.Indexer // nil with [tx_index] indexer = "null"
@@ -82,6 +83,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Node,
 		return nil, fmt.Errorf("connecting to the application (proxy_app %q): %w", cfg.ProxyApp, err)
 	}
 	n.closers = append(n.closers, n.app.Close)
+	if err := n.stateSyncIfDue(ctx); err != nil {
+		return nil, err
+	}
 	if err := n.buildEngine(); err != nil {
 		return nil, err
 	}
@@ -235,33 +239,15 @@ func recentTxs(blocks *store.BlockStore, limit int, maxBlocks int64) ([][]byte, 
 }
 
 func (n *Node) buildHost() error {
+	cfg, err := n.hostConfig(n.engine.View().Schedule.String(), n.engine.State().ConsensusParams)
+	if err != nil {
+		return err
+	}
 	key, err := home.LoadNodeKey(n.cfg.NodeKeyFile())
 	if err != nil {
 		return fmt.Errorf("loading the node key: %w", err)
 	}
-	var peers []string
-	for _, p := range strings.Split(n.cfg.P2P.PersistentPeers, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			peers = append(peers, p)
-		}
-	}
-	params := n.engine.State().ConsensusParams
-	n.host, err = p2p.New(p2p.Config{
-		ListenAddr:       n.cfg.P2P.ListenAddress,
-		ExternalAddr:     n.cfg.P2P.ExternalAddress,
-		PersistentPeers:  peers,
-		ChainID:          n.genesis.ChainID,
-		Version:          version.Semver,
-		Schedule:         n.engine.View().Schedule.String(),
-		Validator:        true,
-		Channels:         p2p.DefaultChannels(int(max(params.Block.MaxBytes, types.MaxBlockSizeBytes/4)), n.cfg.Mempool.MaxTxBytes),
-		MaxInboundPeers:  n.cfg.P2P.MaxNumInboundPeers,
-		MaxOutboundPeers: n.cfg.P2P.MaxNumOutboundPeers,
-		DialTimeout:      n.cfg.P2P.DialTimeout,
-		RedialMin:        config.MinRedialPeriod,
-		RedialMax:        n.cfg.P2P.PersistentPeersMaxDialPeriod,
-		HandshakeTimeout: n.cfg.P2P.HandshakeTimeout,
-	}, key, n.log.With("module", "p2p"))
+	n.host, err = p2p.New(cfg, key, n.log.With("module", "p2p"))
 	if err != nil {
 		return fmt.Errorf("p2p: %w", err)
 	}
@@ -276,6 +262,7 @@ func (n *Node) buildHost() error {
 		return !v.PeersHeard || v.CatchingUp
 	})
 	n.evgos = newEvidenceGossip(n.engine, n.host, n.log.With("module", "evidence"))
+	n.snapshots = statesync.NewServer(n.app.Snapshot, &network{n: n}, n.log.With("module", "statesync"))
 	// Evidence that waited for a block across a restart goes to peers
 	// again: the next proposer may be another node.
 	for _, ev := range n.engine.PendingEvidence() {
@@ -286,6 +273,8 @@ func (n *Node) buildHost() error {
 		p2p.ChannelBlocksync: func(from p2p.ID, msg []byte) { n.engine.HandleBlocksync(string(from), msg) },
 		p2p.ChannelMempool:   n.receiveTxs,
 		p2p.ChannelEvidence:  n.evgos.receive,
+		p2p.ChannelSnapshot:  func(from p2p.ID, msg []byte) { n.snapshots.Handle(string(from), msg) },
+		p2p.ChannelChunk:     func(from p2p.ID, msg []byte) { n.snapshots.Handle(string(from), msg) },
 	}
 	for ch, h := range handlers {
 		if err := n.host.Handle(ch, h); err != nil {

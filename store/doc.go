@@ -25,6 +25,8 @@
 //	0x01                    latest state: format byte + tendermint.state.State
 //	0x02                    last FinalizeBlock height (8 bytes): how far execution got
 //	0x03                    last height whose app Commit returned (8 bytes, not synced)
+//	0x04                    last height whose app Commit was sent (8 bytes, not synced)
+//	0x05                    height state sync bootstrapped the node at (8 bytes); absent otherwise
 //	'V' height              validators of height: tendermint.state.ValidatorsInfo
 //	'P' height              consensus params of height: tendermint.state.ConsensusParamsInfo
 //	'R' height              FinalizeBlock response of height: tendermint.abci.ResponseFinalizeBlock
@@ -42,6 +44,11 @@
 //	'p' height hash         evidence waiting for a block: tendermint.types.Evidence
 //	'c' hash                evidence a block carried: its height (8 bytes) and time (8 bytes,
 //	                        Unix nanoseconds), kept until it expires
+//
+// A node bootstrapped by state sync at height h holds no block up to h:
+// its block store starts at h+1, with the seen commit of h stored beside
+// it ('S' h) for the LastCommit of block h+1, and its state store holds
+// the sets of h, h+1 and h+2 (Bootstrap).
 //
 // The ABCI handshake compares three heights to decide what to replay: the
 // block store's Height, the state's LastBlockHeight and the app's. The

@@ -52,6 +52,23 @@ var All = []string{
 	WALResetTemp, WALResetRenamed, WALResetSynced,
 }
 
+// The crash points of state sync, which only a node restoring a snapshot
+// passes (kept out of All, whose points every running node passes).
+const (
+	// StateSyncChunkApplied: the app accepted a snapshot chunk; the
+	// restore is not complete.
+	StateSyncChunkApplied = "statesync/chunk-applied"
+	// StateSyncRestored: the app restored the snapshot and its app hash
+	// checked out; the node's stores are not written.
+	StateSyncRestored = "statesync/restored"
+	// StateSyncCommitSaved: the commit of the snapshot's height is
+	// stored, the state is not.
+	StateSyncCommitSaved = "statesync/commit-saved"
+)
+
+// StateSyncPoints lists the crash points of state sync.
+var StateSyncPoints = []string{StateSyncChunkApplied, StateSyncRestored, StateSyncCommitSaved}
+
 // Spec is an armed crash point: crash the After-th time Name is hit.
 type Spec struct {
 	Name  string
@@ -61,7 +78,7 @@ type Spec struct {
 func (s Spec) String() string { return s.Name + "@" + strconv.FormatInt(s.After, 10) }
 
 // Parse reads the value of BFTNODE_FAILPOINT: "" (nothing armed), "name"
-// or "name@n" with n ≥ 1. The name must be one of All.
+// or "name@n" with n ≥ 1. The name must be one of All or StateSyncPoints.
 func Parse(v string) (Spec, error) {
 	if v == "" {
 		return Spec{}, nil
@@ -75,10 +92,11 @@ func Parse(v string) (Spec, error) {
 		}
 		s.After = n
 	}
-	for _, known := range All {
-		if known == name {
+	known := append(append([]string{}, All...), StateSyncPoints...)
+	for _, k := range known {
+		if k == name {
 			return s, nil
 		}
 	}
-	return Spec{}, fmt.Errorf("%s=%q: unknown crash point %q; known: %s", EnvVar, v, name, strings.Join(All, ", "))
+	return Spec{}, fmt.Errorf("%s=%q: unknown crash point %q; known: %s", EnvVar, v, name, strings.Join(known, ", "))
 }

@@ -8,6 +8,7 @@ func TestParse(t *testing.T) {
 		ExecFinalized:          {Name: ExecFinalized, After: 1},
 		WALAppend + "@250":     {Name: WALAppend, After: 250},
 		WALResetRenamed + "@2": {Name: WALResetRenamed, After: 2},
+		StateSyncRestored:      {Name: StateSyncRestored, After: 1},
 	} {
 		got, err := Parse(in)
 		if err != nil || got != want {
@@ -23,7 +24,7 @@ func TestParse(t *testing.T) {
 
 func TestNamesAreUnique(t *testing.T) {
 	seen := map[string]bool{}
-	for _, n := range All {
+	for _, n := range append(append([]string{}, All...), StateSyncPoints...) {
 		if seen[n] {
 			t.Errorf("crash point %q listed twice", n)
 		}

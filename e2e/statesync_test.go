@@ -1,0 +1,223 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bftnode/bftnode/internal/failpoint"
+	"github.com/bftnode/bftnode/store"
+)
+
+// stateSyncInterval is how often the validators' built-in kvstore takes a
+// snapshot in the state sync tests: small, so that a chain of a few
+// seconds has some.
+const stateSyncInterval = 5
+
+// stateSyncKeys is how many keys the tests write before the joiner starts:
+// enough for a snapshot of several chunks.
+const stateSyncKeys = 300
+
+// TestStateSync runs four validators of the built-in kvstore taking
+// snapshots, then starts a fifth node with [statesync] enabled. It is
+// killed twice during its state sync (SIGKILL at crash points: after the
+// app applied the second chunk, and after the app restored the whole
+// snapshot but before the node wrote its stores); each time it must have
+// written no state, and the restart begins state sync again. The third
+// start must restore a snapshot (its block store starts above height 1),
+// hold the keys written before the snapshot, produce the chain's app
+// hashes while it follows the chain, and commit a transaction sent to it.
+func TestStateSync(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	for _, protocol := range rpcProtocols() {
+		t.Run(protocol, func(t *testing.T) { runStateSync(t, protocol) })
+	}
+}
+
+func runStateSync(t *testing.T, protocol string) {
+	const joiner = 4
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, acked := startSnapshottingChain(ctx, t, protocol, []string{"failpoint"}, nil)
+
+	for _, point := range []string{failpoint.StateSyncChunkApplied + "@2", failpoint.StateSyncRestored} {
+		c.Nodes[joiner].Env = append(stateSyncEnv(ctx, t, c), failpoint.EnvVar+"="+point)
+		if err := c.Start(joiner); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-c.Exited(joiner):
+		case <-ctx.Done():
+			t.Fatalf("the joiner armed with %s did not crash: %s", point, c.LogTail(joiner, 3000))
+		}
+		if st := c.ExitStatus(joiner); st != "signal: killed" {
+			t.Fatalf("the joiner armed with %s ended with %q, not the crash point's SIGKILL:\n%s", point, st, c.LogTail(joiner, 3000))
+		}
+		c.Reap(joiner)
+		if h := storedStateHeight(t, c, joiner); h != 0 {
+			t.Fatalf("killed at %s, the joiner had stored the state of height %d; it must store nothing before the restore checked out", point, h)
+		}
+	}
+
+	c.Nodes[joiner].Env = stateSyncEnv(ctx, t, c)
+	if err := c.Start(joiner); err != nil {
+		t.Fatal(err)
+	}
+	checkJoinerFollows(ctx, t, c, joiner, acked)
+}
+
+// startSnapshottingChain starts four validators (and prepares a fifth
+// node, not started) whose built-in kvstore snapshots every
+// stateSyncInterval heights, writes stateSyncKeys keys and waits until
+// the chain holds a few snapshots. env adds to validator i's environment.
+func startSnapshottingChain(ctx context.Context, t *testing.T, protocol string, tags []string, env func(i int) []string) (*Cluster, map[string]string) {
+	t.Helper()
+	opts := Options{Protocol: protocol, Validators: 4, FullNodes: 1, BuildTags: tags}
+	if protocol == "pbft" {
+		// Checkpoints every few blocks, so that the joiner's start lies
+		// between stable checkpoints of the others.
+		opts.ExtraFlags = []string{"--consensus.checkpoint_interval", "4", "--consensus.watermark_window", "8"}
+	}
+	c, err := NewCluster(t.TempDir(), opts, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Shutdown)
+	t.Cleanup(func() { dumpLogsOnFailure(t, c) })
+	for i := 0; i < 4; i++ {
+		c.Nodes[i].Env = []string{fmt.Sprintf("BFTNODE_KVSTORE_SNAPSHOT_INTERVAL=%d", stateSyncInterval)}
+		if env != nil {
+			c.Nodes[i].Env = append(c.Nodes[i].Env, env(i)...)
+		}
+		if err := c.Start(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 4; i++ {
+		if err := c.WaitHeight(ctx, i, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acked := map[string]string{}
+	value := strings.Repeat("v", 200)
+	for k := 0; k < stateSyncKeys; k++ {
+		key := fmt.Sprintf("ss-%d", k)
+		if err := sendTx(ctx, c, k%4, key, value); err != nil {
+			t.Fatal(err)
+		}
+		acked[key] = value
+	}
+	waitCommittedOn(ctx, t, c, []int{0}, acked)
+	top, err := latestHeight(ctx, c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitHeight(ctx, 0, top+stateSyncInterval+3); err != nil {
+		t.Fatal(err)
+	}
+	return c, acked
+}
+
+// stateSyncEnv configures a node for state sync against validators 0 and
+// 1's RPC, trusting the header of height 1 as node 0 serves it.
+func stateSyncEnv(ctx context.Context, t *testing.T, c *Cluster) []string {
+	t.Helper()
+	cl, err := c.Client(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := int64(1)
+	commit, err := cl.Commit(ctx, &one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{
+		"BFTNODE_STATESYNC_ENABLE=true",
+		"BFTNODE_STATESYNC_RPC_SERVERS=" + c.Nodes[0].RPCAddr + "," + c.Nodes[1].RPCAddr,
+		"BFTNODE_STATESYNC_TRUST_HEIGHT=1",
+		"BFTNODE_STATESYNC_TRUST_HASH=" + commit.Header.Hash().String(),
+		"BFTNODE_STATESYNC_DISCOVERY_TIME=1s",
+		"BFTNODE_STATESYNC_CHUNK_REQUEST_TIMEOUT=2s",
+	}
+}
+
+// storedStateHeight opens a stopped node's state store and returns the
+// height of the state it holds, 0 if none.
+func storedStateHeight(t *testing.T, c *Cluster, i int) int64 {
+	t.Helper()
+	ss, err := store.OpenStateStore(filepath.Join(c.Nodes[i].Home, "data", "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	st, ok, err := ss.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		return 0
+	}
+	return st.LastBlockHeight
+}
+
+// checkJoinerFollows waits until the joiner restored a snapshot and caught
+// up, then checks what it restored and that it follows the chain.
+func checkJoinerFollows(ctx context.Context, t *testing.T, c *Cluster, joiner int, acked map[string]string) {
+	t.Helper()
+	top, err := latestHeight(ctx, c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitHeight(ctx, joiner, top+2); err != nil {
+		t.Fatalf("the state-synced node did not reach height %d: %v", top+2, err)
+	}
+	cl, err := c.Client(joiner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := cl.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := st.SyncInfo.EarliestBlockHeight
+	if base <= 1 || (base-1)%stateSyncInterval != 0 {
+		t.Fatalf("the joiner's blocks start at %d; after restoring a snapshot (every %d heights) they start right above one", base, stateSyncInterval)
+	}
+	t.Logf("the joiner restored the snapshot of height %d and follows at %d", base-1, st.SyncInfo.LatestBlockHeight)
+	// Keys written before the snapshot come from the snapshot itself.
+	waitCommittedOn(ctx, t, c, []int{joiner}, acked)
+	// The app hash it computes for a height is the one the chain's next
+	// header carries.
+	info, err := cl.ABCIInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := info.Response.LastBlockHeight
+	if err := c.WaitHeight(ctx, 0, h+1); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := c.Client(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := h + 1
+	blk, err := ref.Block(ctx, &next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(blk.Block.AppHash, info.Response.LastBlockAppHash) {
+		t.Fatalf("the joiner's app hash at height %d is %X, the chain's is %X", h, info.Response.LastBlockAppHash, blk.Block.AppHash)
+	}
+	// A transaction sent to it reaches every node.
+	fresh := map[string]string{"ss-after": "joined"}
+	if err := sendTx(ctx, c, joiner, "ss-after", "joined"); err != nil {
+		t.Fatal(err)
+	}
+	waitCommittedOn(ctx, t, c, []int{0, 1, 2, 3, joiner}, fresh)
+}
