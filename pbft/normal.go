@@ -42,6 +42,12 @@ func (c *Core) onProposalReady(p consensus.ProposalReady) error {
 	if !c.active || c.view != p.Round || !c.isPrimary() || c.lastExecuted+1 != p.Height || c.lastDecided != c.lastExecuted {
 		return nil
 	}
+	if !c.inWindow(p.Height) {
+		// A stable checkpoint of others overtook the height asked for
+		// while the application prepared it: the replica fetches those
+		// blocks instead, and signs nothing at or below the checkpoint.
+		return nil
+	}
 	c.proposal.Answered = true
 	pp := &consensus.Proposal{Height: p.Height, Round: p.Round, POLRound: -1, Value: p.Value, Proposer: c.self}
 	c.emit(consensus.Broadcast{Msg: pp})

@@ -100,3 +100,31 @@ func TestSignFloor_CoversNewViewReproposalsBelowOwnStableCheckpoint(t *testing.T
 		t.Fatalf("snapshots %v, want one with sign floor 21 after checkpoint 20 in normal operation", snaps)
 	}
 }
+
+// A primary that asked the application for block n and, before the answer
+// came, saw others' checkpoints make a later height stable (it fell behind
+// and fetches those blocks now) must not pre-prepare n: it lies at or
+// below its stable checkpoint, below its sign floor. Found by the
+// simulator's switch family, where a node starts PBFT late at the switch
+// height while the others already checkpointed past it.
+func TestSignFloor_NoPrePrepareOvertakenByAStableCheckpoint(t *testing.T) {
+	vals := testVals(t, 1, 1, 1, 1)
+	c := newCore(t, testConfig(), vals, 0) // the primary of view 0; K = 10
+	g := &floorGuard{t: t}
+	acts := g.check(mustStep(t, c, consensus.Start{}))
+	if rp := ofType[consensus.RequestProposal](acts); len(rp) != 1 || rp[0].Height != 1 {
+		t.Fatalf("primary asked for %v, want a proposal for height 1", rp)
+	}
+	for _, i := range []int32{1, 2, 3} {
+		g.check(recv(t, c, checkpointMsg(10, "h10", i)))
+	}
+	if c.low() != 10 {
+		t.Fatalf("stable checkpoint %d, want 10", c.low())
+	}
+	acts = g.check(mustStep(t, c, consensus.ProposalReady{Height: 1, Round: 0, Value: "b1"}))
+	for _, a := range ofType[consensus.Broadcast](acts) {
+		if p, ok := a.Msg.(*consensus.Proposal); ok {
+			t.Fatalf("pre-prepared %v below the stable checkpoint 10", p)
+		}
+	}
+}

@@ -34,6 +34,14 @@ func (n *node) switchAt() int64 {
 	return n.w.proto.switchAt
 }
 
+// runningProtocol is the protocol of the core this node runs now.
+func (n *node) runningProtocol() *Protocol {
+	if n.second {
+		return n.w.proto.then
+	}
+	return &n.w.proto
+}
+
 // firstRuns tells whether the first core runs and a switch is ahead of it.
 func (n *node) firstRuns() bool { return n.switchAt() > 0 && !n.second }
 

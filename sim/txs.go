@@ -224,9 +224,12 @@ func (w *world) checkTxsOnDeadline() {
 }
 
 // checkView reports, under honest saturation, a protocol whose views
-// persist that left view 0: an honest primary was voted out.
+// persist that left view 0: an honest primary was voted out. On a chain
+// that switches protocol it asks the core running now: a Tendermint core
+// after PBFT may change rounds, and a PBFT core after Tendermint starts
+// its views at 0.
 func (w *world) checkView(n *node, h int64) {
-	if w.opts.Scenario != SaturateScenario || !w.proto.StableViews || !n.honest || n.core == nil {
+	if w.opts.Scenario != SaturateScenario || !n.runningProtocol().StableViews || !n.honest || n.core == nil {
 		return
 	}
 	if st := n.core.Status(); st.Round != 0 {
