@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -220,4 +221,82 @@ func checkJoinerFollows(ctx context.Context, t *testing.T, c *Cluster, joiner in
 		t.Fatal(err)
 	}
 	waitCommittedOn(ctx, t, c, []int{0, 1, 2, 3, joiner}, fresh)
+}
+
+// TestStateSyncByzantineServers starts the joiner among two honest
+// validators and two that serve bad snapshots (a byzantine build): one
+// flips a byte of every chunk it serves, the other serves, at a height
+// above the honest snapshots, a snapshot whose chunks and hashes agree
+// with each other but whose state is another. The joiner must drop both
+// as snapshot sources (the app rejects the first's chunks; the restored
+// app hash of the second's snapshot differs from the light client's
+// header), restore an honest snapshot and follow the chain.
+func TestStateSyncByzantineServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	protocol := "tendermint"
+	if p := os.Getenv("E2E_PROTOCOL"); p != "" {
+		protocol = p
+	}
+	const joiner, badChunks, wrongState = 4, 2, 3
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, acked := startSnapshottingChain(ctx, t, protocol, []string{"byzantine"}, func(i int) []string {
+		switch i {
+		case badChunks:
+			return []string{"BFTNODE_BYZANTINE_SNAPSHOTS=badchunks"}
+		case wrongState:
+			// A snapshot every height: its forged latest one lies above
+			// the honest ones when the joiner looks.
+			return []string{"BFTNODE_BYZANTINE_SNAPSHOTS=wrongstate", "BFTNODE_KVSTORE_SNAPSHOT_INTERVAL=1"}
+		}
+		return nil
+	})
+	ids := map[int]string{}
+	for _, i := range []int{badChunks, wrongState} {
+		cl, err := c.Client(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := cl.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = string(st.NodeInfo.ID())
+	}
+	// Start right after an honest snapshot's height has passed, so that
+	// the forged snapshot is the highest one offered while the joiner
+	// looks.
+	if err := c.WaitUntil(ctx, time.Minute, "a height just past an honest snapshot", func() (bool, error) {
+		h, err := latestHeight(ctx, c, 0)
+		return h%stateSyncInterval == 2, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c.Nodes[joiner].Env = stateSyncEnv(ctx, t, c)
+	if err := c.Start(joiner); err != nil {
+		t.Fatal(err)
+	}
+	checkJoinerFollows(ctx, t, c, joiner, acked)
+	log := c.LogTail(joiner, 1<<20)
+	for i, reason := range map[int]string{
+		badChunks:  "the application rejected a snapshot chunk it sent",
+		wrongState: "served a snapshot whose restored app hash differs from the verified header's",
+	} {
+		if !strings.Contains(log, "peer="+ids[i]+" reason=\""+reason+"\"") {
+			t.Errorf("the joiner did not drop node %d (%s) as a snapshot source for %q:\n%s", i, ids[i], reason, grepLines(log, "statesync"))
+		}
+	}
+}
+
+// grepLines keeps the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

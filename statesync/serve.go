@@ -106,7 +106,7 @@ func (s *Server) listSnapshots(ctx context.Context, peer string) {
 func (s *Server) loadChunk(ctx context.Context, peer string, req wire.ChunkRequest) {
 	var chunk []byte
 	if s.forge != nil && s.forge.serves(req.Height, req.Format) {
-		chunk = s.forge.chunk(req.Height, req.Format, req.Index)
+		chunk = s.forge.chunk(ctx, s.app, req.Height, req.Format, req.Index)
 	} else {
 		resp, err := s.app.LoadSnapshotChunk(ctx, &abcitypes.RequestLoadSnapshotChunk{Height: req.Height, Format: req.Format, Chunk: req.Index})
 		if err != nil {
@@ -129,5 +129,5 @@ func (s *Server) loadChunk(ctx context.Context, peer string, req wire.ChunkReque
 type forger interface {
 	list(ctx context.Context, app SnapshotApp, snaps []*abcitypes.Snapshot) []*abcitypes.Snapshot
 	serves(height uint64, format uint32) bool
-	chunk(height uint64, format uint32, index uint32) []byte
+	chunk(ctx context.Context, app SnapshotApp, height uint64, format uint32, index uint32) []byte
 }
