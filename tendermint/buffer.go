@@ -105,3 +105,37 @@ func (c *Core) applyBuffered() error {
 	}
 	return nil
 }
+
+// decides tells whether the buffer holds, for one round of height, a
+// proposal and precommits for its value from more than 2/3 of vals' power:
+// the height is decided, and a node still waiting out timeout_commit is
+// behind the others.
+func (b *messageBuffer) decides(height int64, vals *consensus.ValidatorSet) bool {
+	type key struct {
+		round int32
+		value consensus.ID
+	}
+	proposed := map[key]bool{}
+	power := map[key]int64{}
+	for _, e := range b.msgs {
+		if e.height != height {
+			continue
+		}
+		switch m := e.msg.(type) {
+		case *consensus.Proposal:
+			proposed[key{m.Round, m.Value}] = true
+		case *consensus.Vote:
+			// One buffered message per slot (add), so each signer counts
+			// once per round.
+			if m.Type == consensus.Precommit && m.Value != consensus.Nil {
+				power[key{m.Round, m.Value}] += vals.Power(m.Validator)
+			}
+		}
+	}
+	for k, p := range power {
+		if proposed[k] && vals.IsQuorum(p) {
+			return true
+		}
+	}
+	return false
+}

@@ -39,9 +39,11 @@ func precommitBeforeDecide(t *testing.T, acts []consensus.Action) []*consensus.V
 
 // TestLine49_OvertakenDuringCommitWaitStillPrecommits: the others decide
 // height 2 while this node still waits out timeout_commit (it decided
-// height 1 a little later than they did). When its wait ends, the buffered
-// proposal, prevotes and precommits decide at once, before its application
-// answered valid(v); it precommits v first.
+// height 1 a little later than they did). Their proposal and prevotes wait
+// in the buffer; the precommit that completes their quorum ends the wait,
+// as CometBFT's +2/3 precommits end its commit wait, and the height decides
+// at once, before this node's application answered valid(v); it precommits
+// v first.
 func TestLine49_OvertakenDuringCommitWaitStillPrecommits(t *testing.T) {
 	h := newQuietValidator(t, equalPowers(4), 1, 2)
 	h.cfg.TimeoutCommit = time.Second
@@ -52,12 +54,49 @@ func TestLine49_OvertakenDuringCommitWaitStillPrecommits(t *testing.T) {
 	if acts := h.receive(h.proposal(0, -1, valueB)); len(acts) != 0 {
 		t.Fatalf("acted during the commit wait: %v", acts)
 	}
-	h.votesFrom(consensus.Prevote, 0, valueB, h.others()...)
-	h.votesFrom(consensus.Precommit, 0, valueB, h.others()...)
-	acts := h.fire(consensus.TimeoutCommit, 0)
+	o := h.others()
+	h.votesFrom(consensus.Prevote, 0, valueB, o...)
+	if acts := h.votesFrom(consensus.Precommit, 0, valueB, o[:2]...); len(acts) != 0 {
+		t.Fatalf("acted during the commit wait on precommits short of a quorum: %v", acts)
+	}
+	acts := h.votesFrom(consensus.Precommit, 0, valueB, o[2])
 	pcs := precommitBeforeDecide(t, acts)
 	if len(pcs) != 1 || pcs[0].Value != valueB || pcs[0].Round != 0 || pcs[0].Height != 2 || pcs[0].Validator != h.self {
 		t.Fatalf("precommits %+v, want one for %q at height 2 round 0 from validator %d", pcs, valueB, h.self)
+	}
+	if acts := h.fire(consensus.TimeoutCommit, 0); len(acts) != 0 {
+		t.Fatalf("the commit wait running out after the decision acted: %v", acts)
+	}
+}
+
+// TestSyncedDecisionPrecommitsWhenTakingPart: a fetched commit decides
+// the height of a node that was in its round (it had the proposal): it
+// precommits in the commit's round first (nil: it saw no polka). A node
+// that saw nothing of the height is catching up and signs nothing.
+func TestSyncedDecisionPrecommitsWhenTakingPart(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		takePart bool
+	}{{"in the round", true}, {"catching up", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newNonProposer(t, equalPowers(4), 1)
+			h.autoVerdict = false
+			h.start()
+			if tc.takePart {
+				h.receive(h.proposal(0, -1, valueA))
+			}
+			var commit []consensus.Vote
+			for _, v := range h.others() {
+				commit = append(commit, *h.vote(consensus.Precommit, 0, valueA, v))
+			}
+			pcs := precommitBeforeDecide(t, h.step(consensus.Synced{Height: 1, Value: valueA, Commit: commit}))
+			switch {
+			case !tc.takePart && len(pcs) != 0:
+				t.Fatalf("a node catching up signed %+v", pcs)
+			case tc.takePart && (len(pcs) != 1 || pcs[0].Value != consensus.Nil || pcs[0].Round != 0):
+				t.Fatalf("precommits %+v, want one for nil in round 0", pcs)
+			}
+		})
 	}
 }
 

@@ -35,6 +35,15 @@ func (c *Core) receive(m consensus.Message) error {
 	switch h.phase {
 	case phaseCommitWait:
 		c.carry.buffered.add(m, height)
+		if c.carry.buffered.decides(height, h.vals) {
+			// The others decided this height while this node still waits
+			// out timeout_commit (it decided the last one later than
+			// they did). As CometBFT does on +2/3 precommits during its
+			// commit wait, begin now: the height decides at once, with
+			// this node's precommit, rather than later by block sync
+			// without it.
+			return c.beginHeight()
+		}
 		return nil
 	case phaseNewHeight:
 		// Another validator started this height: join rather than wait

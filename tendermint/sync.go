@@ -32,8 +32,43 @@ func (c *Core) onSynced(in consensus.Synced) error {
 	for i := range in.Commit {
 		commit[i] = copyVote(&in.Commit[i])
 	}
+	if r := in.Commit[0].Round; c.takesPart(r) {
+		c.precommitBeforeDeciding(r, h.log(r), in.Value)
+	}
 	c.decide(in.Value, commit)
 	return nil
+}
+
+// takesPart tells whether this node was taking part in round r of its
+// height when a fetched commit decided it: it has messages of that round,
+// logged or waiting in the buffer. Such a node was only a little behind
+// (it still waited out timeout_commit, or its application was slow), and
+// it precommits as line 49 would have it do; one that fetches a height it
+// saw nothing of is catching up and signs nothing.
+func (c *Core) takesPart(r int32) bool {
+	h := c.h
+	if !h.isValidator() {
+		return false
+	}
+	if l := h.rounds[r]; l != nil && len(l.senders) > 0 {
+		return true
+	}
+	for _, e := range c.carry.buffered.msgs {
+		if e.height == h.number && messageRound(e.msg) == r {
+			return true
+		}
+	}
+	return false
+}
+
+func messageRound(m consensus.Message) int32 {
+	switch m := m.(type) {
+	case *consensus.Proposal:
+		return m.Round
+	case *consensus.Vote:
+		return m.Round
+	}
+	return -1
 }
 
 // verifyCommit checks that commit justifies deciding value at the set's
