@@ -135,14 +135,21 @@ sim-scale:
 	nice bin/bftscale -command "make sim-scale" $(SCALE_ARGS)
 
 # The Cosmos Hub's app, gaia v25.1.1 (Cosmos SDK v0.53), on bftnode, for
-# each protocol: builds gaiad into the user cache on first use (many
-# minutes; never committed), makes a 4-validator chain with gaiad's own
-# commands, runs four gaiad processes behind four validators and checks a
-# bank send, balances, query tx, a delegation changing the validator set
-# and x/slashing's signing infos. Options via the environment:
-# COSMOS_TIMEOUT_COMMIT (1s), COSMOS_BLOCKS (80), COSMOS_PROTOCOLS.
+# each protocol, and on CometBFT v0.38.26 for comparison: builds gaiad (and
+# installs cometbft) into the user cache on first use (many minutes; never
+# committed), makes a 4-validator chain with gaiad's own commands, runs four
+# gaiad processes behind four validators and checks a bank send, balances,
+# query tx, a delegation changing the validator set, a load of bank sends
+# (tx/s) and x/slashing's signing infos. Each engine's figures are a row of
+# bin/cosmos/report.md. Options via the environment: COSMOS_TIMEOUT_COMMIT
+# (1s), COSMOS_BLOCKS (80), COSMOS_LOAD (30s; 0 skips the load),
+# COSMOS_PROTOCOLS (tendermint,pbft,cometbft).
+COSMOS_PROTOCOLS ?= tendermint,pbft,cometbft
 cosmos:
-	$(GO) test -count=1 -timeout 120m -tags cosmos -run '^TestCosmos$$' -v ./e2e
+	@mkdir -p bin/cosmos && rm -f bin/cosmos/report.md
+	COSMOS_PROTOCOLS=$(COSMOS_PROTOCOLS) COSMOS_REPORT=$(CURDIR)/bin/cosmos/report.md \
+		nice $(GO) test -count=1 -timeout 120m -tags cosmos -run '^TestCosmos$$' -v ./e2e
+	@cat bin/cosmos/report.md
 
 # Regenerates the Go code of the wire messages (proto/bftnode/wire/*.proto)
 # into wire/wirepb. Needs protoc (Debian: apt-get install -y

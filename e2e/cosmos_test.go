@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,14 +22,16 @@ import (
 // chain made with gaiad's own commands (its genesis.json in the SDK's own
 // format, read as is), four gaiad processes behind four bftnode
 // validators, and gaiad's CLI against bftnode's RPC for a bank send, the
-// balances, `query tx`, a delegation that changes the validator set and
-// x/slashing's signing infos. `make cosmos` runs it; the first run builds
-// gaiad into the user cache.
+// balances, `query tx`, a delegation that changes the validator set, a
+// load of bank sends (the tx/s figure) and x/slashing's signing infos.
+// `make cosmos` runs it; the first run builds gaiad into the user cache.
 //
-// COSMOS_TIMEOUT_COMMIT (default 1s) is the chain's block time and
+// COSMOS_TIMEOUT_COMMIT (default 1s) is the chain's block time,
 // COSMOS_BLOCKS (default 80) how many blocks the chain makes before the
-// signing infos are read; COSMOS_PROTOCOLS (default both) picks protocols,
-// "cometbft" among them for the same chain on CometBFT as gaiad embeds it.
+// signing infos are read and COSMOS_LOAD (default 30s) how long the load
+// runs; COSMOS_PROTOCOLS (default both) picks protocols, "cometbft" among
+// them for the same chain on CometBFT v0.38.26. COSMOS_REPORT names a
+// markdown file each engine's figures are appended to as a table row.
 func TestCosmos(t *testing.T) {
 	bin, err := GaiaD()
 	if err != nil {
@@ -128,12 +129,18 @@ func runCosmos(t *testing.T, bin, protocol string) {
 			t.Logf("node %d: validator %s, height %d, consensus %s", i, st.ValidatorInfo.Address, st.SyncInfo.LatestBlockHeight, state)
 		}
 	})
-	checkGaiaChain(ctx, t, chain, cl, protocol, "tcp://"+c.Nodes[0].RPCAddr, commit, blocks)
+	var rpcs []string
+	for _, n := range c.Nodes {
+		rpcs = append(rpcs, n.RPCAddr)
+	}
+	checkGaiaChain(ctx, t, chain, cl, "bftnode "+protocol, rpcs, commit, blocks)
 }
 
-// checkGaiaChain is what a Cosmos user checks, against one node's RPC.
-func checkGaiaChain(ctx context.Context, t *testing.T, chain *GaiaChain, cl *rpchttp.HTTP, engine, node string, commit time.Duration, blocks int64) {
-	cli := gaiaCLI{chain: chain, node: node}
+// checkGaiaChain is what a Cosmos user checks, against the first node's
+// RPC (cl; rpcs are every node's RPC address), with a transaction load
+// after the delegation.
+func checkGaiaChain(ctx context.Context, t *testing.T, chain *GaiaChain, cl *rpchttp.HTTP, engine string, rpcs []string, commit time.Duration, blocks int64) {
+	cli := gaiaCLI{chain: chain, node: "tcp://" + rpcs[0]}
 	start := time.Now()
 	startHeight := rpcHeight(ctx, t, cl)
 
@@ -149,6 +156,18 @@ func checkGaiaChain(ctx context.Context, t *testing.T, chain *GaiaChain, cl *rpc
 	cli.tx(ctx, t, "staking", "delegate", valoper, "50000000"+gaiaDenom)
 	waitPowers(ctx, t, cl, []int64{150, 100, 100, 100})
 
+	// Bank sends as fast as the nodes take them, for the tx/s figure.
+	row := cosmosRow{engine: engine, commit: commit}
+	if d := cosmosLoadDuration(t); d > 0 {
+		row.load = gaiaLoad(ctx, t, chain, rpcs, d)
+		t.Logf("%s: load of %v: %d sends accepted (%d refused), %d committed in heights %d-%d over %.1fs of block time: %.1f tx/s",
+			engine, d, row.load.accepted, row.load.rejected, row.load.committed, row.load.fromHeight, row.load.height,
+			row.load.seconds, row.load.txPerSecond())
+		if row.load.committed < int64(row.load.accepted) {
+			t.Errorf("%d sends accepted by CheckTx, %d committed", row.load.accepted, row.load.committed)
+		}
+	}
+
 	// The chain runs on; then no live validator has missed blocks.
 	end := startHeight
 	for end < startHeight+blocks {
@@ -159,13 +178,15 @@ func checkGaiaChain(ctx context.Context, t *testing.T, chain *GaiaChain, cl *rpc
 		end = rpcHeight(ctx, t, cl)
 	}
 	elapsed := time.Since(start)
+	row.blocks, row.blocksPerSecond = end-startHeight, float64(end-startHeight)/elapsed.Seconds()
 	t.Logf("%s: heights %d-%d in %v: %.2f blocks/s with timeout_commit %v", engine, startHeight, end, elapsed.Round(time.Millisecond),
-		float64(end-startHeight)/elapsed.Seconds(), commit)
+		row.blocksPerSecond, commit)
 	if min := time.Duration(end-startHeight-1) * commit; elapsed < min {
 		t.Fatalf("%d blocks in %v; with timeout_commit %v they cannot take less than %v", end-startHeight, elapsed, commit, min)
 	}
-	checkSigningInfos(t, cli, len(chain.Homes))
-	checkLastCommits(ctx, t, cl, cosmosWarmup+1, end)
+	row.missed = checkSigningInfos(t, cli, len(chain.Homes))
+	row.absent = checkLastCommits(ctx, t, cl, cosmosWarmup+1, end)
+	row.report(t)
 }
 
 // rpcHeight is the node's latest block height.
@@ -191,7 +212,7 @@ const cosmosWarmup = 60
 // checkLastCommits counts, in every block from one height to another, the
 // validators absent from its LastCommit: that is what x/slashing counts as
 // a missed block (of the height below).
-func checkLastCommits(ctx context.Context, t *testing.T, cl *rpchttp.HTTP, from, to int64) {
+func checkLastCommits(ctx context.Context, t *testing.T, cl *rpchttp.HTTP, from, to int64) (absences int) {
 	t.Helper()
 	absent := map[int][]int64{} // validator index -> heights
 	for h := from; h <= to; h++ {
@@ -217,7 +238,9 @@ func checkLastCommits(ctx context.Context, t *testing.T, cl *rpchttp.HTTP, from,
 		if len(hs) > 1 {
 			t.Errorf("validator %d absent from %d LastCommits past height %d; a live validator must miss at most 1", i, len(hs), from-1)
 		}
+		absences += len(hs)
 	}
+	return absences
 }
 
 // waitPowers waits until node 0's /validators shows these powers (in any
@@ -245,7 +268,7 @@ func waitPowers(ctx context.Context, t *testing.T, cl *rpchttp.HTTP, want []int6
 // checkSigningInfos reads x/slashing's signing infos: every validator has
 // one and none is jailed or tombstoned; the counts are logged (misses while
 // the chain warms up count there; checkLastCommits checks the rest).
-func checkSigningInfos(t *testing.T, cli gaiaCLI, validators int) {
+func checkSigningInfos(t *testing.T, cli gaiaCLI, validators int) (missed []int64) {
 	t.Helper()
 	var res struct {
 		Info []struct {
@@ -264,12 +287,14 @@ func checkSigningInfos(t *testing.T, cli gaiaCLI, validators int) {
 		t.Fatalf("%d signing infos, want %d:\n%s", len(res.Info), validators, out)
 	}
 	for _, in := range res.Info {
-		missed, _ := strconv.ParseInt(in.MissedBlocksCounter, 10, 64)
-		t.Logf("signing info %s: %d blocks signed or missed, %d missed, jailed until %s", in.Address, atoi(in.IndexOffset), missed, in.JailedUntil)
+		n, _ := strconv.ParseInt(in.MissedBlocksCounter, 10, 64)
+		missed = append(missed, n)
+		t.Logf("signing info %s: %d blocks signed or missed, %d missed, jailed until %s", in.Address, atoi(in.IndexOffset), n, in.JailedUntil)
 		if in.Tombstoned || !strings.HasPrefix(in.JailedUntil, "1970-") {
-			t.Errorf("validator %s is jailed until %s (tombstoned %v) after %d missed blocks", in.Address, in.JailedUntil, in.Tombstoned, missed)
+			t.Errorf("validator %s is jailed until %s (tombstoned %v) after %d missed blocks", in.Address, in.JailedUntil, in.Tombstoned, n)
 		}
 	}
+	return missed
 }
 
 func atoi(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
@@ -349,86 +374,6 @@ func (g gaiaCLI) tx(ctx context.Context, t *testing.T, args ...string) string {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-}
-
-// runCosmosOnCometBFT runs the same chain and checks on CometBFT v0.38 as
-// gaiad embeds it (`gaiad start`), the reference the figures compare with.
-// COSMOS_PROTOCOLS=cometbft selects it.
-func runCosmosOnCometBFT(t *testing.T, bin string) {
-	commit, blocks := cosmosSettings(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute+time.Duration(blocks)*4*commit)
-	defer cancel()
-	chain, err := NewGaiaChain(bin, t.TempDir(), "cometbft-gaia", 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := freePortRange(len(chain.Homes) * portsPerNode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := func(i, offset int) string { return "127.0.0.1:" + strconv.Itoa(base+portsPerNode*i+offset) }
-	var peers []string
-	for i, home := range chain.Homes {
-		id := strings.TrimSpace(string(cli(t, chain, "comet", "show-node-id", "--home", home)))
-		peers = append(peers, id+"@"+port(i, 0))
-		cfg := filepath.Join(home, "config", "config.toml")
-		b, err := os.ReadFile(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		text := string(b)
-		for _, kv := range [][2]string{
-			{`timeout_commit = "5s"`, `timeout_commit = "` + commit.String() + `"`},
-			{`allow_duplicate_ip = false`, `allow_duplicate_ip = true`},
-			{`addr_book_strict = true`, `addr_book_strict = false`},
-		} {
-			if !strings.Contains(text, kv[0]) {
-				t.Fatalf("%s has no %s", cfg, kv[0])
-			}
-			text = strings.Replace(text, kv[0], kv[1], 1)
-		}
-		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, home := range chain.Homes {
-		others := append(append([]string(nil), peers[:i]...), peers[i+1:]...)
-		logFile, err := os.Create(filepath.Join(home, "gaiad.log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "start", "--home", home, "--p2p.laddr", "tcp://"+port(i, 0), "--rpc.laddr", "tcp://"+port(i, 1),
-			"--p2p.persistent_peers", strings.Join(others, ","), "--grpc.address", port(i, offsetGRPC), "--rpc.pprof_laddr", "",
-			"--api.enable=false", "--minimum-gas-prices", "0"+gaiaDenom)
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		dieWithParent(cmd)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			logFile.Close()
-			if t.Failed() {
-				b, _ := os.ReadFile(logFile.Name())
-				if len(b) > 4000 {
-					b = b[len(b)-4000:]
-				}
-				t.Logf("--- gaiad %d log tail ---\n%s", i, b)
-			}
-		})
-	}
-	cl, err := rpchttp.New("http://"+port(0, 1), "/websocket")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rpcHeightOrZero(ctx, cl) < 2 {
-		if ctx.Err() != nil {
-			t.Fatal("CometBFT did not reach height 2")
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	checkGaiaChain(ctx, t, chain, cl, "cometbft", "tcp://"+port(0, 1), commit, blocks)
 }
 
 func rpcHeightOrZero(ctx context.Context, cl *rpchttp.HTTP) int64 {

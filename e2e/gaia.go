@@ -212,8 +212,13 @@ func (g *GaiaChain) setFeeDenom() error {
 }
 
 // run runs gaiad with args and returns its standard output.
-func (g *GaiaChain) run(args ...string) ([]byte, error) {
+func (g *GaiaChain) run(args ...string) ([]byte, error) { return g.runInput("", args...) }
+
+// runInput is run with input on gaiad's standard input (answers to its
+// prompts).
+func (g *GaiaChain) runInput(input string, args ...string) ([]byte, error) {
 	cmd := exec.Command(g.Bin, args...)
+	cmd.Stdin = strings.NewReader(input)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
