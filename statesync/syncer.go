@@ -192,10 +192,9 @@ func (s *Syncer) restore(ctx context.Context, snap *abcitypes.Snapshot) (Result,
 // verifyAttempts and verifyPause bound the wait for a snapshot's height to
 // become verifiable: a snapshot of one of the latest heights needs the
 // headers of the two heights after it, which the chain may not have yet.
-const (
-	verifyAttempts = 10
-	verifyPause    = time.Second
-)
+const verifyAttempts = 10
+
+var verifyPause = time.Second
 
 func verifyPatiently(ctx context.Context, verify func() error) error {
 	var err error
