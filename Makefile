@@ -4,7 +4,7 @@ SEEDS     ?= 200
 FUZZTIME  ?= 30s
 PKGS      := ./...
 
-.PHONY: all build localnet test vet race sim fuzz faults clean proto bench microbench mutate votes cosmos bench-wan sim-scale
+.PHONY: all build localnet test vet race sim fuzz faults clean proto bench microbench mutate votes cosmos bench-wan sim-scale statesync
 
 all: build
 
@@ -78,6 +78,15 @@ faults:
 votes:
 	LASTCOMMIT_BLOCKS=300 VOTEEXT_BLOCKS=500 $(GO) test -count=1 -timeout 60m -v \
 		-run '^(TestEveryLiveValidatorSignsLastCommit|TestVoteExtensionsUnderCometBFTsE2EApp)$$' ./e2e
+
+# State sync, long version: the state sync tests of make test (a fifth
+# node joins a running chain from a snapshot, with crashes during the
+# restore, Byzantine snapshot servers, and CometBFT's e2e app) with
+# STATESYNC_KEYS keys written first, so that the snapshot has hundreds of
+# chunks instead of a few.
+STATESYNC_KEYS ?= 20000
+statesync:
+	STATESYNC_KEYS=$(STATESYNC_KEYS) $(GO) test -count=1 -timeout 60m -v -run '^TestStateSync' ./e2e
 
 # Every fuzz target of the module for FUZZTIME each (go test -fuzz runs
 # one target at a time). Their seed corpora already run in make test.

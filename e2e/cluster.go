@@ -58,6 +58,10 @@ type Options struct {
 	// Commit asks the node to keep only that many latest blocks (0 or a
 	// missing entry: keep all). Only with App AppCometE2E.
 	RetainBlocks []uint64
+	// SnapshotInterval is CometBFT's e2e app's snapshot_interval: it takes
+	// a state sync snapshot every this many heights (0: none). Only with
+	// App AppCometE2E.
+	SnapshotInterval uint64
 }
 
 // Cluster is a running network of bftnode processes on loopback.

@@ -55,6 +55,9 @@ func (c *Cluster) cometAppConfig(n *Node) (string, error) {
 	path := filepath.Join(dir, "app.toml")
 	cfg := fmt.Sprintf("chain_id = %q\nlisten = %q\nprotocol = \"socket\"\ndir = %q\npersist_interval = 1\nvote_extensions_enable_height = %d\n",
 		c.chainID(), "tcp://"+n.AppAddr, filepath.Join(dir, "state"), c.Opts.VoteExtensionsHeight)
+	if c.Opts.SnapshotInterval > 0 {
+		cfg += fmt.Sprintf("snapshot_interval = %d\n", c.Opts.SnapshotInterval)
+	}
 	if n.Index < len(c.Opts.RetainBlocks) && c.Opts.RetainBlocks[n.Index] > 0 {
 		cfg += fmt.Sprintf("retain_blocks = %d\n", c.Opts.RetainBlocks[n.Index])
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,18 +21,34 @@ import (
 const stateSyncInterval = 5
 
 // stateSyncKeys is how many keys the tests write before the joiner starts:
-// enough for a snapshot of several chunks.
-const stateSyncKeys = 300
+// enough for a snapshot of several chunks. make statesync sets
+// STATESYNC_KEYS for a snapshot of hundreds.
+func stateSyncKeys(t *testing.T) int {
+	if v := os.Getenv("STATESYNC_KEYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("STATESYNC_KEYS=%q: want a positive number", v)
+		}
+		return n
+	}
+	return 300
+}
+
+// stateSyncTimeout bounds each state sync test; generous for the long
+// version's thousands of keys.
+const stateSyncTimeout = 10 * time.Minute
 
 // TestStateSync runs four validators of the built-in kvstore taking
 // snapshots, then starts a fifth node with [statesync] enabled. It is
-// killed twice during its state sync (SIGKILL at crash points: after the
-// app applied the second chunk, and after the app restored the whole
-// snapshot but before the node wrote its stores); each time it must have
-// written no state, and the restart begins state sync again. The third
-// start must restore a snapshot (its block store starts above height 1),
-// hold the keys written before the snapshot, produce the chain's app
-// hashes while it follows the chain, and commit a transaction sent to it.
+// killed three times during its state sync (SIGKILL at crash points:
+// after the app applied the second chunk, after the app restored the
+// whole snapshot, and after the node stored the commit of its height but
+// not the state); each time it must have stored no state, and the restart
+// begins state sync again. The fourth start must restore a snapshot (its
+// block store starts above height 1), hold the keys written before the
+// snapshot, produce the chain's app hashes while it follows the chain,
+// commit a transaction sent to it, and after a restart catch up again
+// from its own stores.
 func TestStateSync(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
@@ -43,11 +60,11 @@ func TestStateSync(t *testing.T) {
 
 func runStateSync(t *testing.T, protocol string) {
 	const joiner = 4
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), stateSyncTimeout)
 	defer cancel()
-	c, acked := startSnapshottingChain(ctx, t, protocol, []string{"failpoint"}, nil)
+	c, acked := startSnapshottingChain(ctx, t, Options{Protocol: protocol, BuildTags: []string{"failpoint"}}, nil)
 
-	for _, point := range []string{failpoint.StateSyncChunkApplied + "@2", failpoint.StateSyncRestored} {
+	for _, point := range []string{failpoint.StateSyncChunkApplied + "@2", failpoint.StateSyncRestored, failpoint.StateSyncCommitSaved} {
 		c.Nodes[joiner].Env = append(stateSyncEnv(ctx, t, c), failpoint.EnvVar+"="+point)
 		if err := c.Start(joiner); err != nil {
 			t.Fatal(err)
@@ -71,16 +88,39 @@ func runStateSync(t *testing.T, protocol string) {
 		t.Fatal(err)
 	}
 	checkJoinerFollows(ctx, t, c, joiner, acked)
+
+	// Restarted, it resumes from its own stores (state sync is not due
+	// again) with its core where it left off.
+	if err := c.Stop(joiner); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(joiner); err != nil {
+		t.Fatal(err)
+	}
+	top, err := latestHeight(ctx, c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitHeight(ctx, joiner, top+2); err != nil {
+		t.Fatalf("the state-synced node did not catch up after a restart: %v", err)
+	}
+	if n := strings.Count(c.LogTail(joiner, 1<<22), "state sync done"); n != 1 {
+		t.Fatalf("the node ran state sync to its end %d times; want once, before the restart", n)
+	}
 }
 
-// startSnapshottingChain starts four validators (and prepares a fifth
-// node, not started) whose built-in kvstore snapshots every
-// stateSyncInterval heights, writes stateSyncKeys keys and waits until
-// the chain holds a few snapshots. env adds to validator i's environment.
-func startSnapshottingChain(ctx context.Context, t *testing.T, protocol string, tags []string, env func(i int) []string) (*Cluster, map[string]string) {
+// startSnapshottingChain starts four validators of opts (and prepares a
+// fifth node, not started) whose app snapshots every stateSyncInterval
+// heights (the built-in kvstore, or CometBFT's e2e app with
+// opts.ExternalApp), writes stateSyncKeys keys and waits until the chain
+// holds a few snapshots. env adds to validator i's environment.
+func startSnapshottingChain(ctx context.Context, t *testing.T, opts Options, env func(i int) []string) (*Cluster, map[string]string) {
 	t.Helper()
-	opts := Options{Protocol: protocol, Validators: 4, FullNodes: 1, BuildTags: tags}
-	if protocol == "pbft" {
+	opts.Validators, opts.FullNodes = 4, 1
+	if opts.App == AppCometE2E {
+		opts.SnapshotInterval = stateSyncInterval
+	}
+	if opts.Protocol == "pbft" {
 		// Checkpoints every few blocks, so that the joiner's start lies
 		// between stable checkpoints of the others.
 		opts.ExtraFlags = []string{"--consensus.checkpoint_interval", "4", "--consensus.watermark_window", "8"}
@@ -107,7 +147,7 @@ func startSnapshottingChain(ctx context.Context, t *testing.T, protocol string, 
 	}
 	acked := map[string]string{}
 	value := strings.Repeat("v", 200)
-	for k := 0; k < stateSyncKeys; k++ {
+	for k := 0; k < stateSyncKeys(t); k++ {
 		key := fmt.Sprintf("ss-%d", k)
 		if err := sendTx(ctx, c, k%4, key, value); err != nil {
 			t.Fatal(err)
@@ -223,6 +263,31 @@ func checkJoinerFollows(ctx context.Context, t *testing.T, c *Cluster, joiner in
 	waitCommittedOn(ctx, t, c, []int{0, 1, 2, 3, joiner}, fresh)
 }
 
+// TestStateSyncCometBFTsE2EApp state-syncs a fifth node of a chain of
+// CometBFT's e2e app, which takes snapshots with its own format
+// (snapshot_interval) and whose app hash covers its whole state. Run by
+// make e2e-app.
+func TestStateSyncCometBFTsE2EApp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	if _, err := CometE2EApp(); err != nil {
+		t.Skipf("CometBFT's e2e app is not available: %v", err)
+	}
+	for _, protocol := range rpcProtocols() {
+		t.Run(protocol, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), stateSyncTimeout)
+			defer cancel()
+			c, acked := startSnapshottingChain(ctx, t, Options{Protocol: protocol, ExternalApp: true, App: AppCometE2E}, nil)
+			c.Nodes[4].Env = stateSyncEnv(ctx, t, c)
+			if err := c.Start(4); err != nil {
+				t.Fatal(err)
+			}
+			checkJoinerFollows(ctx, t, c, 4, acked)
+		})
+	}
+}
+
 // TestStateSyncByzantineServers starts the joiner among two honest
 // validators and two that serve bad snapshots (a byzantine build): one
 // flips a byte of every chunk it serves, the other serves, at a height
@@ -240,9 +305,9 @@ func TestStateSyncByzantineServers(t *testing.T) {
 		protocol = p
 	}
 	const joiner, badChunks, wrongState = 4, 2, 3
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), stateSyncTimeout)
 	defer cancel()
-	c, acked := startSnapshottingChain(ctx, t, protocol, []string{"byzantine"}, func(i int) []string {
+	c, acked := startSnapshottingChain(ctx, t, Options{Protocol: protocol, BuildTags: []string{"byzantine"}}, func(i int) []string {
 		switch i {
 		case badChunks:
 			return []string{"BFTNODE_BYZANTINE_SNAPSHOTS=badchunks"}
