@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cometbft/cometbft/types"
+
 	"github.com/bftnode/bftnode/internal/failpoint"
 	"github.com/bftnode/bftnode/store"
 )
@@ -364,4 +366,91 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestStateSyncValidatorRejoins wipes a validator's chain data (keeping
+// its keys and last-signed state, as after a lost disk) and has it come
+// back by state sync: it must restore a snapshot, catch up and sign
+// commits again, so its core votes from the height after the snapshot's
+// on (PBFT: with the snapshot's height as its stable checkpoint).
+func TestStateSyncValidatorRejoins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	protocols := []string{"pbft"}
+	if os.Getenv("STATESYNC_KEYS") != "" || os.Getenv("E2E_PROTOCOL") != "" {
+		protocols = rpcProtocols()
+	}
+	for _, protocol := range protocols {
+		t.Run(protocol, func(t *testing.T) { runValidatorRejoins(t, protocol) })
+	}
+}
+
+func runValidatorRejoins(t *testing.T, protocol string) {
+	const victim = 3
+	ctx, cancel := context.WithTimeout(context.Background(), stateSyncTimeout)
+	defer cancel()
+	c, acked := startSnapshottingChain(ctx, t, Options{Protocol: protocol}, nil)
+	cl, err := c.Client(victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := cl.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := st.ValidatorInfo.Address
+	if err := c.Stop(victim); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(c.Nodes[victim].Home, "data")
+	entries, err := os.ReadDir(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "priv_validator_state.json" {
+			if err := os.RemoveAll(filepath.Join(data, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	top, err := latestHeight(ctx, c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Nodes[victim].Env = append(c.Nodes[victim].Env, stateSyncEnv(ctx, t, c)...)
+	if err := c.Start(victim); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitHeight(ctx, victim, top+2); err != nil {
+		t.Fatalf("the wiped validator did not come back: %v", err)
+	}
+	if st, err = cl.Status(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st.SyncInfo.EarliestBlockHeight <= 1 {
+		t.Fatalf("the wiped validator's blocks start at %d: it did not state-sync", st.SyncInfo.EarliestBlockHeight)
+	}
+	waitCommittedOn(ctx, t, c, []int{victim}, acked)
+	// It signs again: a later block's LastCommit carries its precommit
+	// (PBFT: COMMIT).
+	ref, err := c.Client(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitUntil(ctx, 90*time.Second, "a commit signed by the state-synced validator", func() (bool, error) {
+		res, err := ref.Commit(ctx, nil)
+		if err != nil {
+			return false, err
+		}
+		for _, sig := range res.Commit.Signatures {
+			if bytes.Equal(sig.ValidatorAddress, addr) && sig.BlockIDFlag == types.BlockIDFlagCommit && res.Height > st.SyncInfo.EarliestBlockHeight {
+				return true, nil
+			}
+		}
+		return false, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
