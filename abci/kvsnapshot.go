@@ -51,6 +51,9 @@ type kvSnapshot struct {
 	Chunks   uint32 `json:"chunks"`
 	Hash     []byte `json:"hash"`
 	Metadata []byte `json:"metadata"`
+	// ChunkSize is the size the stream was cut at, so that a snapshot
+	// stays readable if kvChunkSize changes.
+	ChunkSize int `json:"chunk_size"`
 	// stream is the whole snapshot when kept in memory; nil when it is in
 	// a file.
 	stream []byte
@@ -178,16 +181,20 @@ func (s *kvSnapshots) chunk(snap *kvSnapshot, index uint32) ([]byte, error) {
 	if index >= snap.Chunks {
 		return nil, nil
 	}
-	start := int64(index) * int64(kvChunkSize)
+	size := int64(snap.ChunkSize)
+	if size <= 0 {
+		return nil, fmt.Errorf("the description of the snapshot of height %d has no chunk size", snap.Height)
+	}
+	start := int64(index) * size
 	if snap.stream != nil {
-		return bytes.Clone(snap.stream[start:min(start+int64(kvChunkSize), int64(len(snap.stream)))]), nil
+		return bytes.Clone(snap.stream[start:min(start+size, int64(len(snap.stream)))]), nil
 	}
 	f, err := os.Open(s.streamFile(snap.Height))
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	buf := make([]byte, kvChunkSize)
+	buf := make([]byte, size)
 	n, err := f.ReadAt(buf, start)
 	if n > 0 {
 		return buf[:n], nil
@@ -214,7 +221,7 @@ func dumpKV(db dbm.DB) ([]byte, error) {
 
 // describeStream cuts stream into chunks and hashes it and each chunk.
 func describeStream(height uint64, stream []byte) *kvSnapshot {
-	snap := &kvSnapshot{Height: height, Format: kvSnapshotFormat}
+	snap := &kvSnapshot{Height: height, Format: kvSnapshotFormat, ChunkSize: kvChunkSize}
 	for start := 0; start < len(stream) || start == 0; start += kvChunkSize {
 		sum := sha256.Sum256(stream[start:min(start+kvChunkSize, len(stream))])
 		snap.Metadata = append(snap.Metadata, sum[:]...)

@@ -87,6 +87,9 @@ func TestKVStoreSnapshotRestoresTheSameState(t *testing.T) {
 		if list.Snapshots[1].Chunks < 3 {
 			t.Fatalf("the snapshot has %d chunks; the test wants several", list.Snapshots[1].Chunks)
 		}
+		// Snapshots keep the chunk size they were cut at.
+		defer func(size int) { kvChunkSize = size }(kvChunkSize)
+		kvChunkSize = 1000
 		dst := newTestKVStore(t, "", 0)
 		if r := restoreFrom(t, src, dst, func(_ uint32, c []byte) []byte { return c }); r != abcitypes.ResponseApplySnapshotChunk_ACCEPT {
 			t.Fatalf("restore: %v", r)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/types"
@@ -81,6 +82,7 @@ func (n *Node) stateSyncIfDue(ctx context.Context) error {
 	if err := host.Start(ctx); err != nil {
 		return fmt.Errorf("p2p: %w", err)
 	}
+	began := time.Now()
 	res, err := syncer.Run(ctx)
 	host.Stop()
 	if err != nil {
@@ -94,7 +96,7 @@ func (n *Node) stateSyncIfDue(ctx context.Context) error {
 	if err := n.states.Bootstrap(res.State); err != nil {
 		return fmt.Errorf("state sync: %w", err)
 	}
-	log.Info("state sync done; block-syncing from there", "height", res.State.LastBlockHeight,
+	log.Info("state sync done; block-syncing from there", "height", res.State.LastBlockHeight, "took", time.Since(began).Round(time.Millisecond),
 		"app_hash", fmt.Sprintf("%X", res.State.AppHash), "counters", syncer.Counters.Snapshot())
 	return nil
 }

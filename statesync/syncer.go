@@ -116,10 +116,12 @@ func (s *Syncer) Run(ctx context.Context) (Result, error) {
 		}
 		s.log.Info("restoring a snapshot", "height", snap.Height, "format", snap.Format, "chunks", snap.Chunks,
 			"hash", fmt.Sprintf("%X", snap.Hash), "peers", len(s.pool.peers(snap)))
+		began := time.Now()
 		res, err := s.restore(ctx, snap)
 		switch {
 		case err == nil:
-			s.log.Info("snapshot restored and verified", "height", snap.Height, "app_hash", fmt.Sprintf("%X", res.State.AppHash),
+			s.log.Info("snapshot restored and verified", "height", snap.Height, "chunks", snap.Chunks,
+				"took", time.Since(began).Round(time.Millisecond), "app_hash", fmt.Sprintf("%X", res.State.AppHash),
 				"counters", s.Counters.Snapshot())
 			return res, nil
 		case errors.Is(err, errRetrySnapshot) && retries[keyOf(snap)] < maxSnapshotRetries:
