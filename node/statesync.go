@@ -29,7 +29,12 @@ func (n *Node) stateSyncDue() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return (!ok || st.LastBlockHeight == 0) && n.blocks.Height() == 0, nil
+	if due := (!ok || st.LastBlockHeight == 0) && n.blocks.Height() == 0; !due {
+		n.log.Info("[statesync] enable is set, but the node has a chain of its own; starting from its stores",
+			"height", max(st.LastBlockHeight, n.blocks.Height()))
+		return false, nil
+	}
+	return true, nil
 }
 
 // stateSyncIfDue restores the app from a peer's snapshot, verified by the
