@@ -239,10 +239,7 @@ func recentTxs(blocks *store.BlockStore, limit int, maxBlocks int64) ([][]byte, 
 }
 
 func (n *Node) buildHost() error {
-	cfg, err := n.hostConfig(n.engine.View().Schedule.String(), n.engine.State().ConsensusParams)
-	if err != nil {
-		return err
-	}
+	cfg := n.hostConfig(n.engine.View().Schedule.String(), n.engine.State().ConsensusParams)
 	key, err := home.LoadNodeKey(n.cfg.NodeKeyFile())
 	if err != nil {
 		return fmt.Errorf("loading the node key: %w", err)

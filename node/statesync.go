@@ -63,10 +63,7 @@ func (n *Node) stateSyncIfDue(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	hostCfg, err := n.hostConfig(sched.String(), *n.genesis.ConsensusParams)
-	if err != nil {
-		return err
-	}
+	hostCfg := n.hostConfig(sched.String(), *n.genesis.ConsensusParams)
 	key, err := home.LoadNodeKey(n.cfg.NodeKeyFile())
 	if err != nil {
 		return fmt.Errorf("loading the node key: %w", err)
@@ -108,7 +105,7 @@ func (n *Node) stateSyncIfDue(ctx context.Context) error {
 
 // hostConfig is the p2p host's configuration for a chain whose protocol
 // schedule and consensus parameters are given.
-func (n *Node) hostConfig(schedule string, params types.ConsensusParams) (p2p.Config, error) {
+func (n *Node) hostConfig(schedule string, params types.ConsensusParams) p2p.Config {
 	var peers []string
 	for _, p := range strings.Split(n.cfg.P2P.PersistentPeers, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -130,7 +127,7 @@ func (n *Node) hostConfig(schedule string, params types.ConsensusParams) (p2p.Co
 		RedialMin:        config.MinRedialPeriod,
 		RedialMax:        n.cfg.P2P.PersistentPeersMaxDialPeriod,
 		HandshakeTimeout: n.cfg.P2P.HandshakeTimeout,
-	}, nil
+	}
 }
 
 // restoreApp is the app as state sync restores it.
