@@ -232,7 +232,8 @@ func checkJoinerFollows(ctx context.Context, t *testing.T, c *Cluster, joiner in
 	if base <= 1 || (base-1)%stateSyncInterval != 0 {
 		t.Fatalf("the joiner's blocks start at %d; after restoring a snapshot (every %d heights) they start right above one", base, stateSyncInterval)
 	}
-	t.Logf("the joiner restored the snapshot of height %d and follows at %d", base-1, st.SyncInfo.LatestBlockHeight)
+	t.Logf("the joiner restored the snapshot of height %d and follows at %d; its log says:\n%s", base-1, st.SyncInfo.LatestBlockHeight,
+		grepLines(c.LogTail(joiner, 1<<22), "snapshot restored and verified"))
 	// Keys written before the snapshot come from the snapshot itself.
 	waitCommittedOn(ctx, t, c, []int{joiner}, acked)
 	// The app hash it computes for a height is the one the chain's next

@@ -244,3 +244,48 @@ func TestSyncerCountsBadMessages(t *testing.T) {
 		t.Errorf("%d unsolicited chunks counted, want 1", s.Counters.UnsolicitedChunks.Load())
 	}
 }
+
+// senderRejectingApp refuses the senders of the first snapshot offered
+// and answers RETRY_SNAPSHOT to the first chunk of the next one.
+type senderRejectingApp struct {
+	abcitypes.Application
+	offers, chunks int
+}
+
+func (a *senderRejectingApp) OfferSnapshot(ctx context.Context, req *abcitypes.RequestOfferSnapshot) (*abcitypes.ResponseOfferSnapshot, error) {
+	if a.offers++; a.offers == 1 {
+		return &abcitypes.ResponseOfferSnapshot{Result: abcitypes.ResponseOfferSnapshot_REJECT_SENDER}, nil
+	}
+	return a.Application.OfferSnapshot(ctx, req)
+}
+
+func (a *senderRejectingApp) ApplySnapshotChunk(ctx context.Context, req *abcitypes.RequestApplySnapshotChunk) (*abcitypes.ResponseApplySnapshotChunk, error) {
+	if a.chunks++; a.chunks == 1 {
+		return &abcitypes.ResponseApplySnapshotChunk{Result: abcitypes.ResponseApplySnapshotChunk_RETRY_SNAPSHOT}, nil
+	}
+	return a.Application.ApplySnapshotChunk(ctx, req)
+}
+
+func TestSyncerHonoursRejectSenderAndRetrySnapshot(t *testing.T) {
+	const txs = 20
+	honest := kvSource(t, 12, txs, 5)
+	app := &senderRejectingApp{Application: newTarget(t)}
+	peers := map[string]*fakePeer{
+		"high": {src: honest, heights: map[uint64]bool{10: true}}, // the first offered
+		"low":  {src: honest, heights: map[uint64]bool{5: true}},
+	}
+	s, net := newTestSyncer(t, app, peers, honestProvider{txsPerBlock: txs})
+	res, err := runSyncer(t, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State.LastBlockHeight != 5 {
+		t.Fatalf("restored height %d; the only sender of 10 was refused, so want 5", res.State.LastBlockHeight)
+	}
+	if app.offers != 3 {
+		t.Errorf("%d offers, want 3: 10 (senders refused), 5, and 5 again after RETRY_SNAPSHOT", app.offers)
+	}
+	if net.penalized["high"] != 1 || net.penalized["low"] != 0 {
+		t.Errorf("penalties %v: want only the refused sender's", net.penalized)
+	}
+}
