@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,12 +40,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	report := fs.String("report", "", "write the readable report to this file")
 	raw := fs.String("raw", "", "write every mutant's row (tab-separated) to this file, and the run to the same name with .json")
 	work := fs.String("work", "", "scratch directory (empty: a new temporary one)")
-	simTimeout := fs.Duration("sim-timeout", time.Minute, "one family's simulator run must end within this")
-	unitTimeout := fs.Duration("unit-timeout", time.Minute, "the unit tests must end within this")
+	simTimeout := fs.Duration("sim-timeout", 20*time.Second, "one family's simulator run must end within this, or be run again with -confirm-timeout")
+	confirmTimeout := fs.Duration("confirm-timeout", 90*time.Second, "a family run that timed out must end within this on its second run, or the mutant is killed by the timeout")
+	unitTimeout := fs.Duration("unit-timeout", 2*time.Minute, "the unit tests must end within this")
+	unitAlways := fs.Bool("unit-always", false, "run the unit tests of the mutants the simulator killed too (by default only of those it missed)")
 	budget := fs.Duration("budget", 0, "start no mutant after this much time (0: no bound); the report says it is partial")
 	spread := fs.Bool("spread", false, "try the mutants in an order whose every prefix samples all files evenly (for runs with -budget)")
 	keysFile := fs.String("keys", "", "only the mutants whose keys this file lists, one a line (e.g. the survivors of an earlier run)")
-	merge := fs.String("merge", "", "an earlier run's results.json: report its results with this run's replacing those of the same mutants")
+	merge := fs.String("merge", "", "an earlier run's results.json: its results measured on the current sources are kept and their mutants not run again; this run's results are added")
+	resume := fs.Bool("resume", false, "merge the results.json next to -raw if it exists (so repeated runs cover the whole set)")
 	rerender := fs.String("rerender", "", "write the report again from this run's results.json with today's reasons and safety list, running nothing")
 	baseline := fs.Bool("baseline", true, "check first that the unmutated tree passes")
 	if err := fs.Parse(args); err != nil {
@@ -67,12 +71,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	dirs := strings.Split(*pkgs, ",")
-	sites, err := mutate.Find(root, dirs)
+	all, err := mutate.Find(root, dirs)
 	if err != nil {
 		fmt.Fprintf(stderr, "bftmutate: %v\n", err)
 		return 2
 	}
-	sites, err = selectSites(sites, *match, *safetyOnly, *limit)
+	sites, err := selectSites(all, *match, *safetyOnly, *limit)
 	if err != nil {
 		fmt.Fprintf(stderr, "bftmutate: -match: %v\n", err)
 		return 2
@@ -97,6 +101,45 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *rerender != "" {
 		return rerenderReport(*rerender, *report, reasons, stdout, stderr)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	began := time.Now()
+	hash, err := mutate.SourceHash(ctx, root, dirs, fams, *seeds)
+	if err != nil {
+		fmt.Fprintf(stderr, "bftmutate: %v\n", err)
+		return 2
+	}
+	sum := mutate.Summary{Families: fams, Seeds: *seeds, SourceHash: hash, AllSites: len(all), SimTimeout: *simTimeout, ConfirmTimeout: *confirmTimeout, UnitTimeout: *unitTimeout, UnitAlways: *unitAlways}
+	for _, s := range all {
+		if s.Safety {
+			sum.AllSafety++
+		}
+	}
+	var earlier []savedRun
+	if *merge != "" {
+		run, err := loadRun(*merge)
+		if err != nil {
+			fmt.Fprintf(stderr, "bftmutate: -merge: %v\n", err)
+			return 2
+		}
+		earlier = append(earlier, run)
+	}
+	if *resume && *raw != "" {
+		run, err := loadRun(savedPath(*raw))
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			fmt.Fprintf(stderr, "bftmutate: -resume: %v\n", err)
+			return 2
+		default:
+			earlier = append(earlier, run)
+		}
+	}
+	kept, stale := current(earlier, hash, &sum)
+	sites = notMeasured(sites, kept)
+	if *spread {
+		sites = mutate.Spread(sites)
+	}
 	if *work == "" {
 		if *work, err = os.MkdirTemp("", "bftmutate"); err != nil {
 			fmt.Fprintf(stderr, "bftmutate: %v\n", err)
@@ -104,45 +147,99 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		defer os.RemoveAll(*work)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	began := time.Now()
-	if *spread {
-		sites = mutate.Spread(sites)
-	}
-	cfg := mutate.Config{Root: root, Work: *work, Families: fams, Seeds: *seeds, SimTimeout: *simTimeout, UnitTimeout: *unitTimeout, Parallel: *parallel}
-	if *baseline {
+	cfg := mutate.Config{Root: root, Work: *work, Families: fams, Seeds: *seeds, SimTimeout: *simTimeout, ConfirmTimeout: *confirmTimeout, UnitTimeout: *unitTimeout, UnitAlways: *unitAlways, SourceHash: hash, Parallel: *parallel}
+	cfg.Learn(kept)
+	if *baseline && len(sites) > 0 {
 		if err := mutate.Baseline(ctx, cfg, dirs); err != nil {
 			fmt.Fprintf(stderr, "bftmutate: %v\n", err)
 			return 2
 		}
 	}
 	cfg.Budget = *budget
-	done := 0
+	this := mutate.RunRecord{Command: "bftmutate " + strings.Join(args, " "), Date: began}
+	results := kept
+	// save writes what is known so far, so that a run stopped in any way
+	// keeps its results for the next -resume.
+	save := func(report string) error {
+		this.Took = time.Since(began)
+		return writeFiles(report, *raw, sumWith(sum, this, stale, results), finished(results), reasons)
+	}
 	cfg.Progress = func(r mutate.Result) {
-		done++
-		fmt.Fprintf(stderr, "[%d/%d] %-8s %s (%.0fs)\n", done, len(sites), r.Verdict(), r.Site, r.Duration.Seconds())
-	}
-	results := mutate.Run(ctx, cfg, sites)
-	results = finished(results)
-	sum := mutate.Summary{Command: "bftmutate " + strings.Join(args, " "), Date: began, Took: time.Since(began), Families: fams, Seeds: *seeds, Partial: len(results) < len(sites), Sites: len(sites)}
-	if *merge != "" {
-		earlier, err := loadRun(*merge)
-		if err != nil {
-			fmt.Fprintf(stderr, "bftmutate: -merge: %v\n", err)
-			return 2
+		this.Ran++
+		results = append(results, r)
+		fmt.Fprintf(stderr, "[%d/%d] %-8s %s (%.1fs: build %.1fs, sim %.1fs, unit %.1fs)\n", this.Ran, len(sites), r.Verdict(), r.Site, r.Duration.Seconds(), r.Build.Seconds(), r.SimTime.Seconds(), r.UnitTime.Seconds())
+		if err := save(""); err != nil {
+			fmt.Fprintf(stderr, "bftmutate: save the results: %v\n", err)
 		}
-		results = finished(mergeResults(earlier.Results, results))
-		e := earlier.Summary
-		sum.Command = e.Command + "`, then `" + sum.Command
-		sum.Date, sum.Took = e.Date, e.Took+sum.Took
-		sum.Partial, sum.Sites = e.Partial || sum.Partial, e.Sites
 	}
-	if err := writeFiles(*report, *raw, sum, results, reasons); err != nil {
+	mutate.Run(ctx, cfg, sites)
+	if err := save(*report); err != nil {
 		fmt.Fprintf(stderr, "bftmutate: %v\n", err)
 		return 2
 	}
-	return verdict(results, reasons, stdout)
+	return verdict(finished(results), reasons, stdout)
+}
+
+// sumWith is sum with this run added and the stale results counted.
+func sumWith(sum mutate.Summary, this mutate.RunRecord, stale map[string]bool, results []mutate.Result) mutate.Summary {
+	s := sum
+	s.Runs = append([]mutate.RunRecord(nil), sum.Runs...)
+	if this.Ran > 0 {
+		s.Runs = append(s.Runs, this)
+	}
+	s.Stale = staleCount(stale, results)
+	return s
+}
+
+// current keeps the earlier results measured on the sources of hash
+// (later files win for one mutant) and the runs that measured them; it
+// returns the keys of the others, to be run again.
+func current(earlier []savedRun, hash string, sum *mutate.Summary) ([]mutate.Result, map[string]bool) {
+	byKey := map[string]mutate.Result{}
+	stale := map[string]bool{}
+	for _, run := range earlier {
+		if run.Summary.SourceHash == hash {
+			sum.Runs = append(sum.Runs, run.Summary.Runs...)
+		}
+		for _, r := range run.Results {
+			if r.SourceHash == hash {
+				byKey[r.Key] = r
+			} else {
+				stale[r.Key] = true
+			}
+		}
+	}
+	kept := make([]mutate.Result, 0, len(byKey))
+	for _, r := range byKey {
+		kept = append(kept, r)
+	}
+	return finished(kept), stale
+}
+
+// staleCount is how many mutants have only results on other sources.
+func staleCount(stale map[string]bool, results []mutate.Result) int {
+	n := len(stale)
+	for _, r := range results {
+		if stale[r.Key] {
+			n--
+		}
+	}
+	return n
+}
+
+// notMeasured drops the sites that have a result in kept.
+func notMeasured(sites []mutate.Site, kept []mutate.Result) []mutate.Site {
+	have := map[string]bool{}
+	for _, r := range kept {
+		have[r.Key] = true
+	}
+	var out []mutate.Site
+	for _, s := range sites {
+		if !have[s.Key] {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // selectSites keeps the sites the flags ask for.
@@ -215,23 +312,6 @@ func onlyKeys(sites []mutate.Site, file string) ([]mutate.Site, error) {
 	return out, nil
 }
 
-// mergeResults is earlier with every mutant of later replaced or added.
-func mergeResults(earlier, later []mutate.Result) []mutate.Result {
-	byKey := map[string]int{}
-	out := append([]mutate.Result(nil), earlier...)
-	for i, r := range out {
-		byKey[r.Key] = i
-	}
-	for _, r := range later {
-		if i, ok := byKey[r.Key]; ok {
-			out[i] = r
-		} else {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 func loadRun(path string) (savedRun, error) {
 	var run savedRun
 	data, err := os.ReadFile(path)
@@ -273,8 +353,11 @@ func writeFiles(report, raw string, sum mutate.Summary, results []mutate.Result,
 		if err != nil {
 			return err
 		}
-		saved := strings.TrimSuffix(raw, filepath.Ext(raw)) + ".json"
-		if err := os.WriteFile(saved, data, 0o644); err != nil {
+		saved := savedPath(raw)
+		if err := os.WriteFile(saved+".tmp", data, 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(saved+".tmp", saved); err != nil {
 			return err
 		}
 	}
@@ -283,6 +366,9 @@ func writeFiles(report, raw string, sum mutate.Summary, results []mutate.Result,
 	}
 	return nil
 }
+
+// savedPath is the results.json next to the raw rows.
+func savedPath(raw string) string { return strings.TrimSuffix(raw, filepath.Ext(raw)) + ".json" }
 
 func writeFile(path string, write func(io.Writer)) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -296,12 +382,19 @@ func writeFile(path string, write func(io.Writer)) error {
 	return f.Close()
 }
 
+// minKillScore is the target kill score, in percent.
+const minKillScore = 90.0
+
 // verdict prints the totals and says whether the targets are met.
 func verdict(results []mutate.Result, reasons map[string]string, stdout io.Writer) int {
 	_, all := mutate.Tally(results, reasons)
 	fmt.Fprintf(stdout, "mutants=%d compiled=%d killed=%d (sim %d, unit %d, both %d; timeouts %d) survived=%d equivalent=%d kill-score=%.1f%% safety=%d safety-killed-by-sim=%d safety-equivalent=%d\n",
 		all.Mutants, all.Compiled, all.Killed(), all.Sim, all.Unit, all.Both, all.Timeouts, all.Survived, all.Equivalent, all.Score(), all.Safety, all.SafetyBySim, all.SafetyExcused)
 	status := 0
+	if all.Score() < minKillScore {
+		fmt.Fprintf(stdout, "KILL SCORE %.1f%% IS BELOW THE TARGET OF %.0f%%\n", all.Score(), minKillScore)
+		status = 1
+	}
 	for _, r := range results {
 		if !r.Compiled || r.KilledBySim() {
 			continue

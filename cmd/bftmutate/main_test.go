@@ -23,6 +23,9 @@ func TestSmokeKillsKnownMutants(t *testing.T) {
 	code := run([]string{
 		"-match", `IsQuorum constant: power\*3 > vs.total\*2 -> power\*2 |tryDecide negation: !l.precommits.hasQuorum`,
 		"-families", "happy,equivocate,twins,mixed", "-seeds", "20", "-baseline=false",
+		// Bounds far above the runs' seconds: a loaded machine must not
+		// turn a violation into a timeout (which names no seed).
+		"-sim-timeout", "3m", "-confirm-timeout", "10m",
 		"-report", report, "-raw", raw,
 	}, &out, &errOut)
 	if code != 0 {
@@ -52,6 +55,19 @@ func TestSmokeKillsKnownMutants(t *testing.T) {
 	if !strings.Contains(string(md), "| **all** | 2 | 2 |") || !strings.Contains(string(md), "## Survivors\n\nNone.") {
 		t.Fatalf("report:\n%s", md)
 	}
+	out.Reset()
+	errOut.Reset()
+	if code := run([]string{
+		"-match", `IsQuorum constant: power\*3 > vs.total\*2 -> power\*2 |tryDecide negation: !l.precommits.hasQuorum`,
+		"-families", "happy,equivocate,twins,mixed", "-seeds", "20", "-baseline=false", "-resume",
+		"-sim-timeout", "3m", "-confirm-timeout", "10m",
+		"-report", report, "-raw", raw,
+	}, &out, &errOut); code != 0 || strings.Contains(errOut.String(), "[1/") {
+		t.Fatalf("-resume on the same sources ran mutants again or failed: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if md2, err := os.ReadFile(report); err != nil || string(md2) != string(md) {
+		t.Fatalf("the report after a -resume that ran nothing differs (%v):\n%s", err, md2)
+	}
 	again := filepath.Join(dir, "again.md")
 	out.Reset()
 	if code := run([]string{"-rerender", filepath.Join(dir, "results.json"), "-report", again}, &out, &errOut); code != 0 {
@@ -72,11 +88,25 @@ func TestListAndBadFlags(t *testing.T) {
 	}
 }
 
-func TestMergeReplacesByKey(t *testing.T) {
-	a := []mutate.Result{{Site: mutate.Site{Key: "x"}, Sim: mutate.Survived}, {Site: mutate.Site{Key: "y"}, Sim: mutate.Survived}}
-	b := []mutate.Result{{Site: mutate.Site{Key: "y"}, Sim: mutate.Killed}, {Site: mutate.Site{Key: "z"}, Sim: mutate.Killed}}
-	got := mergeResults(a, b)
-	if len(got) != 3 || got[0].Sim != mutate.Survived || got[1].Sim != mutate.Killed || got[2].Key != "z" {
-		t.Fatalf("merged %+v", got)
+func TestOnlyResultsOfTheCurrentSourcesAreKept(t *testing.T) {
+	res := func(key, hash string) mutate.Result {
+		return mutate.Result{Site: mutate.Site{Key: key, File: key}, Sim: mutate.Killed, SourceHash: hash}
+	}
+	older := savedRun{Summary: mutate.Summary{SourceHash: "old", Runs: []mutate.RunRecord{{Command: "a"}}}, Results: []mutate.Result{res("x", "old"), res("y", "old")}}
+	newer := savedRun{Summary: mutate.Summary{SourceHash: "new", Runs: []mutate.RunRecord{{Command: "b"}}}, Results: []mutate.Result{res("y", "new"), res("z", "new")}}
+	var sum mutate.Summary
+	kept, stale := current([]savedRun{older, newer}, "new", &sum)
+	if len(kept) != 2 || kept[0].Key != "y" || kept[1].Key != "z" {
+		t.Fatalf("kept %+v, want y and z of the new sources", kept)
+	}
+	if len(sum.Runs) != 1 || sum.Runs[0].Command != "b" {
+		t.Fatalf("runs %+v, want only the run on the new sources", sum.Runs)
+	}
+	if n := staleCount(stale, kept); n != 1 {
+		t.Fatalf("stale %d, want 1 (x, measured only on the old sources)", n)
+	}
+	sites := []mutate.Site{{Key: "x"}, {Key: "y"}, {Key: "z"}, {Key: "w"}}
+	if got := notMeasured(sites, kept); len(got) != 2 || got[0].Key != "x" || got[1].Key != "w" {
+		t.Fatalf("to run %+v, want x (stale) and w (new)", got)
 	}
 }

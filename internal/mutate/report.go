@@ -8,21 +8,41 @@ import (
 	"time"
 )
 
-// Summary is the run's header in the report.
+// Summary is the report's header: the runs whose results it shows and
+// how much of the whole set of mutants they cover.
 type Summary struct {
-	Command  string
-	Date     time.Time
-	Took     time.Duration
+	Runs     []RunRecord
 	Families []string
 	Seeds    int
-	// Partial is set when the run stopped before every site was tried.
-	Partial bool
-	Sites   int
+	// SourceHash names the sources every shown result was measured on;
+	// Stale counts the results of earlier runs on other sources, which
+	// are dropped (to be run again), not shown.
+	SourceHash string
+	Stale      int
+	// AllSites and AllSafety count every mutant of the mutated packages,
+	// and the safety-relevant ones, whether tried or not.
+	AllSites, AllSafety int
+	// SimTimeout, ConfirmTimeout and UnitTimeout are the bounds used;
+	// UnitAlways says whether the unit tests ran for mutants the
+	// simulator killed.
+	SimTimeout, ConfirmTimeout, UnitTimeout time.Duration
+	UnitAlways                              bool
+}
+
+// RunRecord is one invocation that contributed results.
+type RunRecord struct {
+	Command string
+	Date    time.Time
+	Took    time.Duration
+	Ran     int // mutants it tried
 }
 
 // Totals counts one package's (or all) mutants.
 type Totals struct {
 	Mutants, Compiled, Sim, Unit, Both, Timeouts, Survived, Equivalent int
+	// UnitNotRun counts the mutants the simulator killed whose unit tests
+	// were not run (they are in Sim).
+	UnitNotRun int
 	// Safety counts the safety-relevant mutants except those the
 	// simulator missed for a recorded equivalence (SafetyExcused).
 	Safety, SafetyBySim, SafetyExcused int
@@ -38,6 +58,9 @@ func (t *Totals) add(r Result, reason string) {
 	switch r.Verdict() {
 	case "sim":
 		t.Sim++
+		if r.Unit == NotRun {
+			t.UnitNotRun++
+		}
 	case "unit":
 		t.Unit++
 	case "both":
@@ -96,25 +119,44 @@ func Tally(results []Result, reasons map[string]string) (map[string]*Totals, Tot
 // WriteReport writes the readable report (MUTATIONS.md).
 func WriteReport(w io.Writer, sum Summary, results []Result, reasons map[string]string) {
 	per, all := Tally(results, reasons)
-	fmt.Fprintf(w, "# Mutation testing of the consensus cores\n\n")
-	fmt.Fprintf(w, "Written by `%s` on %s; the run took %v. Every mutant is one change to one\n", sum.Command, sum.Date.UTC().Format("2006-01-02 15:04 UTC"), sum.Took.Round(time.Second))
-	fmt.Fprintf(w, "condition or state update of `consensus/`, `tendermint/` or `pbft/`, built with\n")
-	fmt.Fprintf(w, "`go build -overlay`, then run through the simulator (families %s,\n", strings.Join(sum.Families, ", "))
-	fmt.Fprintf(w, "%d seeds each, in that order until one kills it; `consensus/` mutants in both\n", sum.Seeds)
-	fmt.Fprintf(w, "protocols) and through the package's unit tests. A run that does not end in time\n")
-	fmt.Fprintf(w, "kills the mutant (a timeout). Every mutant's row is in `bin/mutate/results.tsv`.\n\n")
-	if sum.Partial {
-		fmt.Fprintf(w, "**Partial run**: %d of %d mutants were tried before the run stopped.\n\n", len(results), sum.Sites)
+	safety := 0
+	for _, r := range results {
+		if r.Safety {
+			safety++
+		}
 	}
-	fmt.Fprintf(w, "| package | mutants | compiled | killed by sim only | by unit tests only | by both | of them timeouts | survived | equivalent | kill score |\n")
-	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "# Mutation testing of the consensus cores\n\n")
+	fmt.Fprintf(w, "Every mutant is one change to one condition or state update of `consensus/`,\n")
+	fmt.Fprintf(w, "`tendermint/` or `pbft/`, built with `go build -overlay`, then run through the\n")
+	fmt.Fprintf(w, "simulator: families %s, %d seeds each,\n", strings.Join(sum.Families, ", "), sum.Seeds)
+	fmt.Fprintf(w, "stopping at the first violation, the families that killed the most mutants so far first; `consensus/`\n")
+	fmt.Fprintf(w, "mutants in both protocols. A family run that does not end within %v is run again with %v; one that\n", sum.SimTimeout, sum.ConfirmTimeout)
+	fmt.Fprintf(w, "does not end then either kills the mutant (a timeout). ")
+	if sum.UnitAlways {
+		fmt.Fprintf(w, "The package's unit tests (bounded by %v) ran for every mutant.\n", sum.UnitTimeout)
+	} else {
+		fmt.Fprintf(w, "The package's unit tests (bounded by %v) ran only\nfor the mutants the simulator did not kill (\"unit tests not run\" below).\n", sum.UnitTimeout)
+	}
+	fmt.Fprintf(w, "Every mutant's row is in `bin/mutate/results.tsv`.\n\n")
+	fmt.Fprintf(w, "**Coverage**: %d of the %d mutants (%d of the %d safety-relevant ones) have a result measured on\n", len(results), sum.AllSites, safety, sum.AllSafety)
+	fmt.Fprintf(w, "the current sources (hash `%s` of the simulator's and the cores' Go files, families and seeds).", sum.SourceHash)
+	if sum.Stale > 0 {
+		fmt.Fprintf(w, " %d results of earlier runs were measured on other sources and are not shown (they are run again).", sum.Stale)
+	}
+	fmt.Fprintf(w, "\n\nRuns:\n\n")
+	for _, run := range sum.Runs {
+		fmt.Fprintf(w, "- `%s` on %s: %d mutants in %v\n", run.Command, run.Date.UTC().Format("2006-01-02 15:04 UTC"), run.Ran, run.Took.Round(time.Second))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "| package | mutants | compiled | killed by sim only | of them unit tests not run | by unit tests only | by both | of them timeouts | survived | equivalent | kill score |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	pkgs := make([]string, 0, len(per))
 	for p := range per {
 		pkgs = append(pkgs, p)
 	}
 	sort.Strings(pkgs)
 	row := func(name string, t Totals) {
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %.1f%% |\n", name, t.Mutants, t.Compiled, t.Sim, t.Unit, t.Both, t.Timeouts, t.Survived, t.Equivalent, t.Score())
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %.1f%% |\n", name, t.Mutants, t.Compiled, t.Sim, t.UnitNotRun, t.Unit, t.Both, t.Timeouts, t.Survived, t.Equivalent, t.Score())
 	}
 	for _, p := range pkgs {
 		row("`"+p+"/`", *per[p])
@@ -178,9 +220,9 @@ func yesNo(b bool) string {
 
 // WriteRaw writes one tab-separated row per mutant.
 func WriteRaw(w io.Writer, results []Result) {
-	fmt.Fprintf(w, "site\tfunction\tkind\tsafety\tverdict\tsim\tsim_by\tunit\tunit_by\tseconds\tkey\n")
+	fmt.Fprintf(w, "site\tfunction\tkind\tsafety\tverdict\tsim\tsim_by\tunit\tunit_by\tseconds\tbuild_s\tsim_s\tunit_s\tsource_hash\tkey\n")
 	for _, r := range results {
-		fmt.Fprintf(w, "%s:%d\t%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\n", r.File, r.Line, r.Func, r.Kind, r.Safety, r.Verdict(), r.Sim, tabless(r.SimBy), r.Unit, tabless(r.UnitBy), r.Duration.Seconds(), r.Key)
+		fmt.Fprintf(w, "%s:%d\t%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\n", r.File, r.Line, r.Func, r.Kind, r.Safety, r.Verdict(), r.Sim, tabless(r.SimBy), r.Unit, tabless(r.UnitBy), r.Duration.Seconds(), r.Build.Seconds(), r.SimTime.Seconds(), r.UnitTime.Seconds(), r.SourceHash, r.Key)
 	}
 }
 

@@ -5,11 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,18 +20,28 @@ import (
 type Config struct {
 	Root string // the module root
 	Work string // a scratch directory for overlays and binaries
-	// Families are the simulator's scenario families, tried in this order
-	// until one kills the mutant; Seeds seeds each.
+	// Families are the simulator's scenario families, tried until one
+	// kills the mutant, those that killed the most mutants so far first
+	// (ties in this order); Seeds seeds each.
 	Families []string
 	Seeds    int
-	// SimTimeout bounds one family's run, UnitTimeout the unit tests; a
-	// mutant that exceeds either is killed by the timeout.
-	SimTimeout, UnitTimeout time.Duration
-	Parallel                int
+	// SimTimeout bounds one family's run; a family that does not end in
+	// it is run again with ConfirmTimeout (if longer), and a mutant whose
+	// run does not end then either is killed by the timeout. UnitTimeout
+	// bounds the unit tests the same way.
+	SimTimeout, ConfirmTimeout, UnitTimeout time.Duration
+	Parallel                                int
+	// UnitAlways runs the unit tests of mutants the simulator killed too;
+	// without it they run only for the mutants the simulator missed.
+	UnitAlways bool
+	// SourceHash is recorded in every result (see SourceHash).
+	SourceHash string
 	// Budget, if not zero, is how long Run starts new mutants for.
 	Budget time.Duration
-	// Progress, if set, receives a line per finished mutant.
+	// Progress, if set, receives each finished mutant, one at a time.
 	Progress func(Result)
+	// order ranks the families by kills; Run sets it.
+	order *familyOrder
 }
 
 // Outcome is what one check (simulator or unit tests) said of a mutant.
@@ -42,6 +52,9 @@ const (
 	Survived Outcome = "survived"
 	Killed   Outcome = "killed"
 	TimedOut Outcome = "timeout"
+	// NotRun is the unit tests' outcome for a mutant the simulator killed
+	// when Config.UnitAlways is off.
+	NotRun Outcome = "not run"
 )
 
 // Result is one mutant's fate.
@@ -56,6 +69,11 @@ type Result struct {
 	Unit     Outcome
 	UnitBy   string
 	Duration time.Duration
+	// Build, SimTime and UnitTime split Duration: building the simulator,
+	// running its families, building and running the unit tests.
+	Build, SimTime, UnitTime time.Duration
+	// SourceHash names the sources the result was measured on.
+	SourceHash string
 }
 
 // KilledBySim and KilledByUnit count timeouts as kills.
@@ -101,13 +119,13 @@ func Baseline(ctx context.Context, cfg Config, pkgs []string) error {
 	}
 	for _, p := range []string{"tendermint", "pbft"} {
 		for _, fam := range cfg.Families {
-			if o, by := runSim(ctx, cfg, bin, p, fam); o != Survived {
+			if o, by := confirmSim(ctx, cfg, bin, p, fam); o != Survived {
 				return fmt.Errorf("mutate: the unmutated simulator fails (%s %s: %s): fix that before mutating", p, fam, by)
 			}
 		}
 	}
 	for _, pkg := range pkgs {
-		if o, by := runUnit(ctx, cfg, "", pkg); o != Survived {
+		if o, by := runUnit(ctx, cfg, dir, "", pkg); o != Survived {
 			return fmt.Errorf("mutate: the unmutated unit tests of %s fail (%s): fix them before mutating", pkg, by)
 		}
 	}
@@ -117,6 +135,9 @@ func Baseline(ctx context.Context, cfg Config, pkgs []string) error {
 // Run tests every site and returns the results in the sites' order; a
 // site it did not try (interrupted, or out of budget) has a zero Result.
 func Run(ctx context.Context, cfg Config, sites []Site) []Result {
+	if cfg.order == nil {
+		cfg.order = newFamilyOrder(cfg.Families)
+	}
 	results := make([]Result, len(sites))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -152,10 +173,12 @@ func Run(ctx context.Context, cfg Config, sites []Site) []Result {
 }
 
 // runOne builds mutant i with an overlay, runs the simulator's families
-// until one kills it, then the package's unit tests.
-func runOne(ctx context.Context, cfg Config, i int, s Site) Result {
+// until one kills it, then (if the simulator missed it, or always with
+// UnitAlways) the package's unit tests.
+func runOne(ctx context.Context, cfg Config, i int, s Site) (r Result) {
 	began := time.Now()
-	r := Result{Site: s}
+	r = Result{Site: s, SourceHash: cfg.SourceHash}
+	defer func() { r.Duration = time.Since(began) }()
 	dir := filepath.Join(cfg.Work, fmt.Sprintf("m%04d", i))
 	defer os.RemoveAll(dir)
 	overlay, err := writeOverlay(cfg.Root, dir, s)
@@ -167,12 +190,15 @@ func runOne(ctx context.Context, cfg Config, i int, s Site) Result {
 	if _, err := goCmd(ctx, cfg.Root, 0, "build", "-overlay", overlay, "-o", bin, "./cmd/bftsim"); err != nil {
 		return r
 	}
+	r.Build = time.Since(began)
 	r.Compiled = true
 	r.Sim = Survived
+	simBegan := time.Now()
 	for _, p := range protocolsOf(s.Pkg) {
-		for _, fam := range cfg.Families {
-			if o, by := runSim(ctx, cfg, bin, p, fam); o != Survived {
+		for _, fam := range cfg.order.ranked(p) {
+			if o, by := confirmSim(ctx, cfg, bin, p, fam); o != Survived {
 				r.Sim, r.SimBy = o, by
+				cfg.order.killed(p, fam)
 				break
 			}
 		}
@@ -180,9 +206,56 @@ func runOne(ctx context.Context, cfg Config, i int, s Site) Result {
 			break
 		}
 	}
-	r.Unit, r.UnitBy = runUnit(ctx, cfg, overlay, s.Pkg)
-	r.Duration = time.Since(began)
+	r.SimTime = time.Since(simBegan)
+	r.Unit = NotRun
+	if cfg.UnitAlways || !r.KilledBySim() {
+		unitBegan := time.Now()
+		r.Unit, r.UnitBy = runUnit(ctx, cfg, dir, overlay, s.Pkg)
+		r.UnitTime = time.Since(unitBegan)
+	}
 	return r
+}
+
+// familyOrder ranks each protocol's families by the mutants they killed,
+// so that a mutant meets the likeliest killers first; it changes which
+// family is named as the killer, never whether a mutant is killed.
+type familyOrder struct {
+	mu    sync.Mutex
+	base  []string
+	kills map[string]int // "protocol family" -> mutants killed
+}
+
+func newFamilyOrder(families []string) *familyOrder {
+	return &familyOrder{base: families, kills: map[string]int{}}
+}
+
+// ranked is the families in the order to try them in protocol p.
+func (o *familyOrder) ranked(p string) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := append([]string(nil), o.base...)
+	sort.SliceStable(out, func(i, j int) bool { return o.kills[p+" "+out[i]] > o.kills[p+" "+out[j]] })
+	return out
+}
+
+func (o *familyOrder) killed(p, family string) {
+	o.mu.Lock()
+	o.kills[p+" "+family]++
+	o.mu.Unlock()
+}
+
+// Learn counts the kills of earlier results (their SimBy names protocol
+// and family first), so that a resumed run starts with their order.
+func (c *Config) Learn(earlier []Result) {
+	if c.order == nil {
+		c.order = newFamilyOrder(c.Families)
+	}
+	for _, r := range earlier {
+		f := strings.Fields(r.SimBy)
+		if r.KilledBySim() && len(f) >= 2 {
+			c.order.killed(f[0], strings.TrimSuffix(f[1], ":"))
+		}
+	}
 }
 
 // writeOverlay writes the mutated file and the overlay that puts it in
@@ -215,17 +288,32 @@ func writeOverlay(root, dir string, s Site) (string, error) {
 	return overlay, os.WriteFile(overlay, data, 0o644)
 }
 
+// confirmSim runs one family of one protocol; a run that does not end in
+// SimTimeout is run again with ConfirmTimeout, so that a loaded machine
+// does not pass for a mutant that hangs.
+func confirmSim(ctx context.Context, cfg Config, bin, protocol, family string) (Outcome, string) {
+	o, by := runSim(ctx, cfg.SimTimeout, cfg.Seeds, bin, protocol, family)
+	if o != TimedOut || cfg.ConfirmTimeout <= cfg.SimTimeout {
+		return o, by
+	}
+	o, by = runSim(ctx, cfg.ConfirmTimeout, cfg.Seeds, bin, protocol, family)
+	if o == TimedOut {
+		by = fmt.Sprintf("%s %s: no end within %v, nor within %v on a second run", protocol, family, cfg.SimTimeout, cfg.ConfirmTimeout)
+	}
+	return o, by
+}
+
 // runSim runs one family of one protocol; a violation, a crash or the
 // timeout kill the mutant.
-func runSim(ctx context.Context, cfg Config, bin, protocol, family string) (Outcome, string) {
-	ctx, cancel := context.WithTimeout(ctx, cfg.SimTimeout)
+func runSim(ctx context.Context, timeout time.Duration, seeds int, bin, protocol, family string) (Outcome, string) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-protocol", protocol, "-scenario", family, "-seeds", strconv.Itoa(cfg.Seeds), "-parallel", "1", "-failfast")
+	cmd := exec.CommandContext(ctx, bin, "-protocol", protocol, "-scenario", family, "-seeds", strconv.Itoa(seeds), "-parallel", "1", "-failfast")
 	cmd.WaitDelay = time.Second
 	out, err := cmd.CombinedOutput()
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
-		return TimedOut, fmt.Sprintf("%s %s: no end within %v", protocol, family, cfg.SimTimeout)
+		return TimedOut, fmt.Sprintf("%s %s: no end within %v", protocol, family, timeout)
 	case err == nil:
 		return Survived, ""
 	}
@@ -255,18 +343,27 @@ func firstFailure(out []byte) string {
 	return cut(strings.TrimSpace(string(out)), 160)
 }
 
-// runUnit runs the unit tests of pkg with the overlay ("" for none).
-func runUnit(ctx context.Context, cfg Config, overlay, pkg string) (Outcome, string) {
-	args := []string{"test", "-count=1", "-failfast", "-timeout", cfg.UnitTimeout.String()}
+// runUnit builds the test binary of pkg with the overlay ("" for none)
+// into dir and runs it, failing fast, in the package's directory.
+func runUnit(ctx context.Context, cfg Config, dir, overlay, pkg string) (Outcome, string) {
+	bin := filepath.Join(dir, pkg+".test")
+	args := []string{"test", "-c", "-o", bin}
 	if overlay != "" {
 		args = append(args, "-overlay", overlay)
 	}
-	args = append(args, "./"+pkg)
-	out, err := goCmd(ctx, cfg.Root, cfg.UnitTimeout+time.Minute, args...)
+	if out, err := goCmd(ctx, cfg.Root, 0, append(args, "./"+pkg)...); err != nil {
+		return Killed, "the tests do not build: " + cut(string(out), 140)
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.UnitTimeout+time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-test.count=1", "-test.failfast", "-test.timeout", cfg.UnitTimeout.String())
+	cmd.Dir = filepath.Join(cfg.Root, pkg)
+	cmd.WaitDelay = time.Second
+	out, err := cmd.CombinedOutput()
 	switch {
 	case err == nil:
 		return Survived, ""
-	case bytes.Contains(out, []byte("panic: test timed out")) || errors.Is(err, context.DeadlineExceeded):
+	case bytes.Contains(out, []byte("panic: test timed out")) || ctx.Err() != nil:
 		return TimedOut, "no end within " + cfg.UnitTimeout.String()
 	}
 	return Killed, firstTestFailure(out)
