@@ -127,6 +127,7 @@ func (c *Core) onExecuted(e consensus.Executed) error {
 	}
 	c.askVerdict(n + 1)
 	c.tryPrepare(n + 1)
+	c.checkPrepared(n + 1) // the set of n+1 is known now
 	c.progress()
 	return nil
 }

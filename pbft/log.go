@@ -128,7 +128,9 @@ func (c *Core) collectGarbage(h int64) {
 			delete(c.executedHashes, n)
 		}
 	}
-	c.sets.prune(min(h, c.lastExecuted) + 1)
+	// The set of h itself stays: the stable checkpoint's proof, and those
+	// of other replicas' VIEW-CHANGEs at h, are weighed with it (checkStable).
+	c.sets.prune(min(h, c.lastExecuted+1))
 }
 
 // retally counts the messages of heights >= from again after the validator

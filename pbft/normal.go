@@ -225,9 +225,14 @@ func (c *Core) onVote(v *consensus.Vote) error {
 // checkPrepared records prepared(m, v, n) for the current view: the
 // pre-prepare plus PREPAREs from distinct backups whose power together with
 // the primary's exceeds 2/3 [§4.2]. The certificate is kept for the P set of
-// later view changes, and the replica multicasts its COMMIT.
+// later view changes, and the replica multicasts its COMMIT. The power is
+// counted only once the replica knows the validator set of n, which
+// Executed{n-1} reports: a certificate counted with the powers of an
+// earlier set may not be one under n's, so every replica would refuse the
+// view changes that carry it, and its COMMIT would claim a prepare quorum
+// that did not exist. onExecuted checks again.
 func (c *Core) checkPrepared(n int64) {
-	if !c.active || !c.isValidator() {
+	if !c.active || !c.isValidator() || n > c.lastExecuted+1 {
 		return
 	}
 	vs := c.lookup(n, c.view)
