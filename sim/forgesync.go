@@ -11,11 +11,15 @@ import (
 // decided, carried by a commit that is not one. Its precommits are the
 // Byzantine validators' own (less than 1/3 of the power), sometimes one of
 // them twice, sometimes padded with the real commit's precommits (for
-// another value), sometimes all of one view but claiming another. Honest
-// nodes fall behind through crashes and isolation, and fetch from a
-// Byzantine peer when one is reachable. A core that checks a synced
-// block's commit (2f+1 distinct precommits of one round or view for that
-// value) never decides a forged block; one that skips any part does. In
+// another value), sometimes all of one view but claiming another.
+// Sometimes the block is the real one but its commit mixes rounds (views):
+// the real precommits of the round that decided it, with the forgers' own
+// for the same block in the next round (see mixedRounds). Honest nodes
+// fall behind through crashes and isolation, and fetch from a Byzantine
+// peer when one is reachable. A core that checks a synced block's commit
+// (2f+1 distinct precommits of one round or view for that value) never
+// decides a forged block, nor one whose commit is no certificate (the
+// checker verifies every decision's commit); one that skips any part does. In
 // PBFT the forgers also forge the stable checkpoint of their VIEW-CHANGEs
 // (see stableForgery) and send CHECKPOINTs far above every window (see
 // aheadCheckpoint).
@@ -47,6 +51,12 @@ func (w *world) forgedBlocks(p *node, blocks []consensus.Synced) []consensus.Syn
 	if len(real.Commit) > 0 {
 		round = real.Commit[0].Round
 	}
+	if w.rng.IntN(4) == 0 {
+		if mixed, ok := w.mixedRounds(real, round+1); ok {
+			w.tracef("n%d serves block %d with a commit of rounds %d and %d", p.slot, real.Height, round+1, round)
+			return append([]consensus.Synced{mixed}, blocks[1:]...)
+		}
+	}
 	forged := consensus.Synced{Height: real.Height, Value: w.newValue(p.val, real.Height, true)}
 	for _, b := range w.nodes {
 		if b.honest || containsVoter(forged.Commit, b.val) {
@@ -72,6 +82,38 @@ func (w *world) forgedBlocks(p *node, blocks []consensus.Synced) []consensus.Syn
 	}
 	w.tracef("n%d forges block %d: %s with %d precommits", p.slot, forged.Height, forged.Value, len(forged.Commit))
 	return append([]consensus.Synced{forged}, blocks[1:]...)
+}
+
+// mixedRounds is the real block with a commit that is no certificate: the
+// Byzantine validators' precommits for it in round other first, then the
+// real commit's precommits of the others. Its power is the real commit's
+// (each validator once), so a core that checks only the validators, the
+// height and the power accepts it; the rule is one round [§4.3: COMMITs of
+// one view], and the checker refuses a decision justified by it. ok is
+// false when no Byzantine validator signed the real commit.
+func (w *world) mixedRounds(real consensus.Synced, other int32) (consensus.Synced, bool) {
+	mixed := consensus.Synced{Height: real.Height, Value: real.Value}
+	for _, b := range w.nodes {
+		if b.honest || !containsVoter(real.Commit, b.val) || containsVoter(mixed.Commit, b.val) {
+			continue
+		}
+		v := consensus.Vote{Type: consensus.Precommit, Height: real.Height, Round: other, Value: real.Value, Validator: b.val}
+		signed, err := b.signer.signUnprotected(&v)
+		if err != nil {
+			continue
+		}
+		mixed.Commit = append(mixed.Commit, *signed.(*consensus.Vote))
+	}
+	if len(mixed.Commit) == 0 {
+		return real, false
+	}
+	for _, v := range real.Commit {
+		if !containsVoter(mixed.Commit, v.Validator) {
+			mixed.Commit = append(mixed.Commit, v)
+		}
+	}
+	mixed.Commit = cloneVotes(mixed.Commit)
+	return mixed, true
 }
 
 func containsVoter(commit []consensus.Vote, val int32) bool {

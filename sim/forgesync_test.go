@@ -6,9 +6,10 @@ import (
 	"github.com/bftnode/bftnode/consensus"
 )
 
-// A forger's answer starts with a block nobody decided whose commit is
-// signed but is no commit: its precommits for the forged value come from
-// the Byzantine validators only, less than a quorum. The rest is real.
+// A forger's answer starts with a block whose commit is signed but is no
+// commit: either a block nobody decided, with precommits for it from the
+// Byzantine validators only, less than a quorum, or the real block with
+// precommits of two rounds. The rest is real.
 func TestForgedBlocksAreSignedButNoCommit(t *testing.T) {
 	w, err := newWorld(Options{Protocol: toyProtocol, Scenario: ForgedSyncScenario, Seed: 5, Validators: 7, Powers: "equal"})
 	if err != nil {
@@ -22,8 +23,8 @@ func TestForgedBlocksAreSignedButNoCommit(t *testing.T) {
 	for h := int64(1); h <= 3; h++ {
 		var commit []consensus.Vote
 		for _, n := range w.nodes {
-			if n.honest {
-				v, err := n.signer.signUnprotected(&consensus.Vote{Type: consensus.Precommit, Height: h, Value: "real", Validator: n.val})
+			if n.val != forger.val || h == 1 {
+				v, err := n.signer.signUnprotected(&consensus.Vote{Type: consensus.Precommit, Height: h, Round: 2, Value: "real", Validator: n.val})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -32,12 +33,21 @@ func TestForgedBlocksAreSignedButNoCommit(t *testing.T) {
 		}
 		real = append(real, consensus.Synced{Height: h, Value: "real", Commit: commit})
 	}
-	for range 10 {
+	forgedValue, mixed := 0, 0
+	for range 40 {
 		got := w.forgedBlocks(forger, real)
 		if len(got) != 3 || got[1].Value != "real" || got[2].Value != "real" {
 			t.Fatalf("answer %+v: want a forged first block, then the real ones", got)
 		}
 		f := got[0]
+		if f.Value == "real" {
+			mixed++
+			if !mixesRounds(f.Commit) || len(f.Commit) != len(real[0].Commit) {
+				t.Fatalf("real block served with commit %+v: want the real commit's voters with two rounds", f.Commit)
+			}
+			continue
+		}
+		forgedValue++
 		seen := map[int32]bool{}
 		var power int64
 		for i := range f.Commit {
@@ -50,8 +60,20 @@ func TestForgedBlocksAreSignedButNoCommit(t *testing.T) {
 				power += w.genesis.Power(v.Validator)
 			}
 		}
-		if f.Value == "real" || w.genesis.IsQuorum(power) {
+		if w.genesis.IsQuorum(power) {
 			t.Fatalf("forged block %q with power %d for it: want another value without a quorum", f.Value, power)
 		}
 	}
+	if forgedValue == 0 || mixed == 0 {
+		t.Fatalf("in 40 answers, %d forged values and %d mixed-round commits: want both", forgedValue, mixed)
+	}
+}
+
+func mixesRounds(commit []consensus.Vote) bool {
+	for _, v := range commit {
+		if v.Round != commit[0].Round {
+			return true
+		}
+	}
+	return false
 }
