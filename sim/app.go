@@ -92,13 +92,18 @@ func (l *ledger) executeNext() (int64, bool) {
 func (l *ledger) appHash(h int64) []byte { return slices.Clone(l.appHashes[h]) }
 
 // valsAt returns the validator set that decides height h: the genesis set
-// with proposer priorities advanced once per height, as for a fixed set.
+// with proposer priorities advanced once per height, and the powers of the
+// valset family's changes (valset.go) from the heights they apply to.
 func (w *world) valsAt(h int64) *consensus.ValidatorSet {
 	if h < 1 {
 		h = 1
 	}
 	for int64(len(w.valsCache)) <= h {
-		w.valsCache = append(w.valsCache, w.valsCache[len(w.valsCache)-1].Next())
+		next := w.valsCache[len(w.valsCache)-1].Next()
+		if powers, ok := w.powerChanges[int64(len(w.valsCache))]; ok {
+			next = withPowers(next, powers)
+		}
+		w.valsCache = append(w.valsCache, next)
 	}
 	return w.valsCache[h]
 }

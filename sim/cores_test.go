@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bftnode/bftnode/consensus"
 	"github.com/bftnode/bftnode/sim"
 	"github.com/bftnode/bftnode/sim/protocols"
 )
@@ -64,6 +65,51 @@ func TestBeyondOneThirdIsCaught(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestValSetNeedsTheNewPowers is the valset family's positive control: a
+// PBFT core that is never told the new powers (every Executed carries the
+// genesis set) decides with commits that are quorums of the old powers
+// only, which the checker refuses within a few seeds.
+func TestValSetNeedsTheNewPowers(t *testing.T) {
+	p, err := protocols.Lookup("pbft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deaf := p[0]
+	deaf.Name = "pbft-without-new-powers"
+	inner := deaf.New
+	deaf.New = func(self []byte, genesis *consensus.ValidatorSet, snapshot []byte) (consensus.Core, error) {
+		c, err := inner(self, genesis, snapshot)
+		return oldPowers{c, genesis.Copy()}, err
+	}
+	for seed := uint64(1); seed <= 40; seed++ {
+		res, err := sim.Run(sim.Options{Protocol: deaf, Scenario: sim.ValSetScenario, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range res.Violations {
+			if v.Kind == "commit" {
+				t.Logf("seed %d: %s", seed, v)
+				return
+			}
+		}
+	}
+	t.Fatal("a core deaf to new powers and no commit violation in 40 seeds")
+}
+
+// oldPowers hands its core the genesis set as every next set.
+type oldPowers struct {
+	consensus.Core
+	genesis *consensus.ValidatorSet
+}
+
+func (o oldPowers) Step(in consensus.Input) ([]consensus.Action, error) {
+	if e, ok := in.(consensus.Executed); ok {
+		e.Next = o.genesis.Copy()
+		in = e
+	}
+	return o.Core.Step(in)
 }
 
 // TestCoresAreDeterministic: the same seed gives the same run, which the

@@ -9,6 +9,17 @@ import (
 // appDelay is how long the simulated application takes to answer.
 func (w *world) appDelay() time.Duration { return w.between(0, 2*time.Millisecond) }
 
+// execDelay is how long n's application takes to execute a block: longer
+// on the valset family's slow nodes until the faults heal (a node that
+// stays slower than the chain falls behind for good, which is no fault of
+// the protocol).
+func (w *world) execDelay(n *node) time.Duration {
+	if slow := w.slowExec[n.slot]; slow > 0 && w.net.faulty {
+		return w.between(slow/2, slow)
+	}
+	return w.appDelay()
+}
+
 // later delivers in to the node after d, unless the node restarted (or
 // crashed) in between: answers to a previous life are lost with it.
 func (n *node) later(d time.Duration, in consensus.Input) {
@@ -70,7 +81,7 @@ func (n *node) decide(d consensus.Decide) {
 	}
 	fresh := n.led.store(d.Height, d.Value, d.Commit)
 	if !fresh && d.Height <= n.led.executed {
-		n.later(n.w.appDelay(), n.executedInput(d.Height))
+		n.later(n.w.execDelay(n), n.executedInput(d.Height))
 	}
 	n.executeReady()
 }
@@ -86,7 +97,7 @@ func (n *node) executeReady() {
 			n.executeTxs(h, n.led.blocks[h].value)
 		}
 		n.w.onExecuted(n, h)
-		n.later(n.w.appDelay(), n.executedInput(h))
+		n.later(n.w.execDelay(n), n.executedInput(h))
 		n.answerWaitingVerdicts()
 	}
 }

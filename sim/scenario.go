@@ -10,7 +10,7 @@ var Families = []string{
 	"happy", "lossy", "partition", "asymmetric", "crash",
 	"equivocate", "withhold", "replay", "mutate", "invalid", "twins", "mixed",
 	LockScenario, StalePOLScenario, SwitchScenario, ScheduleScenario,
-	CensorScenario, SaturateScenario, ForgedSyncScenario,
+	CensorScenario, SaturateScenario, ForgedSyncScenario, ValSetScenario,
 }
 
 // SwitchScenario places a crash and a partition around the height where a
@@ -85,6 +85,8 @@ func (w *world) makePlan(family string) *plan {
 		w.addCrashes(p, 1+w.rng.IntN(4))
 	case ForgedSyncScenario:
 		w.forgedSyncPlan(p)
+	case ValSetScenario:
+		w.valSetPlan(p)
 	case LockScenario, StalePOLScenario:
 		w.lockPlan(p, family)
 	case SwitchScenario:

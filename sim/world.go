@@ -22,6 +22,12 @@ type world struct {
 	keys      *keyring
 	genesis   *consensus.ValidatorSet
 	valsCache []*consensus.ValidatorSet
+	// powerChanges are the valset family's new powers by the first height
+	// they apply to; nil in the other families.
+	powerChanges map[int64][]int64
+	// slowExec bounds, per slow node (by slot), how long its application
+	// takes to execute a block; the valset family's, nil otherwise.
+	slowExec  map[int]time.Duration
 	nodes     []*node
 	byVal     [][]int // validator index -> its nodes (twins have two)
 	honestVal []bool  // validator index -> not Byzantine
