@@ -47,17 +47,22 @@ sim:
 
 # Mutation testing of the consensus cores (cmd/bftmutate): one mutant per
 # condition or state update of consensus/, tendermint/ and pbft/, each run
-# through the simulator (every family, MUTATE_SEEDS seeds each) and the
-# package's unit tests. Writes MUTATIONS.md and every mutant's row to
-# bin/mutate/results.tsv; fails if a safety mutant escapes the simulator
-# or a survivor has no recorded reason. make test runs a two-mutant smoke
-# version. Options via MUTATE_ARGS, e.g. MUTATE_ARGS="-safety -parallel 4".
+# through the simulator (every family, MUTATE_SEEDS seeds each, until one
+# kills it) and, if the simulator missed it, the package's unit tests.
+# Resumable: results are saved after every mutant in bin/mutate/results.json
+# with a hash of the sources they were measured on, and the next make mutate
+# runs only the mutants without a result on the current sources, so several
+# runs (or one interrupted with Ctrl-C) cover the whole set. Writes
+# MUTATIONS.md and every mutant's row to bin/mutate/results.tsv; fails if a
+# safety mutant escapes the simulator, a survivor has no recorded reason or
+# the kill score is below 90%. make test runs a two-mutant smoke version.
+# Options via MUTATE_ARGS, e.g. MUTATE_ARGS="-safety -spread -budget 2h".
 MUTATE_SEEDS ?= 10
 MUTATE_ARGS ?=
 mutate:
 	@mkdir -p bin/mutate
 	$(GO) build -o bin/ ./cmd/bftmutate
-	nice bin/bftmutate -seeds $(MUTATE_SEEDS) -report MUTATIONS.md -raw bin/mutate/results.tsv $(MUTATE_ARGS)
+	nice bin/bftmutate -seeds $(MUTATE_SEEDS) -resume -report MUTATIONS.md -raw bin/mutate/results.tsv $(MUTATE_ARGS)
 
 # The process-level fault suite, long version: every scenario of e2e/
 # (crashes, partitions, a Byzantine validator, crash points, damaged logs,
