@@ -38,7 +38,7 @@ type ChannelSpec struct {
 }
 
 // DefaultChannels returns the consensus, blocksync, mempool, evidence,
-// snapshot and chunk channels in that priority order. The state sync
+// snapshot, chunk and PEX channels in that priority order. The state sync
 // channels take CometBFT's limits (wire.MaxSnapshotsMessageBytes and
 // wire.MaxChunkMessageBytes). The consensus and blocksync channels
 // carry whole blocks, so their limit is the largest block plus 1 MiB (2 MiB
@@ -54,6 +54,7 @@ func DefaultChannels(maxBlockBytes, maxTxBytes int) []ChannelSpec {
 		{ID: ChannelEvidence, Name: "evidence", MaxMessageBytes: mib, QueueSize: 100},
 		{ID: ChannelSnapshot, Name: "snapshot", MaxMessageBytes: 4_000_000, QueueSize: 10},
 		{ID: ChannelChunk, Name: "chunk", MaxMessageBytes: 16_000_000, QueueSize: 16},
+		{ID: ChannelPEX, Name: "pex", MaxMessageBytes: maxPEXMessageBytes, QueueSize: 10},
 	}
 }
 
@@ -81,6 +82,28 @@ type Config struct {
 
 	// Channels lists the channels in priority order (DefaultChannels).
 	Channels []ChannelSpec
+
+	// PEX turns on peer exchange (CometBFT's pex): the node keeps an
+	// address book, asks peers for addresses, answers their requests and
+	// dials addresses from the book until it has MaxOutboundPeers outbound
+	// peers. Seeds ("id@host:port") are dialed for addresses when the node
+	// has no other peer. In SeedMode the node only hands out addresses: it
+	// answers a request and hangs up, and crawls the addresses it knows.
+	PEX      bool
+	Seeds    []string
+	SeedMode bool
+	// AddrBookPath is the address book file, reloaded at start and
+	// rewritten when the book changes; "" keeps the book in memory.
+	AddrBookPath string
+	// AddrBookStrict keeps only addresses routable across the internet
+	// (CometBFT's addr_book_strict); turn it off on a private network.
+	AddrBookStrict bool
+	// PEXInterval is the dialer's pause between rounds once the node has
+	// its peers, and a seed's between crawls (default 30s).
+	PEXInterval time.Duration
+	// PEXRequestInterval is the least time between two address requests
+	// from one node to another (default 5s); earlier ones are dropped.
+	PEXRequestInterval time.Duration
 
 	// Peers other than persistent ones are accepted up to MaxInboundPeers
 	// that dialed this node (default 40) and MaxOutboundPeers it dialed
@@ -125,6 +148,8 @@ func (c *Config) setDefaults() {
 	def(&c.RedialMin, 500*time.Millisecond)
 	def(&c.RedialMax, time.Minute)
 	def(&c.BanDuration, 10*time.Minute)
+	def(&c.PEXInterval, 30*time.Second)
+	def(&c.PEXRequestInterval, 5*time.Second)
 	if c.BanAfter <= 0 {
 		c.BanAfter = 3
 	}
@@ -169,7 +194,27 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("p2p: persistent peer: %w", err))
 		}
 	}
+	for _, a := range c.Seeds {
+		if _, err := ParseAddress(a); err != nil {
+			errs = append(errs, fmt.Errorf("p2p: seed: %w", err))
+		}
+	}
+	errs = append(errs, c.validatePEX(seen))
 	return errors.Join(errs...)
+}
+
+// validatePEX checks the settings of peer exchange, given the configured
+// channels.
+func (c *Config) validatePEX(channels map[byte]bool) error {
+	switch {
+	case !c.PEX && c.SeedMode:
+		return errors.New("p2p: seed mode needs PEX: a seed hands out the addresses PEX collects")
+	case !c.PEX && len(c.Seeds) > 0:
+		return errors.New("p2p: seeds need PEX: the node asks them for addresses over PEX")
+	case c.PEX && !channels[ChannelPEX]:
+		return fmt.Errorf("p2p: PEX needs channel %#x in Config.Channels; use DefaultChannels", ChannelPEX)
+	}
+	return nil
 }
 
 // redialDelay is how long to wait before the attempt-th redial (from 0):

@@ -3,6 +3,7 @@ package p2p
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 )
@@ -95,14 +96,25 @@ func (h *Host) serve(raw net.Conn, outbound bool, want ID) (connected time.Durat
 	})
 	if err := h.register(p); err != nil {
 		h.refused.Add(1)
-		_ = raw.Close()
+		if errors.Is(err, errFull) {
+			h.farewell(c, p.info.ID) // politely: where else to try
+			lingerClose(raw, farewellWrite)
+		} else {
+			_ = raw.Close()
+		}
 		h.log.Debug("peer refused", "peer", p.info.ID, "outbound", outbound, "err", err)
 		return 0, err
 	}
 	h.log.Info("peer connected", "peer", p.info.ID, "remote", p.info.RemoteAddr, "outbound", outbound)
+	if h.book != nil {
+		h.notePeer(p)
+	}
 	h.callUp(p.snapshot())
 	err = p.run()
 	h.unregister(p, err)
+	if h.book != nil {
+		h.wakeDialer() // a peer fewer: find another
+	}
 	return time.Since(p.info.Since), nil
 }
 
@@ -120,7 +132,7 @@ func (h *Host) register(p *peer) error {
 		}
 		if id == h.id {
 			h.mu.Unlock()
-			return refusedf("connected to itself")
+			return wrongPeerf("connected to itself")
 		}
 		if until := h.bannedUntilLocked(id); !until.IsZero() {
 			h.mu.Unlock()
@@ -165,7 +177,7 @@ func (h *Host) checkRoomLocked(p *peer, persistent bool) error {
 		return refusedf("already %d outbound peers (MaxOutboundPeers)", n)
 	}
 	if !p.info.Outbound && n >= h.cfg.MaxInboundPeers {
-		return refusedf("already %d inbound peers (MaxInboundPeers)", n)
+		return fmt.Errorf("%w (%w): already %d inbound peers (MaxInboundPeers)", errRefused, errFull, n)
 	}
 	return nil
 }
@@ -275,6 +287,7 @@ func (h *Host) dial(a Address) (time.Duration, error) {
 	tracked := err == nil && h.trackPending(raw, false)
 	h.mu.Lock()
 	h.dialing--
+	delete(h.dialingIDs, a.ID)
 	h.mu.Unlock()
 	if err != nil {
 		return 0, fmt.Errorf("dial %s: %w", a, err)
@@ -332,4 +345,17 @@ func (h *Host) sleepUntil(done <-chan struct{}, d time.Duration) {
 	case <-timer:
 	case <-h.ctx.Done():
 	}
+}
+
+// lingerClose closes a connection after what was written reached the
+// peer: it half-closes, reads until the peer hangs up too or d passes,
+// then closes. Closing at once with unread input would reset the
+// connection and could discard the last frame before the peer reads it.
+func lingerClose(raw net.Conn, d time.Duration) {
+	if tc, ok := raw.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
+		if raw.SetReadDeadline(time.Now().Add(d)) == nil {
+			_, _ = io.Copy(io.Discard, raw)
+		}
+	}
+	_ = raw.Close()
 }

@@ -17,8 +17,20 @@
 // channel priority order (consensus, then blocksync, then mempool), so
 // mempool traffic never delays a vote; Send never blocks.
 //
-// Persistent peers are redialed forever with jittered exponential backoff.
-// The package does not gossip addresses or discover peers: a node talks to
-// its persistent peers, the peers that dial it, and the ones it is told to
-// dial.
+// Persistent peers are redialed forever with jittered exponential backoff,
+// and do not count against the inbound and outbound limits.
+//
+// With PEX on, a node discovers peers as CometBFT's PEX reactor does. It
+// keeps an address book (addrbook.go, saved atomically to
+// config/addrbook.json and reloaded at start) of the listen addresses its
+// peers announce and of the addresses they answer PEX requests with (on
+// their own channel, as CometBFT's PexRequest and PexAddrs messages). A
+// dialer (pexdial.go) dials addresses from the book until the node has
+// its outbound peers, asks a peer for more when the book runs short and
+// dials the seeds when it has no other peer. A seed answers a request and
+// hangs up; a node with no room for another inbound peer tells it where
+// else to try before hanging up. Requests are rate limited per node,
+// answers accepted only when asked for and at most 100 addresses long,
+// and only IP addresses that can be dialed are kept (with
+// addr_book_strict, only those routable across the internet).
 package p2p

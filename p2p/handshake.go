@@ -27,6 +27,19 @@ func refusedf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errRefused, fmt.Sprintf(format, args...))
 }
 
+// errWrongPeer marks a refusal that says an address is of no use: another
+// node than the one dialed answers there, or a node of another chain, or
+// the node itself. The address book forgets such an address.
+var errWrongPeer = errors.New("not the peer wanted")
+
+func wrongPeerf(format string, args ...any) error {
+	return fmt.Errorf("%w (%w): %s", errRefused, errWrongPeer, fmt.Sprintf(format, args...))
+}
+
+// errFull marks an inbound peer refused because the node has as many
+// inbound peers as it accepts.
+var errFull = errors.New("no room for another inbound peer")
+
 // secureConn is a connection after the handshake: frames over the secret
 // connection over the buffered TCP connection.
 type secureConn struct {
@@ -61,7 +74,7 @@ func handshake(raw net.Conn, key *NodeKey, ours *wirepb.Hello, want ID, timeout 
 	}
 	remote := IDOf(sc.RemotePubKey())
 	if want != "" && remote != want {
-		return nil, nil, refusedf("dialed node %s but the key that answered is node %s", want, remote)
+		return nil, nil, wrongPeerf("dialed node %s but the key that answered is node %s", want, remote)
 	}
 	c := &secureConn{raw: raw, bc: bc, r: bufio.NewReaderSize(sc, ioBufferSize), w: bufio.NewWriterSize(sc, ioBufferSize)}
 	hello, err := ours.Marshal()
@@ -110,7 +123,7 @@ func checkHello(h *wirepb.Hello, remote ID, ours *wirepb.Hello) error {
 		return violationf("hello names node %q but the connection's key is node %s", h.NodeID, remote)
 	}
 	if h.ChainID != ours.ChainID {
-		return refusedf("peer %s is on chain %q; this node is on %q", remote, h.ChainID, ours.ChainID)
+		return wrongPeerf("peer %s is on chain %q; this node is on %q", remote, h.ChainID, ours.ChainID)
 	}
 	if len(h.Version) > maxVersionLen || len(h.ListenAddr) > maxListenAddrLen || len(h.Schedule) > maxScheduleLen {
 		return violationf("hello of %s has a version, listen address or schedule longer than %d/%d/%d bytes",

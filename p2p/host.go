@@ -28,6 +28,8 @@ type Counters struct {
 	DroppedSends     uint64 // messages Send or Broadcast could not queue
 	DroppedUnhandled uint64 // messages received on a channel without a handler
 	RefusedConns     uint64 // connections that failed the handshake or were refused
+	PEXDropped       uint64 // PEX messages dropped: malformed, unasked, too many addresses, too early
+	AddrsRejected    uint64 // addresses in PEX answers not kept: malformed, unroutable, the node's own
 }
 
 // Host is a node's network endpoint: it accepts and dials connections and
@@ -52,8 +54,15 @@ type Host struct {
 	peers      map[ID]*peer
 	pending    map[net.Conn]bool // connections in their handshake
 	dialing    int               // dials not yet connected
+	dialingIDs map[ID]bool       // the nodes of one-off dials not yet connected
 	persistent map[ID]Address
+	seeds      map[ID]bool
 	offences   map[ID]*offence
+
+	// Peer exchange (nil without PEX).
+	book    *addrBook
+	pex     *pexState
+	pexWake chan struct{}
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -83,11 +92,18 @@ func New(cfg Config, key *NodeKey, logger *slog.Logger) (*Host, error) {
 	h := &Host{
 		cfg: cfg, key: key, id: IDOf(key.PubKey()), lanes: map[byte]int{},
 		handlers: map[byte]Handler{}, peers: map[ID]*peer{}, pending: map[net.Conn]bool{},
-		persistent: map[ID]Address{}, offences: map[ID]*offence{},
+		dialingIDs: map[ID]bool{}, persistent: map[ID]Address{}, seeds: map[ID]bool{}, offences: map[ID]*offence{},
 	}
 	h.log = logger.With("module", "p2p", "node", h.id)
 	for i, ch := range cfg.Channels {
 		h.lanes[ch.ID] = i
+	}
+	for _, s := range cfg.Seeds {
+		a, _ := ParseAddress(s) // validated above
+		h.seeds[a.ID] = true
+	}
+	if cfg.PEX {
+		h.setUpPEX()
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	return h, nil
@@ -161,8 +177,12 @@ func (h *Host) Start(ctx context.Context) error {
 		a, _ := ParseAddress(s) // validated by New
 		h.addPersistentLocked(a)
 	}
+	if h.book != nil {
+		h.spawnLocked(h.dialLoop)
+	}
 	h.unwatch = context.AfterFunc(ctx, h.Stop)
-	h.log.Info("p2p started", "listen", h.advertised, "persistent_peers", len(h.cfg.PersistentPeers))
+	h.log.Info("p2p started", "listen", h.advertised, "persistent_peers", len(h.cfg.PersistentPeers),
+		"pex", h.cfg.PEX, "seeds", len(h.cfg.Seeds), "seed_mode", h.cfg.SeedMode)
 	return nil
 }
 
@@ -188,6 +208,9 @@ func (h *Host) Stop() {
 			p.stop()
 		}
 		h.wg.Wait()
+		if h.book != nil {
+			h.saveBook()
+		}
 		if h.unwatch != nil {
 			h.unwatch()
 		}
@@ -238,6 +261,17 @@ func (h *Host) Send(to ID, ch byte, msg []byte) bool {
 	return true
 }
 
+// sendThenClose queues msg for peer and hangs up once it is sent.
+func (h *Host) sendThenClose(to ID, ch byte, msg []byte) {
+	h.Send(to, ch, msg)
+	h.mu.Lock()
+	p := h.peers[to]
+	h.mu.Unlock()
+	if p != nil {
+		p.closeWhenSent()
+	}
+}
+
 // Broadcast queues msg for every connected peer on channel ch and returns
 // how many peers it was queued for. Like Send it never blocks, and msg must
 // not be modified afterwards.
@@ -282,10 +316,14 @@ func (h *Host) Peers() []PeerInfo {
 
 // Counters returns the host's totals.
 func (h *Host) Counters() Counters {
-	return Counters{
+	c := Counters{
 		Penalties: h.penalties.Load(), Bans: h.bans.Load(), DroppedSends: h.droppedSends.Load(),
 		DroppedUnhandled: h.droppedUnhandled.Load(), RefusedConns: h.refused.Load(),
 	}
+	if h.pex != nil {
+		c.PEXDropped, c.AddrsRejected = h.pex.counts()
+	}
+	return c
 }
 
 func cmpID(a, b ID) int {

@@ -33,6 +33,9 @@ type peer struct {
 
 	bytesIn, bytesOut, msgsIn, msgsOut atomic.Uint64
 	persistent                         atomic.Bool
+	// closing makes the writer hang up once its queues are empty (a seed
+	// that answered, a crawl that got its answer).
+	closing atomic.Bool
 
 	quit     chan struct{}
 	quitOnce sync.Once
@@ -52,6 +55,15 @@ func (p *peer) stop() {
 		p.q.close()
 		_ = p.c.raw.Close()
 	})
+}
+
+// closeWhenSent hangs up once what is queued has been sent.
+func (p *peer) closeWhenSent() {
+	p.closing.Store(true)
+	select {
+	case p.q.ready <- struct{}{}:
+	default:
+	}
 }
 
 // snapshot returns the peer's info with current counters.
@@ -115,6 +127,10 @@ func (p *peer) writeLoop() {
 		if p.c.raw.SetWriteDeadline(time.Now().Add(timeout)) != nil || p.c.flush() != nil {
 			return
 		}
+		if p.closing.Load() {
+			p.hangUp()
+			return
+		}
 		select {
 		case <-p.q.ready:
 		case <-ping.C:
@@ -123,6 +139,21 @@ func (p *peer) writeLoop() {
 			}
 		case <-p.quit:
 			return
+		}
+	}
+}
+
+// hangUp ends a connection whose last frames were flushed: it half-closes
+// and waits for the peer to hang up too (the reader, still reading, then
+// stops the peer) or for farewellWrite, so the peer reads those frames
+// before the connection closes.
+func (p *peer) hangUp() {
+	if tc, ok := p.c.raw.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
+		t := time.NewTimer(farewellWrite)
+		defer t.Stop()
+		select {
+		case <-p.quit:
+		case <-t.C:
 		}
 	}
 }
