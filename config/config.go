@@ -104,6 +104,11 @@ type P2PConfig struct {
 	ListenAddress       string        `toml:"laddr" doc:"Listen address for connections from peers: tcp://host:port"`
 	ExternalAddress     string        `toml:"external_address" doc:"Address (host:port) peers should dial to reach this node; empty means the listen address"`
 	PersistentPeers     string        `toml:"persistent_peers" doc:"Comma-separated peers to stay connected to, each id@host:port"`
+	Seeds               string        `toml:"seeds" doc:"Comma-separated seed nodes (id@host:port) asked for peer addresses when the node has no other peer; needs pex"`
+	PEX                 bool          `toml:"pex" doc:"Peer exchange: keep an address book, swap addresses with peers and dial peers from the book up to max_num_outbound_peers"`
+	SeedMode            bool          `toml:"seed_mode" doc:"Run as a seed: answer address requests and hang up, crawl the addresses the book holds; needs pex"`
+	AddrBook            string        `toml:"addr_book_file" doc:"The address book, relative to the home directory unless absolute"`
+	AddrBookStrict      bool          `toml:"addr_book_strict" doc:"Keep only addresses routable across the internet; set false for private networks and nodes on one machine"`
 	MaxNumInboundPeers  int           `toml:"max_num_inbound_peers" doc:"Most peers that dialed this node"`
 	MaxNumOutboundPeers int           `toml:"max_num_outbound_peers" doc:"Most peers this node dialed (persistent peers are always dialed)"`
 	HandshakeTimeout    time.Duration `toml:"handshake_timeout" doc:"How long the authenticated-encryption handshake with a peer may take"`
@@ -224,6 +229,9 @@ func DefaultConfig() *Config {
 		},
 		P2P: P2PConfig{
 			ListenAddress:                "tcp://0.0.0.0:26656",
+			PEX:                          true,
+			AddrBook:                     "config/addrbook.json",
+			AddrBookStrict:               true,
 			MaxNumInboundPeers:           40,
 			MaxNumOutboundPeers:          10,
 			HandshakeTimeout:             20 * time.Second,
@@ -314,6 +322,9 @@ func (c *Config) PrivValidatorKeyFile() string { return c.rootify(c.PrivValidato
 // PrivValidatorStateFile is priv_validator_state_file resolved against the
 // home directory.
 func (c *Config) PrivValidatorStateFile() string { return c.rootify(c.PrivValidatorState) }
+
+// AddrBookFile is [p2p] addr_book_file resolved against the home directory.
+func (c *Config) AddrBookFile() string { return c.rootify(c.P2P.AddrBook) }
 
 // NodeKeyFile is node_key_file resolved against the home directory.
 func (c *Config) NodeKeyFile() string { return c.rootify(c.NodeKey) }

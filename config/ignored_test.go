@@ -83,7 +83,7 @@ func cometOnlySettings(t *testing.T, data []byte) map[string]bool {
 			}
 		}
 	}
-	if !out["statesync.temp_dir"] || !out["p2p.pex"] || !out["db_backend"] {
+	if !out["statesync.temp_dir"] || !out["p2p.send_rate"] || !out["db_backend"] {
 		t.Fatalf("fixture lacks the CometBFT-only settings it should hold: %v", out)
 	}
 	return out
@@ -91,7 +91,7 @@ func cometOnlySettings(t *testing.T, data []byte) map[string]bool {
 
 func TestIgnoredSettingWarningNamesKeyAndValue(t *testing.T) {
 	home := t.TempDir()
-	fileWith(t, home, "[p2p]", "pex = true", `seeds = "a@b:1"`, "[blocksync]", `version = "v0"`)
+	fileWith(t, home, "[p2p]", "send_rate = 5120000", `private_peer_ids = "a"`, "[blocksync]", `version = "v0"`)
 	cfg, err := Load(home, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestIgnoredSettingWarningNamesKeyAndValue(t *testing.T) {
 		lines = append(lines, s.String())
 	}
 	all := strings.Join(lines, "\n")
-	for _, w := range []string{"[p2p] pex = true", `[p2p] seeds = "a@b:1"`, "section [blocksync]", "with its keys version", "ignored"} {
+	for _, w := range []string{"[p2p] send_rate = 5120000", `[p2p] private_peer_ids = "a"`, "section [blocksync]", "with its keys version", "ignored"} {
 		if !strings.Contains(all, w) {
 			t.Errorf("warnings %q lack %q", all, w)
 		}

@@ -216,6 +216,18 @@ func (v *validator) p2p() {
 	if _, err := ParsePeers(c.PersistentPeers); err != nil {
 		v.fail("p2p.persistent_peers", "%v", err)
 	}
+	if _, err := ParsePeers(c.Seeds); err != nil {
+		v.fail("p2p.seeds", "%v", err)
+	}
+	if !c.PEX && c.Seeds != "" {
+		v.fail("p2p.seeds", "needs [p2p] pex = true: the node asks the seeds for addresses over peer exchange")
+	}
+	if !c.PEX && c.SeedMode {
+		v.fail("p2p.seed_mode", "needs [p2p] pex = true: a seed hands out the addresses peer exchange collects")
+	}
+	if c.PEX && c.AddrBook == "" {
+		v.fail("p2p.addr_book_file", "is empty; set a path (CometBFT's default is config/addrbook.json)")
+	}
 	v.nonNegative("p2p.max_num_inbound_peers", "p2p.max_num_outbound_peers")
 	v.positive("p2p.handshake_timeout", "p2p.dial_timeout", "p2p.max_packet_msg_payload_size")
 	if d := c.PersistentPeersMaxDialPeriod; d != 0 && d < MinRedialPeriod {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/bftnode/bftnode/abci"
@@ -289,6 +290,17 @@ func (n *Node) buildHost() error {
 		},
 	)
 	return nil
+}
+
+// splitList splits a comma-separated config list, dropping empty entries.
+func splitList(list string) []string {
+	var out []string
+	for _, p := range strings.Split(list, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Run starts the network and the engine and runs until ctx ends or one of

@@ -106,16 +106,19 @@ func (n *Node) stateSyncIfDue(ctx context.Context) error {
 // hostConfig is the p2p host's configuration for a chain whose protocol
 // schedule and consensus parameters are given.
 func (n *Node) hostConfig(schedule string, params types.ConsensusParams) p2p.Config {
-	var peers []string
-	for _, p := range strings.Split(n.cfg.P2P.PersistentPeers, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			peers = append(peers, p)
-		}
+	var book string
+	if n.cfg.P2P.PEX {
+		book = n.cfg.AddrBookFile()
 	}
 	return p2p.Config{
 		ListenAddr:       n.cfg.P2P.ListenAddress,
 		ExternalAddr:     n.cfg.P2P.ExternalAddress,
-		PersistentPeers:  peers,
+		PersistentPeers:  splitList(n.cfg.P2P.PersistentPeers),
+		PEX:              n.cfg.P2P.PEX,
+		Seeds:            splitList(n.cfg.P2P.Seeds),
+		SeedMode:         n.cfg.P2P.SeedMode,
+		AddrBookPath:     book,
+		AddrBookStrict:   n.cfg.P2P.AddrBookStrict,
 		ChainID:          n.genesis.ChainID,
 		Version:          version.Semver,
 		Schedule:         schedule,

@@ -44,7 +44,7 @@ func TestStartAcceptsCometBFTConfigFile(t *testing.T) {
 	if !strings.Contains(log, "committed block") {
 		t.Fatalf("no block committed:\n%s", log)
 	}
-	for _, key := range []string{"key [statesync] temp_dir", "section [blocksync]", "key [p2p] pex = true",
+	for _, key := range []string{"key [statesync] temp_dir", "section [blocksync]", "key [p2p] send_rate = 5120000",
 		"key db_backend = \\\"goleveldb\\\"", "key [consensus] skip_timeout_commit = false"} {
 		if n := strings.Count(log, key); n != 1 {
 			t.Errorf("%q warned %d times, want once:\n%s", key, n, log)
