@@ -23,6 +23,10 @@ type Sources struct {
 	// because the driver was behind, peer messages that failed
 	// verification, equivocations seen.
 	Counters func() (rejected, dropped, bad, evidence int64)
+	// PEXCounters of the p2p host: peer exchange messages dropped
+	// (malformed, unasked, too long, too early) and addresses in answers
+	// that were not kept.
+	PEXCounters func() (dropped, rejected uint64)
 }
 
 // Metrics are one node's collectors.
@@ -111,9 +115,17 @@ func (m *Metrics) registerLive(reg *prometheus.Registry, ns string, labels prome
 				func() float64 { return float64(pick(src.Counters())) }))
 		}
 		counter("rejected_inputs_total", "Inputs the consensus core rejected as invalid.", func(r, _, _, _ int64) int64 { return r })
-		counter("dropped_events_total", "Peer messages dropped because the driver was behind or this node cannot check them yet (it is behind their height).", func(_, d, _, _ int64) int64 { return d })
+		counter("dropped_events_total", "Peer messages dropped because the driver was behind, this node cannot check them yet (it is behind their height), or they are precommits without the vote extension their height calls for (an honest sender's app had left the height).", func(_, d, _, _ int64) int64 { return d })
 		counter("bad_messages_total", "Peer messages that failed decoding or signature checks (the peer is penalized).", func(_, _, b, _ int64) int64 { return b })
 		counter("equivocations_total", "Conflicting messages from one validator for one slot.", func(_, _, _, e int64) int64 { return e })
+	}
+	if src.PEXCounters != nil {
+		counter := func(name, help string, pick func(d, r uint64) uint64) {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Subsystem: "p2p", Name: name, Help: help, ConstLabels: labels},
+				func() float64 { return float64(pick(src.PEXCounters())) }))
+		}
+		counter("pex_dropped_total", "Peer exchange messages dropped: malformed, not asked for, too many addresses, or a request too soon.", func(d, _ uint64) uint64 { return d })
+		counter("pex_addrs_rejected_total", "Addresses in peer exchange answers not kept: malformed, not dialable, unroutable under addr_book_strict, or the node's own.", func(_, r uint64) uint64 { return r })
 	}
 }
 

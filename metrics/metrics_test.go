@@ -19,6 +19,7 @@ func TestServedMetricsUseCometBFTNames(t *testing.T) {
 		Peers:       func() int { return 3 },
 		Round:       func() int32 { return 2 },
 		Counters:    func() (int64, int64, int64, int64) { return 1, 2, 3, 4 },
+		PEXCounters: func() (uint64, uint64) { return 5, 6 },
 	})
 	vals := types.NewValidatorSet([]*types.Validator{types.NewValidator(ed25519.GenPrivKey().PubKey(), 10)})
 	now := time.Now()
@@ -50,6 +51,8 @@ func TestServedMetricsUseCometBFTNames(t *testing.T) {
 		`cometbft_p2p_peers{chain_id="test-chain"} 3`,
 		`cometbft_consensus_rounds{chain_id="test-chain"} 2`,
 		`cometbft_bftnode_bad_messages_total{chain_id="test-chain"} 3`,
+		`cometbft_p2p_pex_dropped_total{chain_id="test-chain"} 5`,
+		`cometbft_p2p_pex_addrs_rejected_total{chain_id="test-chain"} 6`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("missing %s", want)

@@ -372,6 +372,13 @@ func (n *Node) metricSources() metrics.Sources {
 		Protocol:   func() string { return n.engine.View().Protocol },
 		CatchingUp: func() bool { return n.engine.View().CatchingUp },
 		Counters:   engine.Counters,
+		PEXCounters: func() (uint64, uint64) {
+			if n.host == nil {
+				return 0, 0
+			}
+			c := n.host.Counters()
+			return c.PEXDropped, c.AddrsRejected
+		},
 	}
 }
 
