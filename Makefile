@@ -4,7 +4,7 @@ SEEDS     ?= 200
 FUZZTIME  ?= 30s
 PKGS      := ./...
 
-.PHONY: all build localnet test vet race sim fuzz faults clean proto bench microbench mutate votes cosmos bench-wan sim-scale statesync
+.PHONY: all build localnet test vet race sim fuzz faults clean proto bench microbench mutate votes cosmos bench-wan sim-scale statesync disk
 
 all: build
 
@@ -80,6 +80,14 @@ faults:
 # short: every LastCommit of 300 blocks read for all four validators'
 # signatures, and CometBFT's e2e app (installed into the user cache) under
 # bftnode with vote extensions for 500 blocks, for both protocols.
+# Disk growth per block and per transaction under a steady load, for nodes
+# that keep every block and nodes whose app prunes them (CometBFT's e2e app
+# with retain_blocks), both protocols; writes BENCHMARKS.md's disk section.
+DISK_BLOCKS ?= 1000
+disk:
+	DISK_BLOCKS=$(DISK_BLOCKS) DISK_REPORT=$(CURDIR)/BENCHMARKS.md $(GO) test -count=1 -timeout 60m -v \
+		-run '^TestDiskGrowth$$' ./e2e
+
 votes:
 	LASTCOMMIT_BLOCKS=300 VOTEEXT_BLOCKS=500 $(GO) test -count=1 -timeout 60m -v \
 		-run '^(TestEveryLiveValidatorSignsLastCommit|TestVoteExtensionsUnderCometBFTsE2EApp)$$' ./e2e
