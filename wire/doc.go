@@ -2,7 +2,8 @@
 // and defines the bytes a validator signs.
 //
 // Each p2p channel has one envelope (wirepb.ConsensusMessage,
-// wirepb.MempoolMessage, wirepb.BlocksyncMessage). Decoding validates every
+// wirepb.MempoolMessage, wirepb.BlocksyncMessage; the snapshot and chunk
+// channels carry CometBFT's own tendermint.statesync.Message). Decoding validates every
 // field (heights, rounds, validator indices, signature and hash lengths,
 // nested counts and the consistency of nested messages) and reports a
 // violation as an error wrapping ErrInvalid, so a driver can drop the message
