@@ -49,10 +49,17 @@ func (e *Engine) extendOwn(ctx context.Context, m consensus.Message) (consensus.
 	if !ok || v.Type != consensus.Precommit || v.Value == consensus.Nil || len(v.ExtensionSignature) > 0 || !e.extensionsAt(v.Height) {
 		return m, nil
 	}
+	if v.Height <= e.state.LastBlockHeight {
+		// A PBFT new view re-commits every decided height above the
+		// stable checkpoint; the application has left those heights, so
+		// the vote goes out unextended and receivers drop it unblamed.
+		e.log.Debug("precommit for a decided height sent without a vote extension", "height", v.Height, "chain", e.state.LastBlockHeight)
+		return m, nil
+	}
 	if v.Height != e.state.LastBlockHeight+1 {
 		// ExtendVote is for the height the application is about to
-		// execute; the cores precommit only there, so this is a core
-		// running ahead of the chain, and the vote goes out unextended.
+		// execute: this is a core running ahead of the chain, and the
+		// vote goes out unextended.
 		e.log.Warn("precommit sent without a vote extension: the application is at another height", "height", v.Height, "chain", e.state.LastBlockHeight)
 		return m, nil
 	}
