@@ -111,10 +111,22 @@ func (w *world) linkDelay(from, to, size int) time.Duration {
 		}
 		start := max(w.now, s.uplinkFree[from])
 		s.uplinkFree[from] = start + time.Duration(float64(size)/float64(l.Uplink)*float64(time.Second))
-		d += s.uplinkFree[from] - w.now
+		backlog := s.uplinkFree[from] - w.now
+		d += backlog
+		if backlog > maxUplinkBacklog && !w.stop {
+			// A real node's send queue is bounded; an unbounded one here
+			// would hold every queued message in memory.
+			w.violate("liveness", w.nodes[from], 0, "node %d's uplink is %v behind: it is given more to send than %d bytes/s carry",
+				from, backlog.Round(time.Millisecond), l.Uplink)
+			w.stop = true
+		}
 	}
 	return d
 }
+
+// maxUplinkBacklog ends a run whose nodes are given more to send than
+// their uplink carries.
+const maxUplinkBacklog = 30 * time.Second
 
 // noteSent counts a message's bytes in the scale runs and returns its
 // size (0 outside them). A silent validator's messages are not sent.

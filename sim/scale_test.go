@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +121,20 @@ func TestScaleSilentLater(t *testing.T) {
 	}
 	if first := res.Scale.LastExecuted[0]; first >= links.SilentAt {
 		t.Errorf("the first height was executed at %v, after the primary fell silent at %v: the test no longer silences it mid-run", first, links.SilentAt)
+	}
+}
+
+// A node given more to send than its uplink carries ends the run with a
+// liveness violation instead of queueing without bound.
+func TestScaleUplinkBacklogEndsTheRun(t *testing.T) {
+	links := uniform(20 * time.Millisecond)
+	links.BlockBytes, links.Uplink = 1_000_000, 10_000 // 100 s per block copy
+	p := protocols.PBFT(pbft.DefaultConfig())
+	res, err := sim.Run(sim.Options{Protocol: p, Scenario: "happy", Seed: 1, Validators: 4, Powers: "equal", Heights: 6, Links: links})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Failed() || !strings.Contains(res.Violations[0].Detail, "uplink") {
+		t.Fatalf("violations %v; want the uplink backlog reported", res.Violations)
 	}
 }

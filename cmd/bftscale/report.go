@@ -29,12 +29,15 @@ func (r report) markdown() string {
 	fmt.Fprintf(&b, "### Votes only (no block contents)\n\n")
 	r.table(&b, r.tables[0])
 	fmt.Fprintf(&b, "\nGrowth from n = %d to n = %d: %s.\n", o.sizes[0], o.sizes[len(o.sizes)-1], r.growth(r.tables[0]))
-	fmt.Fprintf(&b, "\n### Validator 0 silent\n\nThe same runs with validator 0 sending nothing from %v of virtual time on, as a crashed validator, while it follows the chain: PBFT's primary of view 0, so the run pays one view change (VIEW-CHANGEs carry the prepared certificates and the checkpoint proof, NEW-VIEW carries the VIEW-CHANGEs); Tendermint's proposer every n-th height, so the run pays a round at each of its turns after it fell silent. The nodes' default timeouts apply (Tendermint `timeout_propose` 3 s, PBFT `view_change_timeout` 2 s) and dominate *block every*.\n\n",
+	fmt.Fprintf(&b, "\n### Validator 0 silent\n\nRuns with validator 0 sending nothing from %v of virtual time on, as a crashed validator, while it follows the chain: PBFT's primary of view 0, so the run pays one view change (VIEW-CHANGEs carry the prepared certificates and the checkpoint proof, NEW-VIEW carries the VIEW-CHANGEs); Tendermint's proposer every n-th height, so the run pays a round at each of its turns after it fell silent. The nodes' default timeouts apply (Tendermint `timeout_propose` 3 s, PBFT `view_change_timeout` 2 s) and dominate *block every*.\n\n",
 		silentAt)
 	r.table(&b, r.tables[1])
 	fmt.Fprintf(&b, "\n| n | protocol | highest round / view | VIEW-CHANGE + NEW-VIEW bytes, network total |\n|---|---|---|---|\n")
 	for _, rw := range r.tables[1] {
 		fmt.Fprintf(&b, "| %d | %s | %d | %s |\n", rw.Validators, rw.protocol, rw.maxRound, sizeLabel(int(rw.viewChangeBytes)))
+	}
+	if g := viewChangeGrowth(r.tables[1]); g != "" {
+		fmt.Fprintf(&b, "\n%s\n", g)
 	}
 	fmt.Fprintf(&b, "\n### With %s blocks over a %.0f Mbit/s uplink per node\n\nThe fault-free runs with each proposal carrying a block of %d bytes, as bftnode's proposer sends the block beside its proposal to every peer, and every node's messages leaving one after another over its own uplink.\n\n",
 		sizeLabel(o.blockBytes), float64(o.uplink)*8/1e6, o.blockBytes)
@@ -79,8 +82,31 @@ func (r report) growth(rows []row) string {
 	return strings.Join(parts, "; ")
 }
 
+// viewChangeGrowth fits PBFT's view-change bytes to n^k between the
+// smallest and the largest size that paid for a view change.
+func viewChangeGrowth(rows []row) string {
+	var first, last *row
+	for i := range rows {
+		if rows[i].protocol != "pbft" || rows[i].viewChangeBytes == 0 || rows[i].failure != "" {
+			continue
+		}
+		if first == nil {
+			first = &rows[i]
+		}
+		last = &rows[i]
+	}
+	if first == nil || last == first {
+		return ""
+	}
+	k := math.Log(float64(last.viewChangeBytes)/float64(first.viewChangeBytes)) / math.Log(float64(last.Validators)/float64(first.Validators))
+	return fmt.Sprintf("PBFT's view change cost the network ×%.0f the bytes at n = %d than at n = %d: ∝ n^%.1f.",
+		float64(last.viewChangeBytes)/float64(first.viewChangeBytes), last.Validators, first.Validators, k)
+}
+
 func sizeLabel(bytes int) string {
 	switch {
+	case bytes >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(bytes)/(1<<30))
 	case bytes >= 1<<20:
 		return fmt.Sprintf("%.1f MiB", float64(bytes)/(1<<20))
 	case bytes >= 1<<10:

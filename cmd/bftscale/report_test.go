@@ -14,6 +14,7 @@ func TestReportGrowthAndFailures(t *testing.T) {
 		return row{protocol: proto, ScaleSummary: sim.ScaleSummary{Validators: n, Heights: 10, MessagesPerNode: msgs, BytesPerNode: 60 * msgs, Interval: 170 * time.Millisecond}}
 	}
 	rows := []row{mk("tendermint", 4, 8), mk("pbft", 4, 6), mk("tendermint", 16, 32), mk("pbft", 16, 96)}
+	rows[1].viewChangeBytes, rows[3].viewChangeBytes = 1000, 256000
 	failed := mk("pbft", 32, 0)
 	failed.failure = "liveness | at 1m"
 	rows = append(rows, failed)
@@ -26,6 +27,7 @@ func TestReportGrowthAndFailures(t *testing.T) {
 		"| 16 | tendermint | 32.0 | 1.9 KiB | 512 | 170ms |",
 		"failed: liveness / at 1m",
 		"1.0 MiB blocks over a 1000 Mbit/s uplink",
+		"×256 the bytes at n = 16 than at n = 4: ∝ n^4.0",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report lacks %q:\n%s", want, md)
