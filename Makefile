@@ -139,7 +139,7 @@ bench: build microbench
 # blocks/s, LastCommits carrying every validator, the stall after the
 # proposer is killed, and latency against a uniform round trip (chart in
 # bench/results). Replaces its own section of BENCHMARKS.md; raw JSON in
-# bin/wan. Takes about 25 minutes. Options via WAN_ARGS, e.g.
+# bin/wan. Took 16 minutes on 2 shared cores. Options via WAN_ARGS, e.g.
 # WAN_ARGS="-validators 4 -sweep-rtts 100ms".
 WAN_ARGS ?=
 bench-wan: build
