@@ -73,7 +73,8 @@ func (r rpcP2P) NodeInfo() cmtp2p.DefaultNodeInfo {
 }
 
 // nodeChannels are the channels a node speaks, as node info lists them.
-var nodeChannels = []byte{p2p.ChannelConsensus, p2p.ChannelBlocksync, p2p.ChannelMempool, p2p.ChannelEvidence, p2p.ChannelPEX}
+var nodeChannels = []byte{p2p.ChannelConsensus, p2p.ChannelBlocksync, p2p.ChannelMempool, p2p.ChannelEvidence,
+	p2p.ChannelSnapshot, p2p.ChannelChunk, p2p.ChannelPEX}
 
 func txIndexStatus(indexer string) string {
 	if indexer == "null" {
