@@ -25,7 +25,7 @@ func TestSmokeKillsKnownMutants(t *testing.T) {
 		"-families", "happy,equivocate,twins,mixed", "-seeds", "20", "-baseline=false",
 		// Bounds far above the runs' seconds: a loaded machine must not
 		// turn a violation into a timeout (which names no seed).
-		"-sim-timeout", "3m", "-confirm-timeout", "10m",
+		"-sim-timeout", "3m", "-confirm-timeout", "5m",
 		"-report", report, "-raw", raw,
 	}, &out, &errOut)
 	if code != 0 {
@@ -60,7 +60,7 @@ func TestSmokeKillsKnownMutants(t *testing.T) {
 	if code := run([]string{
 		"-match", `IsQuorum constant: power\*3 > vs.total\*2 -> power\*2 |tryDecide negation: !l.precommits.hasQuorum`,
 		"-families", "happy,equivocate,twins,mixed", "-seeds", "20", "-baseline=false", "-resume",
-		"-sim-timeout", "3m", "-confirm-timeout", "10m",
+		"-sim-timeout", "3m", "-confirm-timeout", "5m",
 		"-report", report, "-raw", raw,
 	}, &out, &errOut); code != 0 || strings.Contains(errOut.String(), "[1/") {
 		t.Fatalf("-resume on the same sources ran mutants again or failed: exit %d\n%s%s", code, out.String(), errOut.String())
