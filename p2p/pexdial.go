@@ -9,6 +9,10 @@ import (
 // the node lacks peers; it doubles per round up to PEXInterval.
 const minDialRound = 500 * time.Millisecond
 
+// bookSaveInterval is the least time between two writes of the address
+// book file by the dialer.
+const bookSaveInterval = 10 * time.Second
+
 // dialLoop keeps the node connected, as CometBFT's PEX reactor does: each
 // round it dials addresses from the book until its outbound peers reach
 // MaxOutboundPeers, asks a peer for more addresses when the book runs
@@ -19,6 +23,8 @@ const minDialRound = 500 * time.Millisecond
 // hangs up on peers it has held long enough.
 func (h *Host) dialLoop() {
 	pause := minDialRound
+	satisfied := false
+	var saved time.Time
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -28,16 +34,24 @@ func (h *Host) dialLoop() {
 		case <-timer.C:
 		case <-h.pexWake:
 		}
-		var satisfied bool
+		wasSatisfied := satisfied
 		if h.cfg.SeedMode {
 			satisfied = h.crawlRound()
 		} else {
 			satisfied = h.dialRound()
 		}
-		h.saveBook()
-		if satisfied {
+		// The book changes with every dial; writing it at most every
+		// bookSaveInterval (and at Stop) keeps the disk quiet.
+		if now := time.Now(); now.Sub(saved) >= bookSaveInterval {
+			h.saveBook()
+			saved = now
+		}
+		switch {
+		case satisfied:
 			pause = h.cfg.PEXInterval
-		} else {
+		case wasSatisfied: // peers lost: look for others quickly again
+			pause = minDialRound
+		default:
 			pause = min(2*pause, h.cfg.PEXInterval)
 		}
 		if !timer.Stop() {
