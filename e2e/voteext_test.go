@@ -189,3 +189,35 @@ func checkExtensionTx(b *types.Block, vals *types.ValidatorSet) (int, error) {
 	}
 	return 0, fmt.Errorf("no extension transaction among %d", len(b.Txs))
 }
+
+// TestVoteExtensionsAcrossTheProtocolSwitch runs the built-in kvstore
+// with vote extensions on from height 3 on a chain that switches protocol
+// at height 20, both ways. The app refuses to prepare a block whose
+// local_last_commit lacks an extension on a precommit for the last block,
+// so the chain halts unless the first block of the second protocol
+// carries the extensions of the first protocol's last precommits (or
+// COMMITs), and the second protocol's precommits go on extending.
+func TestVoteExtensionsAcrossTheProtocolSwitch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	const enable, at = 3, 20
+	for _, c := range []struct{ from, to string }{{"tendermint", "pbft"}, {"pbft", "tendermint"}} {
+		t.Run(c.from+"-to-"+c.to, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			cl := startTestCluster(ctx, t, Options{Protocol: c.from, Validators: 4, VoteExtensionsHeight: enable,
+				ExtraFlags: []string{"--consensus.switch_height", strconv.Itoa(at), "--consensus.switch_protocol", c.to}}, nil)
+			loadUntil(ctx, t, cl, at+15)
+			for i := range cl.Nodes {
+				if err := cl.WaitHeight(ctx, i, at+15); err != nil {
+					t.Fatalf("node %d did not pass the switch with extensions on: %v", i, err)
+				}
+				if got := dumpedProtocol(ctx, t, cl, i); got != c.to {
+					t.Errorf("node %d runs %q after the switch, want %q", i, got, c.to)
+				}
+			}
+			checkAgreement(ctx, t, cl)
+		})
+	}
+}
