@@ -20,7 +20,9 @@ import (
 // height before (the canonical commit of h is the one in block h+1).
 //
 // LASTCOMMIT_BLOCKS sets how many blocks to read (default 60; the figure
-// in the README is from 300).
+// in the README is from 300) and LASTCOMMIT_CLIENTS adds that many clients
+// sending transactions back to back (default 0: the light load alone), for
+// the completeness under load.
 func TestEveryLiveValidatorSignsLastCommit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
@@ -33,12 +35,20 @@ func TestEveryLiveValidatorSignsLastCommit(t *testing.T) {
 		}
 		blocks = n
 	}
+	clients := 0
+	if s := os.Getenv("LASTCOMMIT_CLIENTS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			t.Fatalf("LASTCOMMIT_CLIENTS=%q: want a number of clients >= 0", s)
+		}
+		clients = n
+	}
 	for _, protocol := range []string{"tendermint", "pbft"} {
-		t.Run(protocol, func(t *testing.T) { runLastCommitSignatures(t, protocol, blocks) })
+		t.Run(protocol, func(t *testing.T) { runLastCommitSignatures(t, protocol, blocks, clients) })
 	}
 }
 
-func runLastCommitSignatures(t *testing.T, protocol string, blocks int64) {
+func runLastCommitSignatures(t *testing.T, protocol string, blocks int64, clients int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute+time.Duration(blocks)*time.Second)
 	defer cancel()
 	c := startTestCluster(ctx, t, Options{Protocol: protocol, Validators: 4}, nil)
@@ -47,6 +57,18 @@ func runLastCommitSignatures(t *testing.T, protocol string, blocks int64) {
 		t.Fatal(err)
 	}
 	end := start + blocks + 1
+	if clients > 0 {
+		lctx, stop := context.WithCancel(ctx)
+		load := NewWriteLoad(c, "lc", []int{0, 1, 2, 3})
+		done := make(chan struct{})
+		go func() { defer close(done); load.Run(lctx, clients, 0) }()
+		defer func() {
+			stop()
+			<-done
+			sent, failed := load.Counts()
+			t.Logf("%s: %d clients sent %d transactions (%d not acknowledged)", protocol, clients, sent, failed)
+		}()
+	}
 	loadUntil(ctx, t, c, end)
 
 	cl, err := c.Client(0)

@@ -91,8 +91,11 @@ type Engine struct {
 	late     *lateVotes
 	sync     *syncer
 	verify   *verifier
-	// proposeLater is a proposal held for late precommits.
+	// proposeLater is a proposal held for late precommits; backlog counts
+	// the events queued when it was asked for that are still to be
+	// handled before it goes out.
 	proposeLater *consensus.RequestProposal
+	backlog      int
 	// heldVotes are extended precommits for a height the application has
 	// not reached, which it cannot judge yet.
 	heldVotes []verifiedMessage
@@ -208,6 +211,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return e.p.WAL.Sync()
 		case ev := <-e.events:
+			if e.backlog > 0 {
+				e.backlog--
+			}
 			if err := e.handle(ctx, ev); err != nil {
 				return e.stopped(ctx, err)
 			}

@@ -267,28 +267,29 @@ func (l *lateVotes) wait() time.Duration {
 // validator that is live signed, the commit was read back from the store,
 // or the wait is over.
 func (l *lateVotes) deadline(vals *types.ValidatorSet, now time.Time) time.Time {
-	c := l.cur
-	if c == nil || c.decidedAt.IsZero() || vals == nil {
+	if !l.missingLive(vals) {
 		return time.Time{}
 	}
-	missing := false
-	for i, s := range c.sigs {
-		if s.BlockIDFlag != types.BlockIDFlagAbsent || i >= vals.Size() {
-			continue
-		}
-		if l.live(vals.Validators[i].Address, c.height) {
-			missing = true
-			break
-		}
-	}
-	if !missing {
-		return time.Time{}
-	}
-	until := c.decidedAt.Add(l.wait())
+	until := l.cur.decidedAt.Add(l.wait())
 	if !now.Before(until) {
 		return time.Time{}
 	}
 	return until
+}
+
+// missingLive tells whether the commit of a decision made here lacks a
+// validator that is live.
+func (l *lateVotes) missingLive(vals *types.ValidatorSet) bool {
+	c := l.cur
+	if c == nil || c.decidedAt.IsZero() || vals == nil {
+		return false
+	}
+	for i, s := range c.sigs {
+		if s.BlockIDFlag == types.BlockIDFlagAbsent && i < vals.Size() && l.live(vals.Validators[i].Address, c.height) {
+			return true
+		}
+	}
+	return false
 }
 
 // live tells whether a validator signed one of the recent commits; for the

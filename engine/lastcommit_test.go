@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -194,5 +195,46 @@ func TestExtendedPrecommitReplacesAnUnextendedSignature(t *testing.T) {
 	}
 	if got := string(l.cur.sigs[1].Extension); got != "e1" {
 		t.Errorf("extension %q, want e1", got)
+	}
+}
+
+// A proposer that finishes executing the block after its wait for late
+// precommits ran out (a loaded machine) first takes in the events queued
+// meanwhile, which hold the precommits that came while it executed; it
+// proposes once they are handled, or at once when its commit is complete.
+func TestProposerTakesInQueuedVotesWhenTheWaitRanOutDuringExecution(t *testing.T) {
+	vals := lcValidators(t, 4)
+	e := &Engine{late: newLateVotes(), events: make(chan event, 4)}
+	e.state.LastBlockHeight, e.state.LastValidators = 1, vals
+	d := consensus.Decide{Height: 1, Value: lcID(7)}
+	for _, s := range []int32{0, 1, 2} {
+		d.Commit = append(d.Commit, lcVote(1, 0, s, lcID(7)))
+	}
+	decidedAt := time.Now().Add(-time.Second) // executing took longer than any wait
+	if _, err := e.late.decided(d, vals, decidedAt); err != nil {
+		t.Fatal(err)
+	}
+	e.events <- verifiedMessage{}
+	e.events <- verifiedMessage{}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("proposed at once with two events queued and validator 3 missing (%v)", r)
+			}
+		}()
+		if err := e.requestProposal(context.Background(), consensus.RequestProposal{Height: 2}); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	if e.proposeLater == nil || e.backlog != 2 {
+		t.Fatalf("held %v with backlog %d; want the proposal held for the 2 queued events", e.proposeLater, e.backlog)
+	}
+	if err := e.proposeIfDue(context.Background()); err != nil || e.proposeLater == nil {
+		t.Fatalf("proposed (err %v) before the queued events were handled", err)
+	}
+	v := lcVote(1, 0, 3, lcID(7))
+	e.late.observe(&v, 1, vals, time.Now(), true)
+	if e.late.missingLive(vals) {
+		t.Fatal("validator 3's precommit did not complete the commit")
 	}
 }

@@ -95,17 +95,31 @@ func (e *Engine) requestProposal(ctx context.Context, a consensus.RequestProposa
 			})
 			return nil
 		}
+		if n := len(e.events); n > 0 && e.late.missingLive(e.state.LastValidators) {
+			// The wait ran out while the block executed (a loaded
+			// machine, a slow application): precommits that arrived
+			// meanwhile are still queued. Take in what is queued now,
+			// then propose.
+			e.proposeLater, e.backlog = &a, n
+			return nil
+		}
 	}
 	e.proposeLater = nil
 	return e.propose(ctx, a.Height, a.Round)
 }
 
-// proposeIfDue carries out a held proposal once its wait is over.
+// proposeIfDue carries out a held proposal once its wait is over and the
+// events queued when it was asked for are handled, or as soon as the
+// commit has every live validator.
 func (e *Engine) proposeIfDue(ctx context.Context) error {
 	a := e.proposeLater
 	if a == nil || !e.late.deadline(e.state.LastValidators, time.Now()).IsZero() {
 		return nil
 	}
+	if e.backlog > 0 && e.late.missingLive(e.state.LastValidators) {
+		return nil
+	}
+	e.backlog = 0
 	e.proposeLater = nil
 	return e.propose(ctx, a.Height, a.Round)
 }
