@@ -36,7 +36,7 @@ type kvRestore struct {
 
 func (a *snapshottingKVStore) Commit(ctx context.Context, req *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
 	resp, err := a.extendingKVStore.Commit(ctx, req)
-	if err != nil {
+	if err != nil || a.snaps.interval == 0 {
 		return resp, err
 	}
 	info, err := a.Application.Info(ctx, &abcitypes.RequestInfo{})
