@@ -146,7 +146,7 @@ func TestValidateNamesEachBadKey(t *testing.T) {
 		{"consensus.create_empty_blocks_interval", func(c *Config) { c.Consensus.CreateEmptyBlocksInterval = -1 }, "not be negative"},
 		{"consensus.checkpoint_interval", func(c *Config) { c.Consensus.CheckpointInterval = 0 }, "greater than zero"},
 		{"consensus.checkpoint_interval", func(c *Config) { c.Consensus.CheckpointInterval = 1 << 62 }, "too large"},
-		{"consensus.watermark_window", func(c *Config) { c.Consensus.WatermarkWindow = 199 }, "at least 2 * [consensus] checkpoint_interval = 200"},
+		{"consensus.watermark_window", func(c *Config) { c.Consensus.WatermarkWindow = 19 }, "at least 2 * [consensus] checkpoint_interval = 20"},
 		{"consensus.view_change_timeout", func(c *Config) { c.Consensus.ViewChangeTimeout = 0 }, "greater than zero"},
 		{"consensus.request_timeout", func(c *Config) { c.Consensus.RequestTimeout = -1 }, "not be negative"},
 		{"consensus.retransmit_interval", func(c *Config) { c.Consensus.RetransmitInterval = 0 }, "greater than zero"},

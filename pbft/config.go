@@ -51,15 +51,23 @@ type Config struct {
 // DefaultConfig returns the parameters bftnode uses unless configured
 // otherwise.
 //
-// K = 100: a checkpoint costs every validator one broadcast and a snapshot,
-// so it is amortised over many blocks, while a replica that missed messages
-// catches up within at most K blocks (the next stable checkpoint makes it
-// fetch the blocks it lacks). L = 2K, the smallest window that lets the
-// primary keep proposing while a checkpoint is being stabilised.
+// K = 10. A checkpoint costs every validator one broadcast and a snapshot,
+// but K also bounds what a view change costs: the NEW-VIEW's O set holds a
+// pre-prepare for every sequence number between the stable checkpoint and
+// the highest prepared one [§4.4], and every replica prepares and commits
+// each of them again, every one of those messages signed and made durable
+// first. With K = 100 at tens of blocks a second a new view started with up
+// to ~100 heights to redo: on a loaded machine that took longer than the
+// view-change timer, so the new view decided a block or two and timed out
+// in turn. Garbage collection is what keeps that log short [§4.5]. A
+// replica that missed messages also catches up within at most K blocks
+// (the next stable checkpoint makes it fetch the blocks it lacks). L = 2K,
+// the smallest window that lets the primary keep proposing while a
+// checkpoint is being stabilised.
 func DefaultConfig() Config {
 	return Config{
-		CheckpointInterval: 100,
-		WatermarkWindow:    200,
+		CheckpointInterval: 10,
+		WatermarkWindow:    20,
 		ViewChangeTimeout:  2 * time.Second,
 		RequestTimeout:     4 * time.Second,
 		EmptyBlockInterval: time.Second,
