@@ -83,10 +83,13 @@ faults:
 # Disk growth per block and per transaction under a steady load, for nodes
 # that keep every block and nodes whose app prunes them (CometBFT's e2e app
 # with retain_blocks), both protocols; writes BENCHMARKS.md's disk section.
+# Then CometBFT v0.38.26 and both protocols side by side on abci-cli
+# kvstore for DISK_SECONDS under the same load, nothing pruned.
 DISK_BLOCKS ?= 1000
+DISK_SECONDS ?= 120
 disk:
-	DISK_BLOCKS=$(DISK_BLOCKS) DISK_REPORT=$(CURDIR)/BENCHMARKS.md $(GO) test -count=1 -timeout 60m -v \
-		-run '^TestDiskGrowth$$' ./e2e
+	DISK_BLOCKS=$(DISK_BLOCKS) DISK_SECONDS=$(DISK_SECONDS) DISK_REPORT=$(CURDIR)/BENCHMARKS.md \
+		$(GO) test -count=1 -timeout 90m -v -run '^(TestDiskGrowth|TestDiskSideBySide)$$' ./e2e
 
 votes:
 	LASTCOMMIT_BLOCKS=300 VOTEEXT_BLOCKS=500 $(GO) test -count=1 -timeout 60m -v \
