@@ -434,20 +434,31 @@ func runValidatorRejoins(t *testing.T, protocol string) {
 		t.Fatalf("the wiped validator's blocks start at %d: it did not state-sync", st.SyncInfo.EarliestBlockHeight)
 	}
 	waitCommittedOn(ctx, t, c, []int{victim}, acked)
-	// It signs again: a later block's LastCommit carries its precommit
-	// (PBFT: COMMIT).
+	// It signs again: the LastCommit of some later block carries its
+	// precommit (PBFT: COMMIT). Every block is read, not only the latest
+	// commit, which holds only the first quorum when it is read at once.
 	ref, err := c.Client(0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Heights above top were decided after it stopped: block top+2 carries
+	// the first commit it can only have signed after it came back.
+	checked := top + 2
 	if err := c.WaitUntil(ctx, 90*time.Second, "a commit signed by the state-synced validator", func() (bool, error) {
-		res, err := ref.Commit(ctx, nil)
+		top, err := latestHeight(ctx, c, 0)
 		if err != nil {
 			return false, err
 		}
-		for _, sig := range res.Commit.Signatures {
-			if bytes.Equal(sig.ValidatorAddress, addr) && sig.BlockIDFlag == types.BlockIDFlagCommit && res.Height > st.SyncInfo.EarliestBlockHeight {
-				return true, nil
+		for ; checked <= top; checked++ {
+			h := checked
+			res, err := ref.Block(ctx, &h)
+			if err != nil {
+				return false, err
+			}
+			for _, sig := range res.Block.LastCommit.Signatures {
+				if bytes.Equal(sig.ValidatorAddress, addr) && sig.BlockIDFlag == types.BlockIDFlagCommit {
+					return true, nil
+				}
 			}
 		}
 		return false, nil
