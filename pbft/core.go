@@ -62,10 +62,9 @@ type Core struct {
 	proofDue   bool
 	retransmit int64 // epoch of the live retransmission timer chain
 	ticks      int64 // retransmission ticks so far
-	// nvReplied is the tick at which a validator was last sent the
-	// NEW-VIEW, so that a flood of old-view messages cannot make the
-	// replica send it more than once per tick.
-	nvReplied map[int32]int64
+	// nvReplied is, per laggard, when it was last sent the NEW-VIEW and
+	// how long to wait before the next (replyToLaggard).
+	nvReplied map[int32]laggardReply
 	// voteViews is, per other validator, the highest view above the
 	// replica's own in which it sent a PREPARE or COMMIT: a validator
 	// votes in a view only after entering it, so these tell a replica
@@ -142,7 +141,7 @@ func newEmpty(cfg Config, self []byte) *Core {
 		checkpoints:    map[int64]*checkpointSlot{},
 		ahead:          map[int32]*consensus.Checkpoint{},
 		aheadEvident:   map[int32]int64{},
-		nvReplied:      map[int32]int64{},
+		nvReplied:      map[int32]laggardReply{},
 		voteViews:      map[int32]int32{},
 	}
 }

@@ -2,6 +2,7 @@ package pbft
 
 import (
 	"testing"
+	"time"
 
 	"github.com/bftnode/bftnode/consensus"
 )
@@ -73,5 +74,58 @@ func TestLaggardInAnOldViewJoinsTheViewTheOthersDecideIn(t *testing.T) {
 	}
 	if len(cl.conflicts) > 0 {
 		t.Fatalf("disagreement: %v", cl.conflicts)
+	}
+}
+
+// A laggard that never gets the NEW-VIEW keeps repeating its old-view
+// messages every retransmission tick. The others answer it with the whole
+// NEW-VIEW, but backing off (1, 2, 4 ... ticks apart, at most
+// maxLaggardGap), not once per tick: a lost reply is repeated, and a
+// laggard slow to check the NEW-VIEW's signatures is not buried in them.
+func TestLaggardRepliesBackOff(t *testing.T) {
+	cfg := testConfig()
+	cfg.TimeoutCommit = 100 * time.Millisecond // so that virtual time moves on
+	cl := newCluster(t, cfg, 1, 1, 1, 1)
+	cl.txs = true
+	cl.start()
+	cl.run(200_000, cl.allExecuted(20, cl.all()...))
+
+	// 0 stops proposing; 3 never hears a NEW-VIEW and never times out.
+	cl.drop = func(from, to int, m consensus.Message) bool {
+		if _, ok := m.(*consensus.Proposal); ok && from == 0 {
+			return true
+		}
+		_, nv := m.(*consensus.NewView)
+		return to == 3 && nv
+	}
+	cl.skip = func(to int, in consensus.Input) bool {
+		tf, ok := in.(consensus.TimeoutFired)
+		return ok && to == 3 && tf.Timeout.Kind == consensus.TimeoutViewChange
+	}
+	cl.run(400_000, func() bool {
+		for _, i := range []int{1, 2} {
+			if st := cl.nodes[i].core.Status(); st.Round < 1 || st.Step != "normal" {
+				return false
+			}
+		}
+		return true
+	})
+	replies := map[int]int{}
+	drop := cl.drop
+	cl.drop = func(from, to int, m consensus.Message) bool {
+		if _, nv := m.(*consensus.NewView); nv && to == 3 {
+			replies[from]++
+		}
+
+		return drop(from, to, m)
+	}
+	const ticks = 40
+	cl.runFor(ticks*cfg.RetransmitInterval, cl.steps+2_000_000)
+	// Gaps 1, 2, 4, 8, 8 ... ticks: 8 replies in 40 ticks, give or take
+	// one at each end; once per tick would be about 40.
+	for _, i := range []int{1, 2} {
+		if n := replies[i]; n < 2 || n > 10 {
+			t.Errorf("replica %d sent the laggard %d NEW-VIEWs in %d retransmission ticks; want 2 to 10", i, n, ticks)
+		}
 	}
 }

@@ -277,18 +277,36 @@ func (c *Core) replyWithCommit(v *consensus.Vote) {
 	}
 }
 
+// maxLaggardGap caps the retransmission ticks between two NEW-VIEWs sent
+// to one laggard.
+const maxLaggardGap = 8
+
+// laggardReply is when a laggard was last sent the NEW-VIEW of View (in
+// retransmission ticks) and how many ticks must pass before the next.
+type laggardReply struct {
+	View    int32
+	At, Gap int64
+}
+
 // replyToLaggard sends a replica that is still in an older view the
-// NEW-VIEW of the current one, so that it can join [§4.4]; at most once per
-// retransmission tick, since a NEW-VIEW is large and old-view messages are
-// cheap to send.
+// NEW-VIEW of the current one, so that it can join [§4.4]. A NEW-VIEW is
+// large (the VIEW-CHANGEs of a quorum with their certificates) and costs
+// the laggard every signature in it to check, while its old-view messages
+// are cheap and repeated every tick; so the replies to one laggard back
+// off within a view: the first at once, the next after 1, 2, 4 ... ticks,
+// at most maxLaggardGap apart, so that a lost reply is still repeated.
 func (c *Core) replyToLaggard(to int32) {
 	if !c.isValidator() || !c.active || c.newView == nil || to == c.self {
 		return
 	}
-	if last, ok := c.nvReplied[to]; ok && last == c.ticks {
-		return
+	gap := int64(1)
+	if last, ok := c.nvReplied[to]; ok && last.View == c.view {
+		if c.ticks < last.At+last.Gap {
+			return
+		}
+		gap = min(2*last.Gap, maxLaggardGap)
 	}
-	c.nvReplied[to] = c.ticks
+	c.nvReplied[to] = laggardReply{View: c.view, At: c.ticks, Gap: gap}
 	c.emit(consensus.Send{To: to, Msg: c.newView})
 }
 

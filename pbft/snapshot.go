@@ -59,7 +59,7 @@ type snapshotV1 struct {
 	ReqTx         consensus.ID
 	Retransmit    int64
 	Ticks         int64
-	NVReplied     []evidentMark
+	NVReplies     []laggardMark
 	VoteViews     []evidentMark
 }
 
@@ -72,6 +72,11 @@ type snapSet struct {
 type evidentMark struct {
 	Validator int32
 	At        int64
+}
+
+type laggardMark struct {
+	Validator int32
+	Reply     laggardReply
 }
 
 type decidedEntry struct {
@@ -169,7 +174,7 @@ func (c *Core) toSnapshot() *snapshotV1 {
 		s.AheadEvident = append(s.AheadEvident, evidentMark{v, c.aheadEvident[v]})
 	}
 	for _, v := range sortedKeys(c.nvReplied) {
-		s.NVReplied = append(s.NVReplied, evidentMark{v, c.nvReplied[v]})
+		s.NVReplies = append(s.NVReplies, laggardMark{v, c.nvReplied[v]})
 	}
 	for _, v := range sortedKeys(c.voteViews) {
 		s.VoteViews = append(s.VoteViews, evidentMark{v, int64(c.voteViews[v])})
@@ -270,8 +275,8 @@ func (c *Core) fromSnapshot(s *snapshotV1) error {
 	for _, e := range s.AheadEvident {
 		c.aheadEvident[e.Validator] = e.At
 	}
-	for _, e := range s.NVReplied {
-		c.nvReplied[e.Validator] = e.At
+	for _, e := range s.NVReplies {
+		c.nvReplied[e.Validator] = e.Reply
 	}
 	for _, e := range s.VoteViews {
 		c.voteViews[e.Validator] = int32(e.At)
