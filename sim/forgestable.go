@@ -94,9 +94,12 @@ func (f *stableForgery) honestQuorum(w *world, h int64) ([]consensus.Checkpoint,
 
 // forgePrepared is forger n's VIEW-CHANGE vc with a forged certificate in
 // its P set: for the highest sequence it holds a real certificate for (the
-// one in flight), a fresh value pre-prepared by n as the primary of the
-// latest earlier view it leads, "prepared" by n's own PREPARE followed by
-// the other Byzantine validators' PREPAREs, each repeated. Primaries do not
+// one in flight), or the first above its stable checkpoint if it holds
+// none (a replica certifies a sequence only once it executed the one
+// before, so a forger often holds none), a fresh value pre-prepared by n
+// as the primary of the latest earlier view it leads, "prepared" by n's
+// own PREPARE (half the time) followed by the other Byzantine validators'
+// PREPAREs, each repeated. Primaries do not
 // prepare and a validator counts once [§4.2], so a replica that checks the
 // certificate refuses the view change; one that counts the primary or a
 // repeat, or stops checking after one PREPARE, lets the fresh value win
@@ -104,14 +107,14 @@ func (f *stableForgery) honestQuorum(w *world, h int64) ([]consensus.Checkpoint,
 func forgePrepared(n *node, vc *consensus.ViewChange) consensus.Message {
 	w := n.w
 	size := int32(len(w.genesis.Validators))
-	if len(vc.Prepared) == 0 || size == 0 {
+	if size == 0 {
 		return vc
 	}
 	view := vc.View - 1
 	for view >= 0 && view%size != n.val {
 		view--
 	}
-	last := vc.Prepared[0].PrePrepare.Height
+	last := vc.Stable.Height + 1
 	for _, pc := range vc.Prepared {
 		last = max(last, pc.PrePrepare.Height)
 	}
@@ -124,14 +127,22 @@ func forgePrepared(n *node, vc *consensus.ViewChange) consensus.Message {
 	if err != nil {
 		return vc
 	}
+	// Half the time (when another Byzantine validator can prepare) the
+	// primary's own PREPARE is left out, so that only the repeats make the
+	// power: a replica that checks the primary first refuses the other
+	// forgery before it counts a repeat.
+	signers := append([]*node{n}, w.byzantineExcept(n)...)
+	if len(signers) > 1 && w.rng.IntN(2) == 0 {
+		signers = signers[1:]
+	}
 	var prepares []consensus.Vote
-	for i, b := range append([]*node{n}, w.byzantineExcept(n)...) {
+	for i, b := range signers {
 		signed, err := b.signer.signUnprotected(&consensus.Vote{Type: consensus.Prevote, Height: last, Round: view, Value: value, Validator: b.val})
 		if err != nil {
 			return vc
 		}
 		copies := int(size) // the primary's own PREPARE once, the others' over and over
-		if i == 0 {
+		if b == n && i == 0 {
 			copies = 1
 		}
 		for range copies {
@@ -140,9 +151,13 @@ func forgePrepared(n *node, vc *consensus.ViewChange) consensus.Message {
 	}
 	prepares = prepares[:min(len(prepares), int(size))]
 	forged := cloneViewChange(*vc)
+	cert := consensus.PreparedCert{PrePrepare: *signedPP.(*consensus.Proposal), Prepares: prepares}
+	if len(forged.Prepared) == 0 {
+		forged.Prepared = []consensus.PreparedCert{cert}
+	}
 	for i := range forged.Prepared {
 		if forged.Prepared[i].PrePrepare.Height == last {
-			forged.Prepared[i] = consensus.PreparedCert{PrePrepare: *signedPP.(*consensus.Proposal), Prepares: prepares}
+			forged.Prepared[i] = cert
 		}
 	}
 	w.tracef("n%d forges a certificate for %s at (%d, %d) in its view change to view %d", n.slot, value, view, last, vc.View)
