@@ -95,8 +95,12 @@ func (r sideRow) total() int64 {
 }
 
 // perBlock and perTx are one node's growth per block and per transaction.
-func (r sideRow) perBlock() float64 { return float64(r.total()) / float64(r.nodes) / float64(max(r.blocks, 1)) }
-func (r sideRow) perTx() float64    { return float64(r.total()) / float64(r.nodes) / float64(max(r.txs, 1)) }
+func (r sideRow) perBlock() float64 {
+	return float64(r.total()) / float64(r.nodes) / float64(max(r.blocks, 1))
+}
+func (r sideRow) perTx() float64 {
+	return float64(r.total()) / float64(r.nodes) / float64(max(r.txs, 1))
+}
 
 func measureSideBySide(ctx context.Context, net *benchnet.Network, window time.Duration) (sideRow, error) {
 	clients := make([]*rpchttp.HTTP, len(net.RPCs))
