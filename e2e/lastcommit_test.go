@@ -131,12 +131,13 @@ func runLastCommitSignatures(t *testing.T, protocol string, blocks int64, client
 var loadSeq atomic.Int64
 
 // loadUntil sends transactions one at a time to the nodes in turn until
-// node 0 reaches height end: a light load of about one transaction a block.
-// Nodes that are down are skipped.
+// the first running node reaches height end: a light load of about one
+// transaction a block. Nodes that are down are skipped (a test may have
+// killed node 0).
 func loadUntil(ctx context.Context, t *testing.T, c *Cluster, end int64) {
 	t.Helper()
 	for i := 0; ; i++ {
-		h, err := latestHeight(ctx, c, 0)
+		h, err := latestHeight(ctx, c, firstRunning(c))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,4 +155,14 @@ func loadUntil(ctx context.Context, t *testing.T, c *Cluster, end int64) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// firstRunning is the lowest index of a running node (0 if none runs).
+func firstRunning(c *Cluster) int {
+	for i := range c.Nodes {
+		if c.Running(i) {
+			return i
+		}
+	}
+	return 0
 }
