@@ -138,8 +138,9 @@ func WriteReport(w io.Writer, sum Summary, results []Result, reasons map[string]
 		fmt.Fprintf(w, "The package's unit tests (bounded by %v) ran only\nfor the mutants the simulator did not kill (\"unit tests not run\" below).\n", sum.UnitTimeout)
 	}
 	fmt.Fprintf(w, "Every mutant's row is in `bin/mutate/results.tsv`.\n\n")
-	fmt.Fprintf(w, "**Coverage**: %d of the %d mutants (%d of the %d safety-relevant ones) have a result measured on\n", len(results), sum.AllSites, safety, sum.AllSafety)
-	fmt.Fprintf(w, "the current sources (hash `%s` of the simulator's and the cores' Go files, families and seeds).", sum.SourceHash)
+	fmt.Fprintf(w, "**Coverage**: %d of the %d mutants (%d of the %d safety-relevant ones) have a result, all measured on\n", len(results), sum.AllSites, safety, sum.AllSafety)
+	fmt.Fprintf(w, "the sources of hash `%s` (the Go files the simulator and the cores' tests build from, the families and seeds);\n", sum.SourceHash)
+	fmt.Fprintf(w, "`make mutate` runs a mutant again when the sources it was measured on differ from the tree's.")
 	if sum.Stale > 0 {
 		fmt.Fprintf(w, " %d results of earlier runs were measured on other sources and are not shown (they are run again).", sum.Stale)
 	}
