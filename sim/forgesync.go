@@ -12,7 +12,8 @@ import (
 // Byzantine validators' own (less than 1/3 of the power), sometimes one of
 // them twice, sometimes padded with the real commit's precommits (for
 // another value), sometimes all of one view but claiming another.
-// Sometimes the block is the real one but its commit mixes rounds (views):
+// Sometimes the block is the real one with an empty commit, or with a
+// commit that mixes rounds (views):
 // the real precommits of the round that decided it, with the forgers' own
 // for the same block in the next round (see mixedRounds). Honest nodes
 // fall behind through crashes and isolation, and fetch from a Byzantine
@@ -50,6 +51,10 @@ func (w *world) forgedBlocks(p *node, blocks []consensus.Synced) []consensus.Syn
 	round := int32(0)
 	if len(real.Commit) > 0 {
 		round = real.Commit[0].Round
+	}
+	if w.rng.IntN(8) == 0 { // the real block with no commit at all
+		w.tracef("n%d serves block %d with an empty commit", p.slot, real.Height)
+		return append([]consensus.Synced{{Height: real.Height, Value: real.Value}}, blocks[1:]...)
 	}
 	if w.rng.IntN(4) == 0 {
 		if mixed, ok := w.mixedRounds(real, round+1); ok {
