@@ -24,19 +24,20 @@ type fetched struct {
 	err    error
 }
 
-// applyChunks fetches the snapshot's chunks from its peers, up to
+// applyChunks fetches the snapshot's chunks (but first, fetched already)
+// from its peers, up to
 // chunk_fetchers at once and a window ahead of the one due, and applies
 // them in order, acting on each answer as ABCI says: RETRY applies the
 // chunk again (after fetching anew those the app names), RejectSenders
 // drops peers as sources, RETRY_SNAPSHOT and REJECT_SNAPSHOT end this
 // snapshot, ABORT ends state sync.
-func (s *Syncer) applyChunks(ctx context.Context, snap *abcitypes.Snapshot) error {
+func (s *Syncer) applyChunks(ctx context.Context, snap *abcitypes.Snapshot, first fetched) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	fetchers := s.cfg.ChunkFetchers
 	window := uint32(max(4*fetchers, 16))
 	results := make(chan fetched, fetchers)
-	have := map[uint32]fetched{}
+	have := map[uint32]fetched{first.index: first}
 	inflight := map[uint32]bool{}
 	retries := map[uint32]int{}
 	next := uint32(0)
@@ -95,6 +96,20 @@ func (s *Syncer) applyChunks(ctx context.Context, snap *abcitypes.Snapshot) erro
 		}
 	}
 	return nil
+}
+
+// fetchNow fetches chunk index and waits for it.
+func (s *Syncer) fetchNow(ctx context.Context, snap *abcitypes.Snapshot, index uint32) (fetched, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan fetched, 1)
+	go s.fetch(ctx, snap, index, results)
+	select {
+	case <-ctx.Done():
+		return fetched{}, ctx.Err()
+	case f := <-results:
+		return f, f.err
+	}
 }
 
 // fetch gets chunk index from the snapshot's peers in turn, moving on

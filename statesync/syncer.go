@@ -179,10 +179,18 @@ func (s *Syncer) restore(ctx context.Context, snap *abcitypes.Snapshot) (Result,
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: its height cannot be verified by the light client: %v", errRejectSnapshot, err)
 	}
+	// The first chunk is fetched before the offer: a snapshot its peers
+	// pruned meanwhile is given up before the app began restoring it, and
+	// so never leaves the app holding half a restore (apps such as
+	// CometBFT's e2e app refuse a second offer while one is under way).
+	first, err := s.fetchNow(ctx, snap, 0)
+	if err != nil {
+		return Result{}, err
+	}
 	if err := s.offer(ctx, snap, appHash); err != nil {
 		return Result{}, err
 	}
-	if err := s.applyChunks(ctx, snap); err != nil {
+	if err := s.applyChunks(ctx, snap, first); err != nil {
 		return Result{}, err
 	}
 	if err := s.checkApp(ctx, snap, appHash); err != nil {

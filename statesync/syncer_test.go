@@ -57,6 +57,7 @@ type fakePeer struct {
 	src     abcitypes.Application
 	heights map[uint64]bool
 	corrupt bool
+	pruned  map[uint64]bool // lists these snapshots but no longer serves their chunks
 }
 
 type fakeNet struct {
@@ -103,6 +104,9 @@ func (p *fakePeer) answer(id string, m wire.StatesyncMessage, s *Syncer) {
 	case wire.ChunkRequest:
 		c, _ := p.src.LoadSnapshotChunk(ctx, &abcitypes.RequestLoadSnapshotChunk{Height: m.Height, Format: m.Format, Chunk: m.Index})
 		chunk := append([]byte(nil), c.Chunk...)
+		if p.pruned[m.Height] {
+			chunk = nil
+		}
 		if p.corrupt && len(chunk) > 0 {
 			chunk[0] ^= 0xff
 		}
@@ -287,5 +291,36 @@ func TestSyncerHonoursRejectSenderAndRetrySnapshot(t *testing.T) {
 	}
 	if net.penalized["high"] != 1 || net.penalized["low"] != 0 {
 		t.Errorf("penalties %v: want only the refused sender's", net.penalized)
+	}
+}
+
+// oneRestoreApp, like CometBFT's e2e app, cannot take a second snapshot
+// offer while it restores one.
+type oneRestoreApp struct {
+	abcitypes.Application
+	offers    int
+	restoring bool
+}
+
+func (a *oneRestoreApp) OfferSnapshot(ctx context.Context, req *abcitypes.RequestOfferSnapshot) (*abcitypes.ResponseOfferSnapshot, error) {
+	if a.offers++; a.restoring {
+		return nil, errors.New("a snapshot is already being restored")
+	}
+	a.restoring = true
+	return a.Application.OfferSnapshot(ctx, req)
+}
+
+func TestSyncerOffersOnlySnapshotsItCanFetch(t *testing.T) {
+	const txs = 10
+	src := kvSource(t, 12, txs, 5) // snapshots at 5 and 10
+	app := &oneRestoreApp{Application: newTarget(t)}
+	peers := map[string]*fakePeer{"a": {src: src, pruned: map[uint64]bool{10: true}}, "b": {src: src, pruned: map[uint64]bool{10: true}}}
+	s, _ := newTestSyncer(t, app, peers, honestProvider{txsPerBlock: txs})
+	res, err := runSyncer(t, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State.LastBlockHeight != 5 || app.offers != 1 {
+		t.Fatalf("restored height %d after %d offers; want the snapshot of height 5, the only one offered (its peers pruned the one of height 10)", res.State.LastBlockHeight, app.offers)
 	}
 }
