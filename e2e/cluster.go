@@ -346,11 +346,17 @@ func (c *Cluster) Client(i int) (*rpchttp.HTTP, error) {
 	return rpchttp.NewWithClient(remote, "/websocket", hc)
 }
 
-// WaitHeight waits until node i reports a latest block height of at least h.
+// WaitHeight waits until node i reports a latest block height of at least
+// h. It gives up at once, with the end of the node's log, if the node's
+// process exits meanwhile.
 func (c *Cluster) WaitHeight(ctx context.Context, i int, h int64) error {
 	cl, err := c.Client(i)
 	if err != nil {
 		return err
+	}
+	var exited <-chan struct{} // nil (never ready) while the node is not running
+	if n := c.Nodes[i]; n.node != nil {
+		exited = n.exited
 	}
 	var last error
 	for {
@@ -364,6 +370,8 @@ func (c *Cluster) WaitHeight(ctx context.Context, i int, h int64) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("node %d did not reach height %d: %w (last error: %v)", i, h, ctx.Err(), last)
+		case <-exited:
+			return fmt.Errorf("node %d exited (%v) before it reached height %d; its log ends:\n%s", i, c.Nodes[i].exitErr, h, c.LogTail(i, 3000))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
