@@ -33,7 +33,7 @@ func putBlock(batch *leveldb.Batch, height int64, events []abci.Event) error {
 
 // HasBlock tells whether the block at height is indexed.
 func (x *Indexer) HasBlock(height int64) (bool, error) {
-	if height < 1 {
+	if height < 1 || height < x.Base() {
 		return false, nil
 	}
 	ok, err := x.db.Has(primaryKey(prefixBlock, blockID(height)), nil)
@@ -55,6 +55,9 @@ func (x *Indexer) SearchBlocks(ctx context.Context, q *query.Query, pg Page) ([]
 		return nil, 0, fmt.Errorf("reading the block index: %w", err)
 	}
 	defer snap.Release()
+	if err := p.skipPruned(snap); err != nil {
+		return nil, 0, err
+	}
 	eval := func(snap *leveldb.Snapshot, id []byte) (bool, error) {
 		h := readHeight(id)
 		if !p.heightMatches(h) {

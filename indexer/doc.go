@@ -42,6 +42,7 @@
 //
 //	0x00 'L'                        last indexed height
 //	0x00 'V'                        layout version (2)
+//	0x00 'B'                        lowest kept height (see Pruning)
 //	0x10 height index               abci.TxResult
 //	0x11 hash                       height index of the transaction
 //	0x12 |ck| height                postings (index, seq, |value|) of the block's transactions
@@ -68,4 +69,18 @@
 // height either fully indexed or not at all. Recover, called at
 // start, indexes the heights the stores hold above the last indexed one.
 // Indexing a height again is a no-op, so replays after a crash are safe.
+//
+// # Pruning
+//
+// PruneBelow deletes the entries of the heights below a given one. Its
+// first batch records that height as the lowest kept, and from then on
+// searches start there and a hash naming a transaction below it is
+// unknown, so a search never sees a height half pruned. The deletions
+// follow in bounded batches, lowest records first: an item's hash key and
+// posting lists are recomputed from its stored record, with the code that
+// wrote them, and deleted in the record's batch, so whatever a crash
+// leaves below the lowest kept height still has the record naming it, and
+// the next prune deletes it. The hash of a transaction that succeeded and
+// later failed names the success; once the success is pruned the hash is
+// unknown, even while the failure is kept.
 package indexer

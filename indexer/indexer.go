@@ -10,6 +10,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"github.com/bftnode/bftnode/internal/ldb"
 )
@@ -25,8 +26,12 @@ type Indexer struct {
 
 	mu    sync.Mutex // serialises Index
 	last  int64      // last indexed height, guarded by mu
+	base  int64      // lowest height searches see (baseKey), guarded by mu
 	batch leveldb.Batch
 	txs   *postings // the transaction postings of the block being indexed
+
+	// pruneBatchKeys bounds the deletions of one pruning batch.
+	pruneBatchKeys int
 }
 
 // Open opens or creates the indexes in dir. Writes are not synced (the
@@ -39,7 +44,7 @@ func Open(dir string) (*Indexer, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &Indexer{db: db, txs: newPostings(txSpace)}
+	x := &Indexer{db: db, txs: newPostings(txSpace), pruneBatchKeys: defaultPruneBatchKeys}
 	if x.Rebuilt, err = layoutDiffers(db); err == nil && x.Rebuilt {
 		db.Close()
 		if err = os.RemoveAll(dir); err != nil {
@@ -53,7 +58,10 @@ func Open(dir string) (*Indexer, error) {
 		err = x.db.Put(layoutKey, []byte{layoutVersion}, nil)
 	}
 	if err == nil {
-		x.last, err = readLastHeight(x.db)
+		x.last, err = readHeightRecord(x.db, lastHeightKey, "last indexed height")
+	}
+	if err == nil {
+		x.base, err = readHeightRecord(x.db, baseKey, "lowest kept height")
 	}
 	if err != nil {
 		x.db.Close()
@@ -91,16 +99,24 @@ func layoutDiffers(db *leveldb.DB) (bool, error) {
 	return err == nil, err
 }
 
-func readLastHeight(db *leveldb.DB) (int64, error) {
-	v, err := db.Get(lastHeightKey, nil)
+// heightReader is what a height record is read from: the database or a
+// snapshot of it.
+type heightReader interface {
+	Get(key []byte, ro *opt.ReadOptions) ([]byte, error)
+}
+
+// readHeightRecord reads the height stored under key, 0 if there is none;
+// what names it in errors.
+func readHeightRecord(db heightReader, key []byte, what string) (int64, error) {
+	v, err := db.Get(key, nil)
 	if errors.Is(err, leveldb.ErrNotFound) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("reading the last indexed height: %w", err)
+		return 0, fmt.Errorf("reading the %s: %w", what, err)
 	}
 	if len(v) != heightLen {
-		return 0, fmt.Errorf("the last indexed height record has %d bytes instead of %d: %w", len(v), heightLen, errShortKey)
+		return 0, fmt.Errorf("the %s record has %d bytes instead of %d: %w", what, len(v), heightLen, errShortKey)
 	}
 	return readHeight(v), nil
 }

@@ -23,6 +23,7 @@ const (
 var (
 	lastHeightKey = []byte{prefixMeta, 'L'}
 	layoutKey     = []byte{prefixMeta, 'V'}
+	baseKey       = []byte{prefixMeta, 'B'}
 )
 
 // layoutVersion names the layout of the package documentation. Version 1,

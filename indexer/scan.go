@@ -216,5 +216,18 @@ func hashCandidate(snap *leveldb.Snapshot, hash []byte) ([]byte, error) {
 	if len(id) != heightLen+indexLen {
 		return nil, errShortKey
 	}
+	base, err := readHeightRecord(snap, baseKey, "lowest kept height")
+	if err != nil || readHeight(id) < base {
+		return nil, err // pruned, perhaps not deleted yet: unknown
+	}
 	return id, nil
+}
+
+// skipPruned narrows the plan to the heights the snapshot has not pruned:
+// a pruning in progress deletes in several batches, but hides every
+// pruned height at once.
+func (p *plan) skipPruned(snap *leveldb.Snapshot) error {
+	base, err := readHeightRecord(snap, baseKey, "lowest kept height")
+	p.heights.lo = max(p.heights.lo, base)
+	return err
 }

@@ -111,6 +111,9 @@ func (x *Indexer) SearchTxs(ctx context.Context, q *query.Query, pg Page) ([]*ab
 		return nil, 0, fmt.Errorf("reading the transaction index: %w", err)
 	}
 	defer snap.Release()
+	if err := p.skipPruned(snap); err != nil {
+		return nil, 0, err
+	}
 	eval := func(snap *leveldb.Snapshot, id []byte) (bool, error) {
 		rec, err := loadTx(snap, id)
 		if err != nil {
