@@ -57,7 +57,7 @@ func (c *Core) onCheckpoint(cp *consensus.Checkpoint) error {
 	if cp.Height <= c.low() {
 		return nil
 	}
-	if cp.Validator == c.self && (c.ownCheckpoint == nil || c.ownCheckpoint.Height < cp.Height) {
+	if cp.Validator == c.selfAt(cp.Height) && (c.ownCheckpoint == nil || c.ownCheckpoint.Height < cp.Height) {
 		c.ownCheckpoint = cp
 	}
 	if cp.Height <= c.high() {

@@ -46,6 +46,14 @@ type cluster struct {
 	chain         map[int64]consensus.Decide
 	conflicts     []string
 	steps         int
+	// setAt, if set, is the validator set of each height (Executed{h}
+	// reports setAt(h+1)); otherwise the set never changes.
+	setAt func(h int64) *consensus.ValidatorSet
+	// signers, if set, has every message signed by its sender's address
+	// and checked on delivery as a driver checks it (see signerCheck);
+	// messages that fail are dropped and listed in refused.
+	signers bool
+	refused []string
 }
 
 type clusterNode struct {
@@ -164,6 +172,12 @@ func (cl *cluster) deliver(i int, in consensus.Input) {
 	if cl.skip != nil && cl.skip(i, in) {
 		return
 	}
+	if r, ok := in.(consensus.Receive); ok && cl.signers {
+		if err := cl.checkSigners(n.core, r.Msg); err != nil {
+			cl.refused = append(cl.refused, fmt.Sprintf("node %d refused %s: %v", i, describeMsg(r.Msg), err))
+			return
+		}
+	}
 	cl.steps++
 	var acts []consensus.Action
 	var err error
@@ -181,7 +195,7 @@ func (cl *cluster) deliver(i int, in consensus.Input) {
 	}
 	if err != nil {
 		if errors.Is(err, consensus.ErrInvalidInput) {
-			cl.t.Fatalf("node %d rejected %T: %v", i, in, err)
+			cl.t.Fatalf("node %d (executed %d, view %d) rejected %T: %v", i, n.core.lastExecuted, n.core.view, in, err)
 		}
 		n.err = err
 		return
@@ -196,6 +210,9 @@ func (cl *cluster) apply(i int, a consensus.Action) {
 	switch a := a.(type) {
 	case consensus.Broadcast:
 		signed := sign(a.Msg)
+		if cl.signers {
+			signed = signBy(a.Msg, n.core.selfAddr)
+		}
 		cl.queue = append(cl.queue, delivery{i, consensus.Receive{Msg: signed}})
 		cl.send(i, consensus.All, signed)
 	case consensus.Send:
@@ -273,7 +290,11 @@ func (cl *cluster) decided(i int, d consensus.Decide) {
 	} else if !ok {
 		cl.chain[d.Height] = d
 	}
-	cl.queue = append(cl.queue, delivery{i, consensus.Executed{Height: d.Height, AppHash: appHash(d.Height, d.Value), Next: cl.vals}})
+	next := cl.vals
+	if cl.setAt != nil {
+		next = cl.setAt(d.Height + 1)
+	}
+	cl.queue = append(cl.queue, delivery{i, consensus.Executed{Height: d.Height, AppHash: appHash(d.Height, d.Value), Next: next}})
 	if cl.txs {
 		cl.queue = append(cl.queue, delivery{i, consensus.TxsAvailable{}})
 	}

@@ -330,6 +330,60 @@ func (c *Core) primaryOf(v int32) int32 {
 
 func (c *Core) isPrimary() bool { return c.isValidator() && c.primaryOf(c.view) == c.self }
 
+// Validator indexes are positions in a height's set, which the application
+// keeps sorted by power: a change of powers can move every validator to
+// another index. A message about height h (a pre-prepare, a vote, a
+// checkpoint) names its signer by its index in the set of h, which is how
+// the driver and every peer look up the key that signed it; only
+// VIEW-CHANGE and NEW-VIEW, which carry no height, use the current set.
+
+// selfAt is this replica's index in the set of height h, -1 if it is no
+// member of it.
+func (c *Core) selfAt(h int64) int32 { return indexOf(c.sets.at(h), c.selfAddr) }
+
+// primaryAt is the index, in the set of height h, of the primary of view v
+// (the validator primaryOf names in the current set); -1 if it is no
+// member of the set of h.
+func (c *Core) primaryAt(v int32, h int64) int32 {
+	cur, vals := c.current(), c.sets.at(h)
+	p := c.primaryOf(v)
+	if vals == cur {
+		return p
+	}
+	return indexOf(vals, cur.Validators[p].Address)
+}
+
+// isPrimaryAt reports whether index, in the set of height h, names the
+// primary of view v. Two replicas agree on it once they agree on the
+// current set; a pre-prepare made before a change of the set that the
+// checker has passed since was made by the validator at index v mod N of
+// the set of its height, the primary of v when it was made, so that one is
+// the primary too. Either way one validator per set, so a view's
+// pre-prepares for a height come from at most two validators, and a
+// prepared certificate still needs PREPAREs from more than 2/3 of the
+// power besides (quorum intersection makes it unique per view and height
+// whoever proposed [§4.2]).
+func (c *Core) isPrimaryAt(v int32, h int64, index int32) bool {
+	if index < 0 {
+		return false
+	}
+	vals := c.sets.at(h)
+	return index == c.primaryAt(v, h) || int64(index) == int64(v)%int64(vals.Size())
+}
+
+// currentIndex maps validator index i of the set of height h to that
+// validator's index in the current set, -1 if it is no member of it.
+func (c *Core) currentIndex(h int64, i int32) int32 {
+	cur, vals := c.current(), c.sets.at(h)
+	if vals == cur {
+		return i
+	}
+	if !vals.Has(i) {
+		return -1
+	}
+	return indexOf(cur, vals.Validators[i].Address)
+}
+
 func (c *Core) low() int64  { return c.stable.Height }
 func (c *Core) high() int64 { return c.stable.Height + c.cfg.WatermarkWindow }
 

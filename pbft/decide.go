@@ -119,7 +119,7 @@ func (c *Core) onExecuted(e consensus.Executed) error {
 	if n%c.cfg.CheckpointInterval == 0 {
 		c.executedHashes[n] = c.lastAppHash
 		if c.isValidator() && n > c.low() {
-			c.emit(consensus.Broadcast{Msg: &consensus.Checkpoint{Height: n, AppHash: c.lastAppHash, Validator: c.self}})
+			c.emit(consensus.Broadcast{Msg: &consensus.Checkpoint{Height: n, AppHash: c.lastAppHash, Validator: c.selfAt(n)}})
 		}
 	}
 	if err := c.tryDecide(); err != nil {

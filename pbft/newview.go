@@ -63,14 +63,15 @@ func (c *Core) computeO(view int32, vcs []consensus.ViewChange) (consensus.Stabl
 			maxS = max(maxS, n)
 		}
 	}
-	primary := c.primaryOf(view)
 	var o []consensus.Proposal
 	for n := minS.Height + 1; n > minS.Height && n <= maxS; n++ {
 		value := consensus.Nil
 		if b, ok := best[n]; ok {
 			value = b.PrePrepare.Value
 		}
-		o = append(o, consensus.Proposal{Height: n, Round: view, POLRound: -1, Value: value, Proposer: primary})
+		// The primary signs each pre-prepare with its index in the set of
+		// the pre-prepare's height, which is how peers check it.
+		o = append(o, consensus.Proposal{Height: n, Round: view, POLRound: -1, Value: value, Proposer: c.primaryAt(view, n)})
 	}
 	return minS, o
 }

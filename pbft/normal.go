@@ -49,7 +49,7 @@ func (c *Core) onProposalReady(p consensus.ProposalReady) error {
 		return nil
 	}
 	c.proposal.Answered = true
-	pp := &consensus.Proposal{Height: p.Height, Round: p.Round, POLRound: -1, Value: p.Value, Proposer: c.self}
+	pp := &consensus.Proposal{Height: p.Height, Round: p.Round, POLRound: -1, Value: p.Value, Proposer: c.selfAt(p.Height)}
 	c.emit(consensus.Broadcast{Msg: pp})
 	return nil
 }
@@ -61,15 +61,18 @@ func (c *Core) onPrePrepare(p *consensus.Proposal) error {
 	if err := c.checkPrePrepareFields(p, c.sets.at(p.Height)); err != nil {
 		return err
 	}
+	if c.forgotten(p.Height) {
+		return nil // garbage collected, and who signed it is no longer known here
+	}
 	if p.Round < c.view {
-		c.replyToLaggard(p.Proposer)
+		c.replyToLaggard(c.currentIndex(p.Height, p.Proposer))
 		return nil
 	}
 	if p.Round > c.view || !c.active {
 		return nil
 	}
-	if primary := c.primaryOf(p.Round); p.Proposer != primary {
-		return invalid("pre-prepare for view %d from validator %d; the primary is %d", p.Round, p.Proposer, primary)
+	if !c.isPrimaryAt(p.Round, p.Height, p.Proposer) {
+		return invalid("pre-prepare for view %d at height %d from validator %d; the primary is %d", p.Round, p.Height, p.Proposer, c.primaryAt(p.Round, p.Height))
 	}
 	if !c.inWindow(p.Height) {
 		return nil
@@ -161,7 +164,7 @@ func (c *Core) tryPrepare(n int64) {
 		}
 	}
 	vs.sentPrepare = true
-	prepare := &consensus.Vote{Type: consensus.Prevote, Height: n, Round: c.view, Value: d, Validator: c.self}
+	prepare := &consensus.Vote{Type: consensus.Prevote, Height: n, Round: c.view, Value: d, Validator: c.selfAt(n)}
 	c.emit(consensus.Broadcast{Msg: prepare})
 }
 
@@ -169,11 +172,18 @@ func (c *Core) onVote(v *consensus.Vote) error {
 	if err := c.checkVoteFields(v, c.sets.at(v.Height)); err != nil {
 		return err
 	}
-	if v.Type == consensus.Prevote && v.Validator == c.primaryOf(v.Round) {
+	if c.forgotten(v.Height) {
+		return nil // garbage collected, and who signed it is no longer known here
+	}
+	// Refused only when the voter is the primary by both of isPrimaryAt's
+	// readings: a vote of a height across a change of the set may come
+	// from a backup at the index the other reading names. checkPrepared
+	// counts the proposer once either way.
+	if v.Type == consensus.Prevote && v.Validator == c.primaryAt(v.Round, v.Height) && int64(v.Validator) == int64(v.Round)%int64(c.sets.at(v.Height).Size()) {
 		return invalid("prepare for (%d, %d) from the primary %d; primaries do not prepare", v.Round, v.Height, v.Validator)
 	}
 	if v.Round < c.view {
-		c.replyToLaggard(v.Validator)
+		c.replyToLaggard(c.currentIndex(v.Height, v.Validator))
 		if v.Type == consensus.Prevote {
 			return nil // prepares of an old view can no longer prepare anything here
 		}
@@ -241,7 +251,11 @@ func (c *Core) checkPrepared(n int64) {
 	}
 	pp := vs.prePrepare
 	vals := c.sets.at(n)
-	if !vals.IsQuorum(vals.Power(c.primaryOf(c.view)) + vs.prepares.Power(pp.Value)) {
+	power := vs.prepares.Power(pp.Value)
+	if _, prepared := vs.prepares.Voted(pp.Proposer); !prepared {
+		power += vals.Power(pp.Proposer)
+	}
+	if !vals.IsQuorum(power) {
 		return
 	}
 	vs.certified = true
@@ -252,7 +266,7 @@ func (c *Core) checkPrepared(n int64) {
 		return
 	}
 	vs.sentCommit = true
-	commit := &consensus.Vote{Type: consensus.Precommit, Height: n, Round: c.view, Value: pp.Value, Validator: c.self}
+	commit := &consensus.Vote{Type: consensus.Precommit, Height: n, Round: c.view, Value: pp.Value, Validator: c.selfAt(n)}
 	c.emit(consensus.Broadcast{Msg: commit})
 }
 
@@ -262,7 +276,7 @@ func (c *Core) checkPrepared(n int64) {
 // this answer; answering COMMITs with COMMITs would make two replicas
 // bounce them forever.
 func (c *Core) replyWithCommit(v *consensus.Vote) {
-	if !c.isValidator() || v.Type != consensus.Prevote || v.Validator == c.self || v.Height >= c.lastDecided {
+	if !c.isValidator() || v.Type != consensus.Prevote || v.Validator == c.selfAt(v.Height) || v.Height >= c.lastDecided {
 		return
 	}
 	s := c.slots[v.Height]
@@ -271,7 +285,7 @@ func (c *Core) replyWithCommit(v *consensus.Vote) {
 	}
 	for _, w := range sortedKeys(s.views) {
 		if own := s.views[w].ownCommit; own != nil && own.Value == c.decided[v.Height] {
-			c.emit(consensus.Send{To: v.Validator, Msg: own})
+			c.emit(consensus.Send{To: c.currentIndex(v.Height, v.Validator), Msg: own})
 			return
 		}
 	}

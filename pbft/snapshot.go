@@ -329,6 +329,7 @@ func (c *Core) restoreSlot(sl snapSlot) {
 		s.asked[d] = true
 	}
 	vals := c.sets.at(sl.Height)
+	self := c.selfAt(sl.Height)
 	for i := range sl.Views {
 		sv := &sl.Views[i]
 		vs := newViewSlot(vals)
@@ -336,13 +337,13 @@ func (c *Core) restoreSlot(sl snapSlot) {
 		vs.sentPrepare, vs.sentCommit, vs.certified = sv.SentPrepare, sv.SentCommit, sv.Certified
 		for j := range sv.Prepares {
 			v := &sv.Prepares[j]
-			if counted, _, _ := vs.prepares.Add(v.Validator, v.Value, v); counted && v.Validator == c.self {
+			if counted, _, _ := vs.prepares.Add(v.Validator, v.Value, v); counted && v.Validator == self {
 				vs.ownPrepare = v
 			}
 		}
 		for j := range sv.Commits {
 			v := &sv.Commits[j]
-			if counted, _, _ := vs.commits.Add(v.Validator, v.Value, v); counted && v.Validator == c.self {
+			if counted, _, _ := vs.commits.Add(v.Validator, v.Value, v); counted && v.Validator == self {
 				vs.ownCommit = v
 			}
 			if !vs.committed && vs.commits.HasQuorum(v.Value) {

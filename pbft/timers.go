@@ -161,7 +161,7 @@ func (c *Core) onRetransmit(t consensus.Timeout) {
 			if n <= c.lastDecided || vs == nil {
 				continue
 			}
-			if pp := vs.prePrepare; pp != nil && pp.Proposer == c.self && !vs.fromNewView {
+			if pp := vs.prePrepare; pp != nil && pp.Proposer == c.selfAt(n) && !vs.fromNewView {
 				c.emit(consensus.Send{To: consensus.All, Msg: pp})
 			}
 			if vs.ownPrepare != nil {

@@ -85,6 +85,17 @@ func (c *Core) checkCheckpointFields(cp *consensus.Checkpoint) error {
 	return nil
 }
 
+// forgotten reports a height at or below the replica's stable checkpoint
+// whose validator set it pruned. A VIEW-CHANGE from a replica further
+// behind can still carry a checkpoint or certificates there; the driver
+// checked their signatures against the stored sets, and this replica's
+// own stable checkpoint, proven by more than 2/3 of the power, covers
+// them: it never prepares there again, and as primary it builds O above
+// its own checkpoint, which its VIEW-CHANGE in V carries [§4.4]. Weighing
+// them with another height's set would refuse an honest VIEW-CHANGE once
+// powers changed (a change of powers moves validators' indexes).
+func (c *Core) forgotten(h int64) bool { return h <= c.low() && !c.sets.holds(h) }
+
 // checkStable validates a stable checkpoint's proof: CHECKPOINTs for its
 // height and digest from distinct validators with more than 2/3 of the
 // power [§4.3], or the genesis checkpoint (InitialHeight-1, no proof).
@@ -98,6 +109,9 @@ func (c *Core) checkStable(sc *consensus.StableCheckpoint) error {
 	}
 	if sc.Height < genesis || sc.Height%c.cfg.CheckpointInterval != 0 {
 		return invalid("stable checkpoint at height %d is neither genesis (%d) nor a multiple of %d", sc.Height, genesis, c.cfg.CheckpointInterval)
+	}
+	if c.forgotten(sc.Height) {
+		return nil
 	}
 	vals := c.sets.at(sc.Height)
 	if len(sc.Proof) > vals.Size() {
@@ -142,9 +156,12 @@ func (c *Core) checkPreparedCert(pc *consensus.PreparedCert, newView int32, stab
 	if pp.Round >= newView {
 		return invalid("prepared certificate of view %d in a view change to view %d", pp.Round, newView)
 	}
-	primary := c.primaryOf(pp.Round)
-	if pp.Proposer != primary {
-		return invalid("prepared certificate for (%d, %d) has a pre-prepare from %d, not the primary %d", pp.Round, n, pp.Proposer, primary)
+	if c.forgotten(n) {
+		return nil
+	}
+	primary := pp.Proposer
+	if !c.isPrimaryAt(pp.Round, n, primary) {
+		return invalid("prepared certificate for (%d, %d) has a pre-prepare from %d, not the primary %d", pp.Round, n, pp.Proposer, c.primaryAt(pp.Round, n))
 	}
 	if len(pc.Prepares) > vals.Size() {
 		return invalid("prepared certificate holds %d prepares for %d validators", len(pc.Prepares), vals.Size())

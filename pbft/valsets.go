@@ -31,6 +31,11 @@ func (h *valSetHistory) at(height int64) *consensus.ValidatorSet {
 	return h.sets[0].Vals
 }
 
+// holds reports whether the history still has the set of height: sets of
+// heights below the stable checkpoint are pruned, and at answers the
+// oldest one kept for them.
+func (h *valSetHistory) holds(height int64) bool { return height >= h.sets[0].From }
+
 // record notes that vals applies from height from on. It reports whether
 // the membership or power changed, which means messages already counted
 // for heights >= from must be counted again.

@@ -197,10 +197,11 @@ func (c *Core) knownView(v int32) int32 {
 // noteVoteView records that a validator voted in a view above the
 // replica's own, and applies the join rule when that is news.
 func (c *Core) noteVoteView(v *consensus.Vote) {
-	if v.Validator == c.self || v.Round <= c.view || c.voteViews[v.Validator] >= v.Round {
+	who := c.currentIndex(v.Height, v.Validator) // voteViews counts with the current set
+	if who < 0 || who == c.self || v.Round <= c.view || c.voteViews[who] >= v.Round {
 		return
 	}
-	c.voteViews[v.Validator] = v.Round
+	c.voteViews[who] = v.Round
 	c.afterViewChanges()
 }
 

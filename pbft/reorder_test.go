@@ -1,0 +1,122 @@
+package pbft
+
+import (
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/bftnode/bftnode/consensus"
+)
+
+// reorderedAt returns the set of each height of a chain whose four
+// validators (addresses 1..4) have equal powers until height from, where
+// the last one's power grows by half (450 in all, as a delegation does):
+// sorted by power as the application's sets are, it moves to index 0 and
+// the others' indexes shift by one.
+func reorderedAt(t testing.TB, from int64) func(int64) *consensus.ValidatorSet {
+	t.Helper()
+	before := testVals(t, 100, 100, 100, 100)
+	vs := append([]consensus.Validator(nil), before.Validators...)
+	vs[3].Power = 150
+	after, err := consensus.NewValidatorSet(vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Validators[0].Address[0] != 4 {
+		t.Fatalf("the grown validator is at index %d, want 0", indexOf(after, addr(3)))
+	}
+	return func(h int64) *consensus.ValidatorSet {
+		if h >= from {
+			return after
+		}
+		return before
+	}
+}
+
+// A change of powers that reorders the validator set, then, some heights
+// later, a view change (the primary's pre-prepares are lost for 10 s, as
+// when a block is slow to execute) under 5% message loss: every message
+// must pass the driver's signature check (signerCheck: the signer index
+// names the signer in the set of the message's height) and the replicas
+// must leave the view change and decide 20 more blocks.
+//
+// Before the fix, CHECKPOINTs for the height just before the change were
+// signed with the index of the next set, NEW-VIEW's re-proposals and
+// re-sent PREPAREs and COMMITs for heights before the change with indexes
+// of the current set: peers refused them (a driver penalises the sender,
+// and bans it on the third offence), so no NEW-VIEW was accepted and the
+// replicas stayed in view change, as a gaia chain did after a delegation.
+// Regression test.
+func TestReorderedSet_ViewChangeCompletes(t *testing.T) {
+	for seed := int64(1); seed <= 6; seed++ {
+		for _, from := range []int64{3, 6, 9, 11, 14} {
+			for _, after := range []int64{2, 5, 9, 15} {
+				cl := newCluster(t, testConfig(), 100, 100, 100, 100)
+				cl.setAt = reorderedAt(t, from)
+				cl.signers = true
+				cl.txs = true
+				cl.rng = rand.New(rand.NewSource(seed))
+				cl.start()
+				cl.run(2_000_000, cl.allExecuted(from+after, cl.all()...))
+				cl.loss = 0.05
+				cl.drop = func(_, _ int, m consensus.Message) bool {
+					_, pp := m.(*consensus.Proposal)
+					return pp
+				}
+				h := cl.nodes[0].core.lastExecuted
+				cl.runFor(10*time.Second, 500_000)
+				cl.drop = nil
+				cl.runFor(60*time.Second, 300_000)
+				stalled := false
+				for _, n := range cl.nodes {
+					stalled = stalled || n.core.lastExecuted < h+20
+				}
+				if !stalled && len(cl.refused) == 0 && len(cl.conflicts) == 0 {
+					continue
+				}
+				t.Errorf("seed %d, set reordered at height %d, view change from height %d: stalled %v, %d messages refused, conflicts %v",
+					seed, from, h, stalled, len(cl.refused), cl.conflicts)
+				for i, r := range cl.refused {
+					if i < 3 {
+						t.Log(r)
+					}
+				}
+				for i, n := range cl.nodes {
+					st := n.core.State()
+					t.Logf("node %d: view %d %s, executed %d, stable %d, view-change voters %v (power %d of %d)",
+						i, st.View, st.Mode, st.LastExecuted, st.StableHeight, st.ViewChange.Voters, st.ViewChange.Power, st.ViewChange.TotalPower)
+				}
+				return
+			}
+		}
+	}
+}
+
+// A CHECKPOINT for height n is signed with the replica's index in the set
+// of n, even once Executed{n} reported a reordered set for n+1: the
+// driver and every peer check it against the set of n. Regression test.
+func TestReorderedSet_CheckpointCarriesTheIndexOfItsHeight(t *testing.T) {
+	cfg := testConfig()
+	k := cfg.CheckpointInterval
+	setAt := reorderedAt(t, k+1)
+	vals := setAt(k)
+	c := newCore(t, cfg, vals, 0) // address 1: index 0 up to k, 1 from k+1
+	decideThrough(t, c, vals, k-1)
+	value := blockID(k, 0)
+	for i := int32(0); i < 4; i++ {
+		recv(t, c, commitVote(k, 0, value, i))
+	}
+	acts := mustStep(t, c, consensus.Executed{Height: k, AppHash: appHash(k, value), Next: setAt(k + 1)})
+	var got []int32
+	for _, b := range ofType[consensus.Broadcast](acts) {
+		if cp, ok := b.Msg.(*consensus.Checkpoint); ok {
+			got = append(got, cp.Validator)
+		}
+	}
+	if len(got) != 1 || got[0] != 0 {
+		t.Fatalf("checkpoint for height %d signed as validator %v; want index 0, the replica's in the set of %d", k, got, k)
+	}
+	if c.self != 1 {
+		t.Fatalf("index in the current set %d; want 1", c.self)
+	}
+}
