@@ -118,6 +118,10 @@ type Engine struct {
 	// verifying holds the data verification reads; replaced by the
 	// driver after every executed block.
 	verifying atomic.Pointer[verifyContext]
+	// peerTop is the highest height a peer reported (block sync's
+	// status), for verifiers: a node behind its peers may not know the
+	// validator set they sign VIEW-CHANGEs with.
+	peerTop atomic.Int64
 }
 
 type queued struct {

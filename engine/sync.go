@@ -55,6 +55,7 @@ func (s *syncer) fetch(from, to int64) {
 func (s *syncer) status(ps peerStatus) {
 	s.peers[ps.peer] = ps.height
 	s.bases[ps.peer] = ps.base
+	s.e.peerTop.Store(s.peerHeight())
 	s.request()
 }
 

@@ -22,12 +22,40 @@ type verifyContext struct {
 	next    *types.ValidatorSet // validators of last+2
 	// extHeight is the chain's vote_extensions_enable_height (0: never).
 	extHeight int64
+	// changedAt is the latest height up to last+2 whose validator set
+	// differs from the one before (0: none known).
+	changedAt int64
 }
 
 func (e *Engine) refreshVerifyContext() {
-	e.verifying.Store(&verifyContext{chainID: e.state.ChainID, last: e.state.LastBlockHeight,
+	ctx := &verifyContext{chainID: e.state.ChainID, last: e.state.LastBlockHeight,
 		vals: e.state.Validators, next: e.state.NextValidators,
-		extHeight: e.state.ConsensusParams.ABCI.VoteExtensionsEnableHeight})
+		extHeight: e.state.ConsensusParams.ABCI.VoteExtensionsEnableHeight}
+	ctx.changedAt = latestChange(e.verifying.Load(), ctx, e.state.LastValidators)
+	e.verifying.Store(ctx)
+}
+
+// latestChange is the latest height up to ctx.last+2 whose validator set
+// differs from the one before: carried over from prev, the context of the
+// block before, plus the change this block brought; without prev, what
+// the sets of the latest height and the next two show.
+func latestChange(prev, ctx *verifyContext, lastVals *types.ValidatorSet) int64 {
+	differ := func(a, b *types.ValidatorSet) bool {
+		return a != nil && b != nil && a.Size() > 0 && b.Size() > 0 && !bytes.Equal(a.Hash(), b.Hash())
+	}
+	if prev != nil && prev.chainID == ctx.chainID && prev.last+1 == ctx.last {
+		if differ(prev.next, ctx.next) {
+			return ctx.last + 2
+		}
+		return prev.changedAt
+	}
+	switch {
+	case differ(ctx.vals, ctx.next):
+		return ctx.last + 2
+	case differ(lastVals, ctx.vals):
+		return ctx.last + 1
+	}
+	return 0
 }
 
 // verifier checks peers' messages on the goroutine each came in on (the
@@ -91,8 +119,8 @@ var errNotValidator = errors.New("signer is not a validator")
 // errUnknownSet marks a message that failed verification against a
 // validator set this node only guesses: heights beyond the next two, where
 // the node may be behind a change of validators, and messages without a
-// height (PBFT's VIEW-CHANGE and NEW-VIEW) while the sets around this
-// height differ. The sender is not blamed: banning an honest validator
+// height (PBFT's VIEW-CHANGE and NEW-VIEW) soon after a change of the set
+// or while peers are ahead (see addNow). The sender is not blamed: banning an honest validator
 // that is a block apart across a change of powers would keep it from ever
 // catching up.
 var errUnknownSet = errors.New("signed for a height whose validators this node does not know yet")
@@ -172,15 +200,27 @@ func (b *sigBatch) viewChange(vc *consensus.ViewChange, last int64) {
 
 // addNow queues the check of a message without a height, taken to be
 // signed under the set of the next height. When powers change, validator
-// indexes move; a sender a block behind signs with its index in the set
-// before, which names another validator here, so while the sets of the
-// latest height and the next two differ the set is only a guess.
+// indexes move (sets are sorted by power); a sender behind signs with its
+// index in the set of its own next height, which can name another
+// validator here, and so does a sender ahead past a change this node has
+// not executed yet. So the set is only a guess while the sets of the
+// latest height and the next two differ, for changeGrace heights after a
+// change (a validator that fell behind catches up by block sync meanwhile;
+// banning it would keep it from doing so), and while peers report heights
+// whose sets this node does not know.
 func (b *sigBatch) addNow(m consensus.Message, index int32, sig []byte) {
-	if b.v.setsChangeNear(b.ctx) {
+	ctx := b.ctx
+	recent := ctx.changedAt > 0 && ctx.last+1-ctx.changedAt < changeGrace
+	if recent || b.v.e.peerTop.Load() >= ctx.last+2 || b.v.setsChangeNear(ctx) {
 		b.guessed = true
 	}
-	b.add(m, b.ctx.last+1, index, sig)
+	b.add(m, ctx.last+1, index, sig)
 }
+
+// changeGrace is how many heights after a change of the validator set a
+// VIEW-CHANGE or NEW-VIEW that fails verification is dropped without
+// blaming its sender, who may be that far behind.
+const changeGrace = 64
 
 // add queues the check that validator index of height's set signed m.
 func (b *sigBatch) add(m consensus.Message, height int64, index int32, sig []byte) {

@@ -230,3 +230,96 @@ func TestBadSignaturesAreStillPenalized(t *testing.T) {
 		t.Errorf("a well signed VIEW-CHANGE was not passed on")
 	}
 }
+
+// A validator that fell several blocks behind across a change of powers
+// signs its VIEW-CHANGE with its index in the set before the change. The
+// receiver's latest height and next two share one set, but the change is
+// recent: the sender is not blamed (three penalties ban it, and a banned
+// validator cannot catch up by block sync from the node that banned it).
+// Long after the change a failing signature costs the sender again.
+// Regression test.
+func TestViewChangeFromFarBehindARecentChangeIsNotBlamed(t *testing.T) {
+	s, _ := statetest.GenesisState(t, 10, 10, 10, 10)
+	next := lowered(t, s.Validators, statetest.Key(0))
+	for _, tc := range []struct {
+		name      string
+		changedAt int64
+		blamed    bool
+	}{
+		{"five heights after the change", 5, false},
+		{"long after the change", 10 - changeGrace - 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, e, net, genesisSet := verifierAt(t, next)
+			e.verifying.Store(&verifyContext{chainID: s.ChainID, last: 10, vals: next, next: next, changedAt: tc.changedAt})
+			v.cache.Store(int64(10), next)
+			var sender crypto.PrivKey
+			var oldIndex int32
+			for i := 1; i < 4; i++ {
+				k := statetest.Key(i)
+				a, _ := genesisSet.GetByAddress(k.PubKey().Address())
+				b, _ := next.GetByAddress(k.PubKey().Address())
+				if a != b {
+					sender, oldIndex = k, a
+					break
+				}
+			}
+			if sender == nil {
+				t.Fatal("lowering a power moved no index; the test needs another set")
+			}
+			v.check("behind", signedViewChange(t, s.ChainID, sender, oldIndex))
+			if blamed := len(net.penalized) != 0; blamed != tc.blamed || len(e.events) != 0 {
+				t.Errorf("penalized %v, %d messages passed on; want blamed %v and none passed on", net.penalized, len(e.events), tc.blamed)
+			}
+		})
+	}
+}
+
+// A node behind its peers may not know the set they sign VIEW-CHANGEs
+// with: while a peer reports a height whose set this node does not know,
+// a VIEW-CHANGE that fails verification is dropped without blame.
+func TestViewChangeWhileBehindPeersIsNotBlamed(t *testing.T) {
+	s, _ := statetest.GenesisState(t, 10, 10, 10, 10)
+	v, e, net, genesisSet := verifierAt(t, nil)
+	e.verifying.Store(&verifyContext{chainID: s.ChainID, last: 1, vals: genesisSet, next: genesisSet})
+	e.peerTop.Store(3)
+	k := statetest.Key(1)
+	idx, _ := genesisSet.GetByAddress(k.PubKey().Address())
+	v.check("ahead", signedViewChange(t, s.ChainID, k, (idx+1)%4))
+	if len(net.penalized) != 0 || len(e.events) != 0 {
+		t.Errorf("penalized %v, %d messages passed on; want none of either", net.penalized, len(e.events))
+	}
+}
+
+// latestChange follows the validator sets block by block, and guesses from
+// the sets of the latest height and the next two when it has no earlier
+// context.
+func TestLatestChange(t *testing.T) {
+	s, _ := statetest.GenesisState(t, 10, 10, 10, 10)
+	a := s.Validators
+	b := lowered(t, a, statetest.Key(0))
+	ctx := func(last int64, vals, next *types.ValidatorSet) *verifyContext {
+		return &verifyContext{chainID: "c", last: last, vals: vals, next: next}
+	}
+	prev := ctx(3, a, a)
+	prev.changedAt = 2
+	cases := []struct {
+		name     string
+		prev     *verifyContext
+		ctx      *verifyContext
+		lastVals *types.ValidatorSet
+		want     int64
+	}{
+		{"no change", prev, ctx(4, a, a), a, 2},
+		{"the next set changes", prev, ctx(4, a, b), a, 6},
+		{"no context, next differs", nil, ctx(4, a, b), a, 6},
+		{"no context, current differs", nil, ctx(4, b, b), a, 5},
+		{"no context, no change", nil, ctx(4, a, a), a, 0},
+		{"a jump (state sync)", prev, ctx(40, a, a), a, 0},
+	}
+	for _, tc := range cases {
+		if got := latestChange(tc.prev, tc.ctx, tc.lastVals); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
