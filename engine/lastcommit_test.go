@@ -109,9 +109,25 @@ func TestLateVoteWaitFollowsTheMeasuredSpreadAndIsCapped(t *testing.T) {
 	for i := 1; i <= 10; i++ {
 		l.recordSpread(time.Duration(i) * time.Millisecond)
 	}
-	// The longest of 1..10ms is 10ms; twice that and a margin.
+	// The 90th percentile of 1..10ms is 10ms; twice that and a margin.
 	if got, want := l.wait(), 21*time.Millisecond; got != want {
 		t.Errorf("wait %v, want %v", got, want)
+	}
+	// One stall among many short spreads does not stretch the wait.
+	for i := 0; i < spreadSamples-1; i++ {
+		l.recordSpread(5 * time.Millisecond)
+	}
+	l.recordSpread(900 * time.Millisecond)
+	if got, want := l.wait(), 11*time.Millisecond; got != want {
+		t.Errorf("wait after one stall %v, want %v", got, want)
+	}
+	// Spreads of a WAN's farthest link are waited out in full: the 90th
+	// percentile of 64 samples cycling through 100-119ms is 117ms.
+	for i := 0; i < spreadSamples; i++ {
+		l.recordSpread(time.Duration(100+i%20) * time.Millisecond)
+	}
+	if got, want := l.wait(), 2*117*time.Millisecond+time.Millisecond; got != want {
+		t.Errorf("wait with spreads of 100-119ms %v, want %v", got, want)
 	}
 	for i := 0; i < spreadSamples; i++ {
 		l.recordSpread(time.Second)
