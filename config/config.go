@@ -165,6 +165,7 @@ type StorageConfig struct {
 // TxIndexConfig is the [tx_index] section.
 type TxIndexConfig struct {
 	Indexer string `toml:"indexer" doc:"Transaction indexer: \"kv\" (stored in db_dir) or \"null\" (no indexing)"`
+	Prune   bool   `toml:"prune" doc:"Delete the index entries of the heights the block store has pruned (below the application's Commit retain_height), so the index stops growing with the blocks; false keeps the whole index, as CometBFT v0.38 does"`
 }
 
 // StateSyncConfig is the [statesync] section, CometBFT v0.38's keys.

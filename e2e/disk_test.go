@@ -17,7 +17,8 @@ import (
 
 // The disk-growth measurement of `make disk`: four validators backed by
 // CometBFT's e2e app under a steady load, two keeping every block and two
-// whose app asks (retain_blocks) to keep only the latest diskRetain. Each
+// whose app asks (retain_blocks) to keep only the latest diskRetain, with
+// [tx_index] prune on so their transaction index follows. Each
 // node's data directory is measured, part by part, once pruning is in its
 // steady state and again diskBlocks heights later; the growth per block
 // and per committed transaction goes into BENCHMARKS.md's "disk" section.
@@ -66,7 +67,14 @@ func measureDisk(t *testing.T, protocol string, blocks int64) []diskRow {
 	defer cancel()
 	retain := []uint64{0, 0, diskRetain, diskRetain}
 	c := startTestCluster(ctx, t, Options{Protocol: protocol, Validators: 4, ExternalApp: true, App: AppCometE2E,
-		RetainBlocks: retain, ExtraFlags: []string{"--consensus.timeout_commit", diskCommit.String()}}, nil)
+		RetainBlocks: retain, ExtraFlags: []string{"--consensus.timeout_commit", diskCommit.String()}}, func(c *Cluster) error {
+		for i, r := range retain {
+			if r > 0 { // the pruning nodes prune their transaction index too
+				c.Nodes[i].Env = []string{"BFTNODE_TX_INDEX_PRUNE=true"}
+			}
+		}
+		return nil
+	})
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	load := NewWriteLoad(c, "disk-"+protocol, []int{0, 1, 2, 3})
 	done := make(chan struct{})
@@ -184,7 +192,8 @@ func diskReport(rows []diskRow, blocks int) string {
 	fmt.Fprintf(&b, "Measured %s: four validators backed by CometBFT's e2e app (v0.38.26) over TCP, "+
 		"`timeout_commit = %v`, a steady load of %d clients each sending a transaction (about 30 bytes) every %v; "+
 		"nodes 0 and 1 keep every block, nodes 2 and 3 have the app answer `retain_height` to keep the latest %d "+
-		"(its `retain_blocks`), so the node prunes blocks, results and old validator sets below it. "+
+		"(its `retain_blocks`), so the node prunes blocks, results and old validator sets below it, "+
+		"and they have `[tx_index] prune = true`, so `tx_index.db` drops the same heights. "+
 		"Each node's `data/` is measured once pruning is steady (height %d or later) and again %d heights on; "+
 		"the figures are its growth divided by the heights and by the transactions committed between the two. "+
 		"What the parts show: `cs.wal` grows until the log reaches 32 MiB, when the next snapshot rewrites it "+

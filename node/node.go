@@ -48,7 +48,10 @@ type Node struct {
 	// txInterest counts the RPC's subscriptions that may want Tx events.
 	txInterest *rpc.TxInterest
 	index      *indexer.Indexer // nil with [tx_index] indexer = "null"
-	metrics    *metrics.Metrics // nil unless [instrumentation] prometheus
+	// indexPruner follows the block store's base with the index; nil
+	// unless [tx_index] prune.
+	indexPruner *indexPruner
+	metrics     *metrics.Metrics // nil unless [instrumentation] prometheus
 
 	closers []func() error
 }
@@ -136,6 +139,9 @@ func (n *Node) openStorage() (err error) {
 			n.log.Warn("the transaction index was written in an older layout; dropped it to index the stored blocks again")
 		}
 		n.closers = append(n.closers, n.index.Close)
+		if n.cfg.TxIndex.Prune {
+			n.indexPruner = newIndexPruner(n.index, n.blocks.Base, n.log.With("module", "txindex"))
+		}
 	}
 	return nil
 }
@@ -169,6 +175,9 @@ func (n *Node) buildEngine() error {
 		parts.Listeners = append(parts.Listeners, func(b engine.ExecutedBlock) {
 			if err := n.index.Index(b.Block.Height, b.Block.Txs, b.Resp); err != nil {
 				n.log.Error("indexing a block", "height", b.Block.Height, "err", err)
+			}
+			if n.indexPruner != nil {
+				n.indexPruner.poke()
 			}
 		})
 	}
@@ -313,6 +322,9 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	defer n.host.Stop()
 	go n.gossip.Run(ctx)
+	if n.indexPruner != nil {
+		defer n.indexPruner.start(ctx)()
+	}
 	if n.metrics != nil {
 		addr, err := n.metrics.Serve(ctx, n.cfg.Instrumentation.PrometheusListenAddr, n.cfg.Instrumentation.MaxOpenConnections, n.log)
 		if err != nil {
