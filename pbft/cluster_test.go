@@ -54,6 +54,18 @@ type cluster struct {
 	// messages that fail are dropped and listed in refused.
 	signers bool
 	refused []string
+	// blockSync, if set, hands a replica the decided blocks above its own
+	// on every retransmission tick, as a driver's block sync does when
+	// peers report greater heights, whether or not the replica asked.
+	blockSync bool
+	// bans, if set, holds each replica's offences by each peer (messages
+	// whose signatures fail where the driver would blame the sender) and
+	// models the driver's ban: on the third offence the two stop hearing
+	// each other for ten minutes.
+	bans *clusterBans
+	// rejected, if set, lists the inputs replicas rejected as invalid
+	// instead of failing the test (a driver only logs them).
+	rejected *[]string
 }
 
 type clusterNode struct {
@@ -173,8 +185,11 @@ func (cl *cluster) deliver(i int, in consensus.Input) {
 		return
 	}
 	if r, ok := in.(consensus.Receive); ok && cl.signers {
-		if err := cl.checkSigners(n.core, r.Msg); err != nil {
+		if blamed, err := cl.checkSigners(n.core, r.Msg); err != nil {
 			cl.refused = append(cl.refused, fmt.Sprintf("node %d refused %s: %v", i, describeMsg(r.Msg), err))
+			if blamed {
+				cl.penalize(i, r.Msg)
+			}
 			return
 		}
 	}
@@ -192,6 +207,19 @@ func (cl *cluster) deliver(i int, in consensus.Input) {
 	}
 	if err == nil || errors.Is(err, consensus.ErrInvalidInput) {
 		n.replay = append(n.replay, in)
+	}
+	if err != nil && cl.rejected != nil && errors.Is(err, consensus.ErrInvalidInput) {
+		*cl.rejected = append(*cl.rejected, fmt.Sprintf("node %d: %v", i, err))
+		return
+	}
+	if t, ok := in.(consensus.TimeoutFired); ok && cl.blockSync && t.Timeout.Kind == consensus.TimeoutRetransmit {
+		for h := n.core.lastDecided + 1; ; h++ {
+			d, ok := cl.chain[h]
+			if !ok {
+				break
+			}
+			cl.queue = append(cl.queue, delivery{i, consensus.Synced{Height: h, Value: d.Value, Commit: d.Commit}})
+		}
 	}
 	if err != nil {
 		if errors.Is(err, consensus.ErrInvalidInput) {
@@ -306,6 +334,9 @@ func (cl *cluster) send(from int, to int32, m consensus.Message) {
 			continue
 		}
 		if cl.drop != nil && cl.drop(from, j, m) {
+			continue
+		}
+		if cl.bans != nil && cl.bans.banned(from, j, cl.now) {
 			continue
 		}
 		if cl.rng != nil && cl.rng.Float64() < cl.loss {

@@ -33,49 +33,69 @@ func reorderedAt(t testing.TB, from int64) func(int64) *consensus.ValidatorSet {
 	}
 }
 
-// A change of powers that reorders the validator set, then, some heights
-// later, a view change (the primary's pre-prepares are lost for 10 s, as
-// when a block is slow to execute) under 5% message loss: every message
-// must pass the driver's signature check (signerCheck: the signer index
-// names the signer in the set of the message's height) and the replicas
-// must leave the view change and decide 20 more blocks.
+// A change of powers that reorders the validator set, and a view change
+// (the primary's pre-prepares are lost for 10 s, as when a block is slow
+// to execute) under 5% message loss: either with the replicas a block or
+// two apart across the change, or once every replica passed it. Every
+// message is checked as the driver checks it (checkSigners: the signer
+// index must name the signer in the set of the message's height), with
+// its penalties and bans, and its block sync hands replicas behind the
+// blocks they lack. The replicas must leave the view change and decide 20
+// more blocks, no replica may ban another, and once every replica passed
+// the change no message may fail the check.
 //
 // Before the fix, CHECKPOINTs for the height just before the change were
-// signed with the index of the next set, NEW-VIEW's re-proposals and
-// re-sent PREPAREs and COMMITs for heights before the change with indexes
-// of the current set: peers refused them (a driver penalises the sender,
-// and bans it on the third offence), so no NEW-VIEW was accepted and the
-// replicas stayed in view change, as a gaia chain did after a delegation.
-// Regression test.
+// signed with the index of the next set, so every peer banned the sender
+// within three retransmissions, and NEW-VIEW's re-proposals of heights
+// before the change, and the PREPAREs and COMMITs re-sent for them,
+// carried indexes of the current set: no NEW-VIEW was accepted and the
+// replicas stayed in view change, as a gaia chain did after a delegation
+// (BENCHMARKS.md). Regression test.
 func TestReorderedSet_ViewChangeCompletes(t *testing.T) {
-	for seed := int64(1); seed <= 6; seed++ {
+	for seed := int64(1); seed <= 4; seed++ {
 		for _, from := range []int64{3, 6, 9, 11, 14} {
-			for _, after := range []int64{2, 5, 9, 15} {
+			for _, after := range []int64{-1, 0, 1, 5, 15} {
 				cl := newCluster(t, testConfig(), 100, 100, 100, 100)
 				cl.setAt = reorderedAt(t, from)
 				cl.signers = true
+				cl.bans = &clusterBans{}
+				cl.blockSync = true
+				var rejected []string
+				cl.rejected = &rejected
 				cl.txs = true
 				cl.rng = rand.New(rand.NewSource(seed))
+				apart := after <= 1
+				if apart {
+					cl.loss = 0.05 // replicas fall apart
+				}
 				cl.start()
-				cl.run(2_000_000, cl.allExecuted(from+after, cl.all()...))
+				if apart {
+					cl.run(2_000_000, cl.allExecuted(from+after, 0))
+				} else {
+					cl.run(2_000_000, cl.allExecuted(from+after, cl.all()...))
+				}
 				cl.loss = 0.05
 				cl.drop = func(_, _ int, m consensus.Message) bool {
 					_, pp := m.(*consensus.Proposal)
 					return pp
 				}
-				h := cl.nodes[0].core.lastExecuted
+				var at []int64
+				for _, n := range cl.nodes {
+					at = append(at, n.core.lastExecuted)
+				}
 				cl.runFor(10*time.Second, 500_000)
 				cl.drop = nil
 				cl.runFor(60*time.Second, 300_000)
 				stalled := false
 				for _, n := range cl.nodes {
-					stalled = stalled || n.core.lastExecuted < h+20
+					stalled = stalled || n.core.lastExecuted < at[0]+20
 				}
-				if !stalled && len(cl.refused) == 0 && len(cl.conflicts) == 0 {
+				refusedWrongly := !apart && len(cl.refused) > 0
+				if !stalled && len(cl.bans.log) == 0 && !refusedWrongly && len(cl.conflicts) == 0 {
 					continue
 				}
-				t.Errorf("seed %d, set reordered at height %d, view change from height %d: stalled %v, %d messages refused, conflicts %v",
-					seed, from, h, stalled, len(cl.refused), cl.conflicts)
+				t.Errorf("seed %d, set reordered at height %d, view change with the replicas at heights %v: stalled %v, bans %v, %d messages refused, %d inputs rejected, conflicts %v",
+					seed, from, at, stalled, cl.bans.log, len(cl.refused), len(rejected), cl.conflicts)
 				for i, r := range cl.refused {
 					if i < 3 {
 						t.Log(r)

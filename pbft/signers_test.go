@@ -3,6 +3,7 @@ package pbft
 import (
 	"bytes"
 	"fmt"
+	"time"
 
 	"github.com/bftnode/bftnode/consensus"
 )
@@ -50,10 +51,77 @@ func signBy(m consensus.Message, signer []byte) consensus.Message {
 // looked up in the set of the height r executes next. The driver knows
 // the sets up to two heights past its last executed one and guesses the
 // later ones to be that of the second.
-func (cl *cluster) checkSigners(r *Core, m consensus.Message) error {
+//
+// blamed tells whether the driver would penalize the sender for a
+// failure: not when a set it used was a guess, that is a height beyond
+// the next two, or for a message without a height, a change of the set
+// within the latest height and the next two or in the 64 heights before,
+// or a peer ahead by two heights or more (engine/verify.go addNow).
+func (cl *cluster) checkSigners(r *Core, m consensus.Message) (blamed bool, err error) {
 	if bytes.Equal(m.OwnSignature(), append([]byte("by:"), r.selfAddr...)) {
-		return nil // the driver hands a replica its own messages unchecked
+		return false, nil // the driver hands a replica its own messages unchecked
 	}
+	err = cl.checkSignatures(r, m)
+	return err != nil && !cl.guessedSets(r, m), err
+}
+
+func (cl *cluster) guessedSets(r *Core, m consensus.Message) bool {
+	last := r.lastExecuted
+	beyond := func(h int64) bool { return h > last+2 }
+	viewChange := func(vc *consensus.ViewChange) bool {
+		for i := range vc.Stable.Proof {
+			if beyond(vc.Stable.Proof[i].Height) {
+				return true
+			}
+		}
+		for i := range vc.Prepared {
+			if beyond(vc.Prepared[i].PrePrepare.Height) {
+				return true
+			}
+		}
+		return false
+	}
+	heightless := func() bool {
+		if cl.setAt != nil {
+			for h := last + 2; h > max(last+1-64, 1); h-- {
+				if !sameMembers(cl.setAt(h), cl.setAt(h-1)) {
+					return true
+				}
+			}
+		}
+		for _, n := range cl.nodes {
+			if n.core.lastExecuted >= last+2 {
+				return true
+			}
+		}
+		return false
+	}
+	switch m := m.(type) {
+	case *consensus.Proposal:
+		return beyond(m.Height)
+	case *consensus.Vote:
+		return beyond(m.Height)
+	case *consensus.Checkpoint:
+		return beyond(m.Height)
+	case *consensus.ViewChange:
+		return viewChange(m) || heightless()
+	case *consensus.NewView:
+		for i := range m.ViewChanges {
+			if viewChange(&m.ViewChanges[i]) {
+				return true
+			}
+		}
+		for i := range m.PrePrepares {
+			if beyond(m.PrePrepares[i].Height) {
+				return true
+			}
+		}
+		return heightless()
+	}
+	return false
+}
+
+func (cl *cluster) checkSignatures(r *Core, m consensus.Message) error {
 	last := r.lastExecuted
 	set := func(h int64) *consensus.ValidatorSet {
 		if cl.setAt == nil {
@@ -133,4 +201,43 @@ func describeMsg(m consensus.Message) string {
 		return fmt.Sprintf("NEW-VIEW(v=%d from %d)", m.View, m.Validator)
 	}
 	return fmt.Sprintf("%T", m)
+}
+
+// clusterBans models a driver's penalties: three within ten minutes ban
+// the peer for ten minutes, in both directions.
+type clusterBans struct {
+	offences map[[2]int]int
+	until    map[[2]int]time.Duration
+	// log lists every ban: who banned whom, when, and for what.
+	log []string
+}
+
+const clusterBanAfter, clusterBanFor = 3, 10 * time.Minute
+
+func (b *clusterBans) banned(a, c int, now time.Duration) bool {
+	return now < b.until[[2]int{a, c}] || now < b.until[[2]int{c, a}]
+}
+
+// penalize records an offence by the signer of m against replica i.
+func (cl *cluster) penalize(i int, m consensus.Message) {
+	b := cl.bans
+	if b == nil {
+		return
+	}
+	if b.offences == nil {
+		b.offences, b.until = map[[2]int]int{}, map[[2]int]time.Duration{}
+	}
+	from := -1
+	for j, n := range cl.nodes {
+		if bytes.Equal(m.OwnSignature(), append([]byte("by:"), n.core.selfAddr...)) {
+			from = j
+		}
+	}
+	k := [2]int{i, from}
+	b.offences[k]++
+	if b.offences[k] >= clusterBanAfter {
+		b.offences[k] = 0
+		b.until[k] = cl.now + clusterBanFor
+		b.log = append(b.log, fmt.Sprintf("at %v node %d banned node %d for %s", cl.now, i, from, describeMsg(m)))
+	}
 }
