@@ -52,8 +52,18 @@ func TestTxIndexFollowsBlockPruning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A steady load throughout, so that every recent height has
+	// transactions.
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	load := NewWriteLoad(c, "txprune", []int{pruning, keeping})
+	loaded := make(chan struct{})
+	go func() { defer close(loaded); load.Run(loadCtx, 2, 50*time.Millisecond) }()
+	defer func() { stopLoad(); <-loaded }()
+
 	old := committedTx(ctx, t, c, pruning, "txprune-old")
-	loadUntil(ctx, t, c, old.height+3*txPruneRetain)
+	if err := c.WaitHeight(ctx, pruning, old.height+3*txPruneRetain); err != nil {
+		t.Fatal(err)
+	}
 	base := waitIndexPrunedToBase(ctx, t, c, pruning)
 	if base <= old.height {
 		t.Fatalf("the node keeps heights from %d: the app's retain_height did not pass the old transaction's %d", base, old.height)
@@ -74,7 +84,14 @@ func TestTxIndexFollowsBlockPruning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	span := fmt.Sprintf("tx.height >= %d AND tx.height <= %d", top-txPruneRetain/2, top)
+	err = c.WaitUntil(ctx, 30*time.Second, "both nodes to index the latest height", func() (bool, error) {
+		q := fmt.Sprintf("block.height = %d", top)
+		return blockSearchTotal(ctx, t, c, pruning, q) == 1 && blockSearchTotal(ctx, t, c, keeping, q) == 1, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	span := fmt.Sprintf("tx.height >= %d AND tx.height <= %d", top-txPruneRetain/4, top)
 	if got, want := txSearchTotal(ctx, t, c, pruning, span), txSearchTotal(ctx, t, c, keeping, span); got != want || got == 0 {
 		t.Errorf("tx_search %q: %d results on the pruning node, %d on the other", span, got, want)
 	}
@@ -86,9 +103,11 @@ func TestTxIndexFollowsBlockPruning(t *testing.T) {
 		t.Errorf("tx_search of the recent transaction: %d results", n)
 	}
 
-	// As much load again: the pruning node's index keeps following.
+	// As many heights again: the pruning node's index keeps following.
 	sizeBefore := txIndexSize(t, c, pruning)
-	loadUntil(ctx, t, c, top+3*txPruneRetain)
+	if err := c.WaitHeight(ctx, pruning, top+3*txPruneRetain); err != nil {
+		t.Fatal(err)
+	}
 	if next := waitIndexPrunedToBase(ctx, t, c, pruning); next <= top {
 		t.Errorf("after %d more heights the node keeps heights from %d, below %d", 3*txPruneRetain, next, top)
 	}
