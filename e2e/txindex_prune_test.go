@@ -26,8 +26,8 @@ const (
 // app's retain_height passed an old transaction's height, that node
 // answers /tx and tx_search for it as for an unknown one, indexes nothing
 // below its block store's base and the same as the other node above it,
-// and finds a recent transaction; the other node keeps its whole index,
-// as CometBFT v0.38 does.
+// and finds a recent transaction, also after a kill -9 and a restart; the
+// other node keeps its whole index, as CometBFT v0.38 does.
 func TestTxIndexFollowsBlockPruning(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
@@ -113,6 +113,29 @@ func TestTxIndexFollowsBlockPruning(t *testing.T) {
 	}
 	t.Logf("tx_index.db of the pruning node: %d bytes at height %d, %d bytes at height %d; the other node's: %d bytes",
 		sizeBefore, top, txIndexSize(t, c, pruning), top+3*txPruneRetain, txIndexSize(t, c, keeping))
+
+	// Killed under load, perhaps between two pruning batches, the node
+	// restarts with its index as pruned and goes on pruning.
+	if err := c.Kill(pruning); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(pruning); err != nil {
+		t.Fatal(err)
+	}
+	restartAppIfRefused(ctx, t, c, pruning)
+	if n := txSearchTotal(ctx, t, c, pruning, fmt.Sprintf("tx.height <= %d", top)); n != 0 {
+		t.Errorf("after the restart the index finds %d transactions of heights pruned before it", n)
+	}
+	again, err := latestHeight(ctx, c, pruning)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitHeight(ctx, pruning, again+2*txPruneRetain); err != nil {
+		t.Fatal(err)
+	}
+	if next := waitIndexPrunedToBase(ctx, t, c, pruning); next <= again {
+		t.Errorf("after the restart and %d more heights the node keeps heights from %d, below %d", 2*txPruneRetain, next, again)
+	}
 }
 
 // waitIndexPrunedToBase waits until node i's index finds no transaction
