@@ -24,9 +24,12 @@ type Indexer struct {
 	// dropped them; Recover indexes again what the stores still hold.
 	Rebuilt bool
 
-	mu    sync.Mutex // serialises Index
-	last  int64      // last indexed height, guarded by mu
-	base  int64      // lowest height searches see (baseKey), guarded by mu
+	mu   sync.Mutex // serialises Index
+	last int64      // last indexed height, guarded by mu
+	base int64      // lowest height searches see (baseKey), guarded by mu
+	// swept is a height below which this process deleted every entry
+	// (0 until its first complete prune), guarded by mu.
+	swept int64
 	batch leveldb.Batch
 	txs   *postings // the transaction postings of the block being indexed
 

@@ -71,13 +71,13 @@ func (x *Indexer) pruneBatch(height int64) (int, bool, error) {
 	if base > x.base {
 		p.batch.Put(baseKey, blockID(base))
 	}
-	txsDone, err := p.sweep(prefixTx, base, p.deleteTx)
+	txsDone, err := p.sweep(prefixTx, x.swept, base, p.deleteTx)
 	if err != nil {
 		return 0, false, fmt.Errorf("pruning the transaction index below height %d: %w", base, err)
 	}
 	blocksDone := false
 	if txsDone {
-		if blocksDone, err = p.sweep(prefixBlock, base, p.deleteBlock); err != nil {
+		if blocksDone, err = p.sweep(prefixBlock, x.swept, base, p.deleteBlock); err != nil {
 			return 0, false, fmt.Errorf("pruning the block index below height %d: %w", base, err)
 		}
 	}
@@ -87,6 +87,9 @@ func (x *Indexer) pruneBatch(height int64) (int, bool, error) {
 		}
 	}
 	x.base = base
+	if txsDone && blocksDone {
+		x.swept = base
+	}
 	return p.items, txsDone && blocksDone, nil
 }
 
@@ -99,10 +102,12 @@ type pruner struct {
 	items   int
 }
 
-// sweep deletes the records under prefix below height base, lowest first,
-// until the batch is full; it tells whether none is left.
-func (p *pruner) sweep(prefix byte, base int64, del func(key, value []byte) error) (bool, error) {
-	it := p.db.NewIterator(&util.Range{Start: []byte{prefix}, Limit: primaryKey(prefix, blockID(base))}, nil)
+// sweep deletes the records under prefix from height from up to base,
+// lowest first, until the batch is full; it tells whether none is left.
+// Starting at from, below which all is deleted, skips the deletion records
+// goleveldb keeps until it compacts: an iterator steps over every one.
+func (p *pruner) sweep(prefix byte, from, base int64, del func(key, value []byte) error) (bool, error) {
+	it := p.db.NewIterator(&util.Range{Start: primaryKey(prefix, blockID(from)), Limit: primaryKey(prefix, blockID(base))}, nil)
 	defer it.Release()
 	for it.Next() {
 		if p.budget <= 0 {
