@@ -140,6 +140,16 @@ func (b *byzantine) emit(n *node, to []int, m consensus.Message) {
 				w.send(n.slot, s, ahead)
 			}
 		}
+		if twin := w.forgery.twinCheckpoint(n, m); twin != nil {
+			for _, s := range to {
+				if w.twinFor(s, twin.(*consensus.Checkpoint).Height) {
+					w.send(n.slot, s, twin)
+				} else {
+					w.send(n.slot, s, m)
+				}
+			}
+			return
+		}
 	}
 	for _, s := range to {
 		w.send(n.slot, s, m)

@@ -195,3 +195,31 @@ func (f *stableForgery) aheadCheckpoint(n *node, m consensus.Message) consensus.
 	n.w.tracef("n%d forges a checkpoint at height %d", n.slot, forged.Height)
 	return signed
 }
+
+// twinCheckpoint is, for forger n's own CHECKPOINT, one for the same
+// height with a made-up digest (nil for any other message); the forger
+// sends it instead of the real one to the replicas that have not executed
+// that height (twinFor), the real one to the others. Honest validators
+// sign that height too, so a replica far enough behind for the height to
+// lie above its window holds, per validator, checkpoints of one height and
+// two digests. One that counted a checkpoint's support by height alone
+// would adopt the made-up digest as stable with the honest CHECKPOINTs as
+// its proof [§4.3]; counting by height and digest, it adopts the honest one.
+func (f *stableForgery) twinCheckpoint(n *node, m consensus.Message) consensus.Message {
+	cp, ok := m.(*consensus.Checkpoint)
+	if f == nil || !ok || cp.Validator != n.val || cp.Height == 0 {
+		return nil
+	}
+	twin := consensus.Checkpoint{Height: cp.Height, AppHash: []byte("twin"), Validator: n.val}
+	signed, err := n.signer.signUnprotected(&twin)
+	if err != nil {
+		return nil
+	}
+	n.w.tracef("n%d sends a made-up twin of its checkpoint at height %d to the replicas behind it", n.slot, cp.Height)
+	return signed
+}
+
+// twinFor tells whether the replica in slot s gets the twin of a
+// checkpoint of height h: it has not executed h. The forger sees every
+// replica's progress, as an adversary that watches the network would.
+func (w *world) twinFor(s int, h int64) bool { return w.nodes[s].led.executed < h }
