@@ -19,10 +19,12 @@ const (
 )
 
 // freePortRange finds n consecutive ports on 127.0.0.1 that nothing
-// listens on.
+// listens on, below Linux's default ephemeral range (32768-60999): a port
+// in that range that is free when probed may be handed to an outgoing
+// connection (a proxy dialing, a client) before the node binds it.
 func freePortRange(n int) (int, error) {
 	for attempt := 0; attempt < 50; attempt++ {
-		base := 20000 + rand.IntN(40000-n)
+		base := 10000 + rand.IntN(22000-n)
 		if rangeFree(base, n) {
 			return base, nil
 		}
