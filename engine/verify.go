@@ -210,8 +210,10 @@ func (b *sigBatch) viewChange(vc *consensus.ViewChange, last int64) {
 // whose sets this node does not know.
 func (b *sigBatch) addNow(m consensus.Message, index int32, sig []byte) {
 	ctx := b.ctx
+	// changedAt covers a change at the next two heights too, so this is
+	// also true while the sets of the latest height and the next two differ.
 	recent := ctx.changedAt > 0 && ctx.last+1-ctx.changedAt < changeGrace
-	if recent || b.v.e.peerTop.Load() >= ctx.last+2 || b.v.setsChangeNear(ctx) {
+	if recent || b.v.e.peerTop.Load() >= ctx.last+2 {
 		b.guessed = true
 	}
 	b.add(m, ctx.last+1, index, sig)
@@ -329,20 +331,6 @@ func (b *sigBatch) verifyAll() error {
 		}
 	}
 	return nil
-}
-
-// setsChangeNear tells whether the validator sets of the latest height and
-// the next two are not all the same.
-func (v *verifier) setsChangeNear(ctx *verifyContext) bool {
-	if ctx.last < 1 || ctx.vals == nil || ctx.next == nil {
-		return false
-	}
-	last := v.validatorsAt(ctx, ctx.last)
-	if last == nil {
-		return true
-	}
-	h := last.Hash()
-	return !bytes.Equal(h, ctx.vals.Hash()) || !bytes.Equal(h, ctx.next.Hash())
 }
 
 // validatorsAt is the validator set that signs height: known for the next

@@ -130,7 +130,9 @@ func verifierAt(t *testing.T, next *types.ValidatorSet) (*verifier, *Engine, *pe
 	}
 	net := &penaltyNet{}
 	e := &Engine{p: Parts{States: ss, Net: net}, events: make(chan event, 10)}
-	e.verifying.Store(&verifyContext{chainID: s.ChainID, last: 1, vals: next, next: next})
+	ctx := &verifyContext{chainID: s.ChainID, last: 1, vals: next, next: next}
+	ctx.changedAt = latestChange(nil, ctx, s.Validators) // as refreshVerifyContext derives it
+	e.verifying.Store(ctx)
 	return newVerifier(e), e, net, s.Validators
 }
 
@@ -174,20 +176,7 @@ func TestViewChangeAcrossAPowerChangeIsDroppedWithoutBlame(t *testing.T) {
 	next := lowered(t, s.Validators, victim)
 	v, e, net, genesisSet := verifierAt(t, next)
 	// A validator whose index differs between the sets.
-	var sender crypto.PrivKey
-	var oldIndex int32
-	for i := 1; i < 4; i++ {
-		k := statetest.Key(i)
-		a, _ := genesisSet.GetByAddress(k.PubKey().Address())
-		b, _ := next.GetByAddress(k.PubKey().Address())
-		if a != b {
-			sender, oldIndex = k, a
-			break
-		}
-	}
-	if sender == nil {
-		t.Fatal("lowering a power moved no index; the test needs another set")
-	}
+	sender, oldIndex := movedValidator(t, genesisSet, next)
 	v.check("behind", signedViewChange(t, s.ChainID, sender, oldIndex))
 	if len(net.penalized) != 0 || len(e.events) != 0 {
 		t.Errorf("penalized %v, %d messages passed on; want none of either", net.penalized, len(e.events))
@@ -253,20 +242,7 @@ func TestViewChangeFromFarBehindARecentChangeIsNotBlamed(t *testing.T) {
 			v, e, net, genesisSet := verifierAt(t, next)
 			e.verifying.Store(&verifyContext{chainID: s.ChainID, last: 10, vals: next, next: next, changedAt: tc.changedAt})
 			v.cache.Store(int64(10), next)
-			var sender crypto.PrivKey
-			var oldIndex int32
-			for i := 1; i < 4; i++ {
-				k := statetest.Key(i)
-				a, _ := genesisSet.GetByAddress(k.PubKey().Address())
-				b, _ := next.GetByAddress(k.PubKey().Address())
-				if a != b {
-					sender, oldIndex = k, a
-					break
-				}
-			}
-			if sender == nil {
-				t.Fatal("lowering a power moved no index; the test needs another set")
-			}
+			sender, oldIndex := movedValidator(t, genesisSet, next)
 			v.check("behind", signedViewChange(t, s.ChainID, sender, oldIndex))
 			if blamed := len(net.penalized) != 0; blamed != tc.blamed || len(e.events) != 0 {
 				t.Errorf("penalized %v, %d messages passed on; want blamed %v and none passed on", net.penalized, len(e.events), tc.blamed)
@@ -322,4 +298,20 @@ func TestLatestChange(t *testing.T) {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}
+}
+
+// movedValidator is a validator other than the first whose index differs
+// between the sets before and after a change, with its index before.
+func movedValidator(t *testing.T, before, after *types.ValidatorSet) (crypto.PrivKey, int32) {
+	t.Helper()
+	for i := 1; i < 4; i++ {
+		k := statetest.Key(i)
+		a, _ := before.GetByAddress(k.PubKey().Address())
+		b, _ := after.GetByAddress(k.PubKey().Address())
+		if a != b {
+			return k, a
+		}
+	}
+	t.Fatal("lowering a power moved no index; the test needs another set")
+	return nil, 0
 }

@@ -374,8 +374,11 @@ func (cl *cluster) all() []int {
 }
 
 // sign stands in for the driver's signature: a copy carrying a marker.
-func sign(m consensus.Message) consensus.Message {
-	sig := []byte("signed")
+func sign(m consensus.Message) consensus.Message { return withSignature(m, []byte("signed")) }
+
+// withSignature is a copy of m (and of a NEW-VIEW's pre-prepares) whose
+// signatures are sig.
+func withSignature(m consensus.Message, sig []byte) consensus.Message {
 	switch m := m.(type) {
 	case *consensus.Proposal:
 		c := *m

@@ -367,8 +367,13 @@ func (c *Core) isPrimaryAt(v int32, h int64, index int32) bool {
 	if index < 0 {
 		return false
 	}
-	vals := c.sets.at(h)
-	return index == c.primaryAt(v, h) || int64(index) == int64(v)%int64(vals.Size())
+	return index == c.primaryAt(v, h) || index == c.rotationAt(v, h)
+}
+
+// rotationAt is index v mod N of the set of height h: the primary of view
+// v by that set's own order.
+func (c *Core) rotationAt(v int32, h int64) int32 {
+	return int32(int64(v) % int64(c.sets.at(h).Size()))
 }
 
 // currentIndex maps validator index i of the set of height h to that

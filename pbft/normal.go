@@ -179,7 +179,7 @@ func (c *Core) onVote(v *consensus.Vote) error {
 	// readings: a vote of a height across a change of the set may come
 	// from a backup at the index the other reading names. checkPrepared
 	// counts the proposer once either way.
-	if v.Type == consensus.Prevote && v.Validator == c.primaryAt(v.Round, v.Height) && int64(v.Validator) == int64(v.Round)%int64(c.sets.at(v.Height).Size()) {
+	if v.Type == consensus.Prevote && v.Validator == c.primaryAt(v.Round, v.Height) && v.Validator == c.rotationAt(v.Round, v.Height) {
 		return invalid("prepare for (%d, %d) from the primary %d; primaries do not prepare", v.Round, v.Height, v.Validator)
 	}
 	if v.Round < c.view {

@@ -14,34 +14,7 @@ import (
 // validator that signed it. A NEW-VIEW's pre-prepares are signed by the
 // same validator, as the driver signs them.
 func signBy(m consensus.Message, signer []byte) consensus.Message {
-	sig := append([]byte("by:"), signer...)
-	switch m := m.(type) {
-	case *consensus.Proposal:
-		c := *m
-		c.Signature = sig
-		return &c
-	case *consensus.Vote:
-		c := *m
-		c.Signature = sig
-		return &c
-	case *consensus.Checkpoint:
-		c := *m
-		c.Signature = sig
-		return &c
-	case *consensus.ViewChange:
-		c := *m
-		c.Signature = sig
-		return &c
-	case *consensus.NewView:
-		c := *m
-		c.Signature = sig
-		c.PrePrepares = append([]consensus.Proposal(nil), m.PrePrepares...)
-		for i := range c.PrePrepares {
-			c.PrePrepares[i].Signature = sig
-		}
-		return &c
-	}
-	panic(fmt.Sprintf("cannot sign %T", m))
+	return withSignature(m, append([]byte("by:"), signer...))
 }
 
 // checkSigners checks m's signature and every nested one as the driver
