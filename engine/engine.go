@@ -89,9 +89,11 @@ type Engine struct {
 	waiting  *decideWait
 	evidence *evidencePool
 	late     *lateVotes
+	cost     blockCost
 	sync     *syncer
 	verify   *verifier
-	// proposeLater is a proposal held for late precommits; backlog counts
+	// proposeLater is a proposal held for late precommits or for
+	// transactions to batch; backlog counts
 	// the events queued when it was asked for that are still to be
 	// handled before it goes out.
 	proposeLater *consensus.RequestProposal

@@ -90,7 +90,7 @@ func (e *Engine) handle(ctx context.Context, ev event) error {
 		e.answerByID(ev)
 	case evidenceSubmitted:
 		e.evidence.add(e, ev.ev)
-	case lateVotesDue:
+	case proposalWaitOver:
 		// drain, which runs after every event, proposes when due
 	}
 	return nil

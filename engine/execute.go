@@ -111,6 +111,7 @@ func (e *Engine) execute(ctx context.Context, d consensus.Decide, block *types.B
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	// The block is stored before the application sees it, so that the
 	// window between the app executing it and the node recording the
 	// results stays as short as it can be: an app that reports a height as
@@ -126,6 +127,8 @@ func (e *Engine) execute(ctx context.Context, d consensus.Decide, block *types.B
 	if err != nil {
 		return err
 	}
+	now := time.Now()
+	e.cost.observe(len(block.Txs), now.Sub(start), now)
 	e.enqueue(consensus.Executed{Height: block.Height, AppHash: resp.AppHash, Next: toConsensusSet(e.state.Validators), LeftOut: e.leftOut(room, resp)})
 	return e.verdictsReady(ctx)
 }

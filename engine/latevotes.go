@@ -9,9 +9,8 @@ import (
 	"github.com/cometbft/cometbft/types"
 )
 
-// lateVotesDue wakes the driver when a proposer's wait for late
-// precommits is over.
-type lateVotesDue struct{}
+// proposalWaitOver wakes the driver when a held proposal's wait is over.
+type proposalWaitOver struct{}
 
 // currentCommit is the commit of the latest executed height as it grows,
 // read back from the store after a restart; nil before the first block.
@@ -76,20 +75,22 @@ func (e *Engine) saveLateVotes() {
 	c.unsaved = false
 }
 
-// requestProposal proposes at once when the commit the block will carry
-// has every live validator's precommit, and otherwise holds the proposal
-// until they arrive or the wait derived from recent heights ends.
+// requestProposal proposes at once when nothing holds the proposal back,
+// and otherwise holds it: for every live validator's precommit to join
+// the commit the block carries, until the wait derived from recent
+// heights ends, and for transactions to join a block too small to pay
+// for itself (batch.go).
 func (e *Engine) requestProposal(ctx context.Context, a consensus.RequestProposal) error {
 	now := time.Now()
 	if a.Height == e.state.LastBlockHeight+1 {
 		if _, err := e.currentCommit(); err != nil {
 			return err
 		}
-		if until := e.late.deadline(e.state.LastValidators, now); !until.IsZero() {
+		if until := e.proposalHeldUntil(now); !until.IsZero() {
 			e.proposeLater = &a
 			time.AfterFunc(until.Sub(now), func() {
 				select {
-				case e.events <- lateVotesDue{}:
+				case e.events <- proposalWaitOver{}:
 				case <-e.done:
 				}
 			})
@@ -108,12 +109,26 @@ func (e *Engine) requestProposal(ctx context.Context, a consensus.RequestProposa
 	return e.propose(ctx, a.Height, a.Round)
 }
 
-// proposeIfDue carries out a held proposal once its wait is over and the
-// events queued when it was asked for are handled, or as soon as the
-// commit has every live validator.
+// proposalHeldUntil is the later of the two waits a proposal asked for at
+// now is held for; the zero time when neither holds it.
+func (e *Engine) proposalHeldUntil(now time.Time) time.Time {
+	late := e.late.deadline(e.state.LastValidators, now)
+	if e.replaying || e.p.Mempool == nil {
+		return late
+	}
+	batch := e.cost.holdUntil(e.p.Mempool.Size(), now)
+	if batch.After(late) {
+		return batch
+	}
+	return late
+}
+
+// proposeIfDue carries out a held proposal once its waits are over and the
+// events queued when it was asked for are handled, or as soon as nothing
+// holds it any more.
 func (e *Engine) proposeIfDue(ctx context.Context) error {
 	a := e.proposeLater
-	if a == nil || !e.late.deadline(e.state.LastValidators, time.Now()).IsZero() {
+	if a == nil || !e.proposalHeldUntil(time.Now()).IsZero() {
 		return nil
 	}
 	if e.backlog > 0 && e.late.missingLive(e.state.LastValidators) {
