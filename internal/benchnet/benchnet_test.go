@@ -52,3 +52,17 @@ func TestEditTOMLSetsExistingKeysAndRefusesUnknownOnes(t *testing.T) {
 		t.Error("an unknown table was accepted")
 	}
 }
+
+func TestParsePerfCountsSumsEveryEvent(t *testing.T) {
+	csv := "80,,syscalls:sys_enter_fsync,5694054,100.00,,\n3,,syscalls:sys_enter_fdatasync,5694054,100.00,,\n"
+	n, err := parsePerfCounts(csv, syncEvents)
+	if err != nil || n != 83 {
+		t.Fatalf("got %d, %v; want 83", n, err)
+	}
+	if _, err := parsePerfCounts("<not supported>,,syscalls:sys_enter_fsync,0,100.00,,\n", syncEvents); err == nil {
+		t.Fatal("an uncounted event was read as a count")
+	}
+	if _, err := parsePerfCounts("80,,syscalls:sys_enter_fsync,1,100.00,,\n", syncEvents); err == nil {
+		t.Fatal("a missing event was read as zero")
+	}
+}
