@@ -10,7 +10,9 @@
 // P sets): the cores must stay safe under it, and variants that break
 // those rules must not. The stalepol family adds Byzantine proposers that
 // re-propose with a stale POL round (a polka the network hid in round 0,
-// after the honest validators locked on another value) or a forged one.
+// after the honest validators locked on another value) or a forged one;
+// in PBFT its new primaries also forge the NEW-VIEW's O set (its values or
+// its sequence numbers) and its attackers the P sets of their view changes.
 // The censor and saturate families add transactions (txs.go): in censor
 // the first primaries leave one chosen transaction out of every block, idle
 // or under load, and every honest node must still commit it; in saturate

@@ -159,6 +159,9 @@ func (b *byzantine) lockEmit(n *node, to []int, m consensus.Message) {
 			w.send(n.slot, s, public)
 		}
 	}
+	if nv, ok := public.(*consensus.NewView); ok && w.lock.stale != nil {
+		w.lock.sendFreedSlot(n, to, nv)
+	}
 	if p, ok := public.(*consensus.Proposal); ok && w.lock.stale != nil {
 		// A stale POL round comes with the prevotes that justify it.
 		for _, v := range w.lock.stale.relay[roundKey{p.Height, p.Round}] {

@@ -45,10 +45,18 @@ type stalePOL struct {
 	// relay holds, per round the attackers propose in, the prevotes that
 	// justify their stale proposal's POL round.
 	relay map[roundKey][]*consensus.Vote
+	// renumbered is, per view, a NEW-VIEW whose O's sequence numbers the
+	// attackers forged (see renumberO).
+	renumbered map[int32]renumbering
 }
 
 func newStalePOL() *stalePOL {
-	return &stalePOL{heard: map[int64][]int64{}, polkas: map[int64]map[consensus.ID]*hiddenPolka{}, relay: map[roundKey][]*consensus.Vote{}}
+	return &stalePOL{
+		heard:      map[int64][]int64{},
+		polkas:     map[int64]map[consensus.ID]*hiddenPolka{},
+		relay:      map[roundKey][]*consensus.Vote{},
+		renumbered: map[int32]renumbering{},
+	}
 }
 
 // hidesPrevote reports whether the network keeps m, sent by node from, away
@@ -159,12 +167,28 @@ func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 }
 
 // forgeNewView is a Byzantine new primary's NEW-VIEW with a forged O set
-// (PBFT [§4.4]): every pre-prepare that carries a value prepared in an
-// earlier view carries a fresh one instead, re-signed. The view changes
-// are the real ones, so a replica that recomputes O from them and compares
-// every field refuses it; one that skips a field re-proposes another value
-// at a sequence that may have committed.
+// (PBFT [§4.4]): O's sequence numbers (renumberO) in views whose parity
+// differs from the seed's, O's values (forgeOValues) in the others or
+// when O has nothing to renumber. The parity, not the random source,
+// picks the forgery, so that the family's other schedules do not depend
+// on it; a primary leads views of one parity when the set is even, so
+// across seeds every primary gets both.
 func (a *lockAttack) forgeNewView(n *node, nv *consensus.NewView) consensus.Message {
+	if (n.w.opts.Seed+uint64(nv.View))%2 == 1 {
+		if forged := a.renumberO(n, nv); forged != nil {
+			return forged
+		}
+	}
+	return a.forgeOValues(n, nv)
+}
+
+// forgeOValues is a Byzantine new primary's NEW-VIEW nv with O's values
+// forged: every pre-prepare that carries a value prepared in an earlier
+// view carries a fresh one instead, re-signed. The view changes are the
+// real ones, so a replica that recomputes O from them and compares every
+// field refuses it; one that skips a field re-proposes another value at a
+// sequence that may have committed.
+func (a *lockAttack) forgeOValues(n *node, nv *consensus.NewView) consensus.Message {
 	forged := cloneMessage(nv).(*consensus.NewView)
 	changed := false
 	for i := range forged.PrePrepares {

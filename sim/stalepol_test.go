@@ -72,11 +72,80 @@ func TestForgedNewViewIsSignedWithFreshValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := w.lock.forgeNewView(byz, signed.(*consensus.NewView)).(*consensus.NewView)
+	out := w.lock.forgeOValues(byz, signed.(*consensus.NewView)).(*consensus.NewView)
 	if out.PrePrepares[0].Value == "prepared" || out.PrePrepares[1].Value != consensus.Nil || !w.valid(1, out.PrePrepares[0].Value) {
 		t.Fatalf("forged O %+v: want a fresh valid value for the prepared one, null kept", out.PrePrepares)
 	}
 	if err := w.keys.verify(out); err != nil {
 		t.Fatalf("forged new view fails verification: %v", err)
+	}
+}
+
+// A renumbered NEW-VIEW moves the pre-prepare of O's highest prepared
+// sequence number to the next one and changes nothing else; the attackers
+// follow it with a fresh valid PRE-PREPARE for the freed sequence number
+// in the new view, the other attackers' PREPAREs and every attacker's
+// COMMIT, all signed so that they pass verification. The forgery is made
+// once per view.
+func TestRenumberedNewViewFreesASequence(t *testing.T) {
+	w, err := newWorld(Options{Protocol: toyProtocol, Scenario: StalePOLScenario, Seed: 3, Validators: 7, Powers: "equal", Byzantine: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byz := w.nodes[w.res.Byzantine[0]]
+	o := []consensus.Proposal{
+		{Height: 1, Round: 1, POLRound: -1, Value: "one", Proposer: byz.val},
+		{Height: 2, Round: 1, POLRound: -1, Value: "two", Proposer: byz.val},
+		{Height: 3, Round: 1, POLRound: -1, Value: consensus.Nil, Proposer: byz.val},
+	}
+	signed, err := byz.signer.signUnprotected(&consensus.NewView{View: 1, Validator: byz.val, PrePrepares: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nv := signed.(*consensus.NewView)
+	out, ok := w.lock.renumberO(byz, nv).(*consensus.NewView)
+	if !ok {
+		t.Fatal("nothing renumbered in an O with prepared values")
+	}
+	if err := w.keys.verify(out); err != nil {
+		t.Fatalf("renumbered new view fails verification: %v", err)
+	}
+	for i, pp := range out.PrePrepares {
+		want := o[i]
+		if i == 1 {
+			want.Height = 3 // the highest prepared sequence, moved up by one
+		}
+		if pp.Height != want.Height || pp.Round != want.Round || pp.Value != want.Value || pp.Proposer != want.Proposer || pp.POLRound != want.POLRound {
+			t.Fatalf("renumbered O[%d] = %+v, want %+v", i, pp, want)
+		}
+	}
+	if again := w.lock.renumberO(byz, nv); again != consensus.Message(out) {
+		t.Fatal("a second NEW-VIEW for the same view was forged anew")
+	}
+	follow := w.lock.stale.renumbered[1].follow
+	pp, ok := follow[0].(*consensus.Proposal)
+	if !ok || pp.Height != 2 || pp.Round != 1 || pp.Proposer != byz.val || pp.Value == "two" || !w.valid(2, pp.Value) {
+		t.Fatalf("first follow-up %s: want a fresh valid pre-prepare for sequence 2 in view 1", describe(follow[0]))
+	}
+	if w.lock.push[roundKey{2, 1}] != pp.Value {
+		t.Fatalf("the attackers' votes at (2, 1) follow %q, not the fresh value %q", w.lock.push[roundKey{2, 1}], pp.Value)
+	}
+	prepares, commits := map[int32]bool{}, map[int32]bool{}
+	for _, m := range follow[1:] {
+		v, ok := m.(*consensus.Vote)
+		if !ok || v.Height != 2 || v.Round != 1 || v.Value != pp.Value || w.honestVal[v.Validator] {
+			t.Fatalf("follow-up %s: want a Byzantine vote for the fresh value at (2, 1)", describe(m))
+		}
+		if err := w.keys.verify(v); err != nil {
+			t.Fatalf("follow-up %s fails verification: %v", describe(m), err)
+		}
+		if v.Type == consensus.Prevote {
+			prepares[v.Validator] = true
+		} else {
+			commits[v.Validator] = true
+		}
+	}
+	if len(commits) != 2 || len(prepares) != 1 || prepares[byz.val] {
+		t.Fatalf("follow-up PREPAREs from %v and COMMITs from %v: want the other attacker's PREPARE and both attackers' COMMITs", prepares, commits)
 	}
 }
