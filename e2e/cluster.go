@@ -44,7 +44,8 @@ type Options struct {
 	// App chooses the external application: "" or "kvstore" for
 	// `abci-cli kvstore`, "casapp" for the register app of
 	// internal/casapp, "gaiad" for the Cosmos Hub's app (gaia.go; each
-	// node's AppArgs name its home). Only with ExternalApp.
+	// node's AppArgs name its home), AppBuiltin for `bftnode app`. Only
+	// with ExternalApp.
 	App string
 	// BuildTags build the node binary with these tags (failpoint,
 	// byzantine); nil uses the plain binary.

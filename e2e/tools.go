@@ -97,6 +97,10 @@ func buildOnce(pkg, name string, tags []string) (string, error) {
 	return b.path, b.err
 }
 
+// AppBuiltin is the built-in kvstore served by `bftnode app` in a process
+// of its own (its AppArgs may add --commit-delay).
+const AppBuiltin = "bftnode-app"
+
 // appBinary returns the external application's binary for Options.App.
 func appBinary(app string) (string, error) {
 	switch app {
@@ -108,8 +112,10 @@ func appBinary(app string) (string, error) {
 		return CometE2EApp()
 	case "gaiad":
 		return GaiaD()
+	case AppBuiltin:
+		return Binary()
 	}
-	return "", fmt.Errorf("unknown external app %q: use kvstore, casapp, %s or gaiad", app, AppCometE2E)
+	return "", fmt.Errorf("unknown external app %q: use kvstore, casapp, %s, %s or gaiad", app, AppCometE2E, AppBuiltin)
 }
 
 // appArgs is the command line serving the app on addr.
@@ -117,6 +123,8 @@ func appArgs(app, addr string) []string {
 	switch app {
 	case "casapp":
 		return []string{"--address", "tcp://" + addr}
+	case AppBuiltin:
+		return []string{"app", "--address", "tcp://" + addr}
 	case "gaiad":
 		// The app alone, serving ABCI on a socket, without the REST API.
 		// Its home, gRPC address and node RPC come with the node's

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	abciserver "github.com/cometbft/cometbft/abci/server"
 	"github.com/spf13/cobra"
@@ -20,12 +21,15 @@ func newAppCmd() *cobra.Command {
 	var address, dir string
 	var snapshotInterval int64
 	var snapshotKeep int
+	var commitDelay time.Duration
 	cmd := &cobra.Command{
 		Use:   "app",
 		Short: "Serve the built-in kvstore application over an ABCI socket",
 		Long: "Serve CometBFT's example kvstore over the ABCI socket protocol at --address\n" +
 			"(tcp://host:port or unix:///path), persisting under --dir (in memory if empty),\n" +
-			"with state-sync snapshots every --snapshot-interval heights.",
+			"with state-sync snapshots every --snapshot-interval heights. --commit-delay makes\n" +
+			"every Commit that much slower, to stand in for an application whose Commit writes\n" +
+			"its stores to disk (a Cosmos SDK chain's takes milliseconds).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			app, closeApp, err := abci.NewKVStore(dir, snapshotInterval, snapshotKeep)
@@ -33,7 +37,7 @@ func newAppCmd() *cobra.Command {
 				return err
 			}
 			defer closeApp()
-			srv := abciserver.NewSocketServer(address, app)
+			srv := abciserver.NewSocketServer(address, abci.WithCommitDelay(app, commitDelay))
 			cfg := config.DefaultConfig()
 			if level, err := cmd.Flags().GetString(logLevelFlag); err == nil {
 				cfg.LogLevel = level
@@ -56,5 +60,6 @@ func newAppCmd() *cobra.Command {
 	cmd.Flags().StringVar(&dir, "dir", "", "directory of the kvstore's database (in memory if empty)")
 	cmd.Flags().Int64Var(&snapshotInterval, "snapshot-interval", 0, "take a state-sync snapshot every this many heights (0: none)")
 	cmd.Flags().IntVar(&snapshotKeep, "snapshot-keep-recent", 2, "how many of the latest snapshots to keep")
+	cmd.Flags().DurationVar(&commitDelay, "commit-delay", 0, "make every Commit this much slower (0: none)")
 	return cmd
 }
