@@ -9,6 +9,7 @@ import (
 	"github.com/bftnode/bftnode/consensus"
 	"github.com/bftnode/bftnode/internal/failpoint"
 	"github.com/bftnode/bftnode/wire"
+	"github.com/cometbft/cometbft/types"
 )
 
 // apply carries out a step's actions in order.
@@ -33,7 +34,7 @@ func (e *Engine) applyOne(ctx context.Context, a consensus.Action) error {
 	case consensus.Broadcast:
 		return e.broadcastOwn(ctx, a.Msg)
 	case consensus.Send:
-		e.send(a.Msg)
+		e.send(a.Msg, true)
 	case consensus.SetTimeout:
 		e.setTimer(a.Timeout, a.After)
 	case consensus.RequestProposal:
@@ -88,17 +89,28 @@ func (e *Engine) broadcastOwn(ctx context.Context, m consensus.Message) error {
 		q.block = e.blocks.get(p.Value)
 	}
 	e.queue = append(e.queue, q)
-	e.send(signed)
+	e.send(signed, false)
 	failpoint.Hit(failpoint.SignedBeforeLogged)
 	return nil
 }
 
+// resendBlockBytes is the most transaction bytes a block may hold for a
+// resent proposal to carry it. A core resends its undecided proposals at
+// every retransmission tick (PBFT's primary every pre-prepare in its
+// window), and most peers already hold the block: with large blocks the
+// resends alone would fill the proposer's uplink. A peer that lacks a
+// large block asks for it by ID when the resent proposal arrives.
+const resendBlockBytes = 64 << 10
+
 // send gossips an already signed message, with its block beside a
-// proposal when the node has it.
-func (e *Engine) send(m consensus.Message) {
+// proposal when the node has it, unless this is a resend of a large one.
+func (e *Engine) send(m consensus.Message, resend bool) {
 	cm := wire.ConsensusMessage{Msg: m}
 	if p, ok := m.(*consensus.Proposal); ok {
 		cm.Block = e.blocks.get(p.Value)
+		if resend && cm.Block != nil && txBytes(cm.Block) > resendBlockBytes {
+			cm.Block = nil
+		}
 	}
 	b, err := wire.EncodeConsensus(cm)
 	if err != nil {
@@ -109,6 +121,14 @@ func (e *Engine) send(m consensus.Message) {
 	if misbehave != nil {
 		misbehave(e, m)
 	}
+}
+
+func txBytes(b *types.Block) int {
+	n := 0
+	for _, tx := range b.Txs {
+		n += len(tx)
+	}
+	return n
 }
 
 func (e *Engine) setTimer(t consensus.Timeout, after time.Duration) {
