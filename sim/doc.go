@@ -11,8 +11,9 @@
 // those rules must not. The stalepol family adds Byzantine proposers that
 // re-propose with a stale POL round (a polka the network hid in round 0,
 // after the honest validators locked on another value) or a forged one;
-// in PBFT its new primaries also forge the NEW-VIEW's O set (its values or
-// its sequence numbers) and its attackers the P sets of their view changes.
+// in PBFT its new primaries also forge NEW-VIEWs (O's values or sequence
+// numbers, or V made of their own view changes repeated) and its
+// attackers the P sets of their view changes.
 // The censor and saturate families add transactions (txs.go): in censor
 // the first primaries leave one chosen transaction out of every block, idle
 // or under load, and every honest node must still commit it; in saturate

@@ -6,10 +6,10 @@ import (
 	"github.com/bftnode/bftnode/consensus"
 )
 
-// renumbering is a Byzantine new primary's NEW-VIEW whose O moved a
-// pre-prepare to another sequence number, and what the attackers send
-// with it for the sequence number so freed (see renumberO).
-type renumbering struct {
+// forgedNewView is a Byzantine new primary's NEW-VIEW that leaves a
+// sequence number free in its view (renumberO, repeatV), and what the
+// attackers send with it for that sequence number.
+type forgedNewView struct {
 	newView consensus.Message
 	// follow: a PRE-PREPARE of a fresh value for the freed sequence number
 	// in the new view, the other attackers' PREPAREs and every attacker's
@@ -35,7 +35,7 @@ type renumbering struct {
 // replica gets the same one. It returns nil if O has no prepared value.
 func (a *lockAttack) renumberO(n *node, nv *consensus.NewView) consensus.Message {
 	s := a.stale
-	if r, ok := s.renumbered[nv.View]; ok {
+	if r, ok := s.forged[nv.View]; ok {
 		return r.newView
 	}
 	last := -1
@@ -61,7 +61,7 @@ func (a *lockAttack) renumberO(n *node, nv *consensus.NewView) consensus.Message
 		return nil
 	}
 	a.push[roundKey{freed, nv.View}] = value // the attackers' own votes follow it
-	s.renumbered[nv.View] = renumbering{newView: signed, follow: follow}
+	s.forged[nv.View] = forgedNewView{newView: signed, follow: follow}
 	w.tracef("n%d moves sequence %d of its new view %d's O to %d and pre-prepares %s for it", n.slot, freed, nv.View, freed+1, valueName(value))
 	return signed
 }
@@ -93,12 +93,12 @@ func freedSlotVotes(n *node, height int64, view int32, value consensus.ID) ([]co
 	return out, true
 }
 
-// sendFreedSlot sends the messages that follow a renumbered NEW-VIEW nv
+// sendFreedSlot sends the messages that follow a forged NEW-VIEW nv
 // to the nodes in to, twice: once the NEW-VIEW has had time to arrive
 // (a replica takes a PRE-PREPARE only in a view it entered), and again a
 // little later in case that was not enough.
 func (a *lockAttack) sendFreedSlot(n *node, to []int, nv *consensus.NewView) {
-	r, ok := a.stale.renumbered[nv.View]
+	r, ok := a.stale.forged[nv.View]
 	if !ok || r.newView != consensus.Message(nv) {
 		return
 	}

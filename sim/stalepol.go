@@ -23,9 +23,9 @@ import (
 // (forged: a node must wait for 2f+1 prevotes of that round, line 28).
 // A core that honours both rules stays safe; one that skips either
 // decides a second value at the height. In PBFT, a Byzantine new primary
-// also forges its NEW-VIEW's O set (see forgeNewView), and every attacker
-// forges a certificate in the P set of its VIEW-CHANGEs (see
-// forgePrepared).
+// also forges its NEW-VIEW (O's values or sequence numbers, or V; see
+// forgeNewView), and every attacker forges a certificate in the P set of
+// its VIEW-CHANGEs (see forgePrepared).
 const StalePOLScenario = "stalepol"
 
 // hiddenPolka is what the network learned of the honest prevotes for a
@@ -45,17 +45,17 @@ type stalePOL struct {
 	// relay holds, per round the attackers propose in, the prevotes that
 	// justify their stale proposal's POL round.
 	relay map[roundKey][]*consensus.Vote
-	// renumbered is, per view, a NEW-VIEW whose O's sequence numbers the
-	// attackers forged (see renumberO).
-	renumbered map[int32]renumbering
+	// forged is, per view, a NEW-VIEW the attackers forged to free a
+	// sequence number (see forgedNewView).
+	forged map[int32]forgedNewView
 }
 
 func newStalePOL() *stalePOL {
 	return &stalePOL{
-		heard:      map[int64][]int64{},
-		polkas:     map[int64]map[consensus.ID]*hiddenPolka{},
-		relay:      map[roundKey][]*consensus.Vote{},
-		renumbered: map[int32]renumbering{},
+		heard:  map[int64][]int64{},
+		polkas: map[int64]map[consensus.ID]*hiddenPolka{},
+		relay:  map[roundKey][]*consensus.Vote{},
+		forged: map[int32]forgedNewView{},
 	}
 }
 
@@ -167,17 +167,22 @@ func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 }
 
 // forgeNewView is a Byzantine new primary's NEW-VIEW with a forged O set
-// (PBFT [§4.4]): O's sequence numbers (renumberO) in views whose parity
-// differs from the seed's, O's values (forgeOValues) in the others or
-// when O has nothing to renumber. The parity, not the random source,
-// picks the forgery, so that the family's other schedules do not depend
-// on it; a primary leads views of one parity when the set is even, so
-// across seeds every primary gets both.
+// (PBFT [§4.4]), by the view (seed plus view, modulo three): O's sequence
+// numbers (renumberO), V made of the attackers' view changes repeated
+// (repeatV), or O's values (forgeOValues), which is also the fallback
+// when the other two find nothing to forge. The view, not the random
+// source, picks the forgery, so that the family's other schedules do not
+// depend on it.
 func (a *lockAttack) forgeNewView(n *node, nv *consensus.NewView) consensus.Message {
-	if (n.w.opts.Seed+uint64(nv.View))%2 == 1 {
-		if forged := a.renumberO(n, nv); forged != nil {
-			return forged
-		}
+	var forged consensus.Message
+	switch (n.w.opts.Seed + uint64(nv.View)) % 3 {
+	case 1:
+		forged = a.renumberO(n, nv)
+	case 2:
+		forged = a.repeatV(n, nv)
+	}
+	if forged != nil {
+		return forged
 	}
 	return a.forgeOValues(n, nv)
 }

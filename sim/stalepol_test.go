@@ -122,7 +122,7 @@ func TestRenumberedNewViewFreesASequence(t *testing.T) {
 	if again := w.lock.renumberO(byz, nv); again != consensus.Message(out) {
 		t.Fatal("a second NEW-VIEW for the same view was forged anew")
 	}
-	follow := w.lock.stale.renumbered[1].follow
+	follow := w.lock.stale.forged[1].follow
 	pp, ok := follow[0].(*consensus.Proposal)
 	if !ok || pp.Height != 2 || pp.Round != 1 || pp.Proposer != byz.val || pp.Value == "two" || !w.valid(2, pp.Value) {
 		t.Fatalf("first follow-up %s: want a fresh valid pre-prepare for sequence 2 in view 1", describe(follow[0]))
@@ -147,5 +147,60 @@ func TestRenumberedNewViewFreesASequence(t *testing.T) {
 	}
 	if len(commits) != 2 || len(prepares) != 1 || prepares[byz.val] {
 		t.Fatalf("follow-up PREPAREs from %v and COMMITs from %v: want the other attacker's PREPARE and both attackers' COMMITs", prepares, commits)
+	}
+}
+
+// A NEW-VIEW with V repeated holds only the attackers' view changes,
+// stripped of their P sets and signed, repeated until their power counted
+// per copy exceeds 2/3, and an empty O; the attackers follow it with a
+// fresh valid PRE-PREPARE for the height the honest validators are at.
+func TestRepeatedVNewViewFreesTheStuckHeight(t *testing.T) {
+	w, err := newWorld(Options{Protocol: toyProtocol, Scenario: StalePOLScenario, Seed: 3, Validators: 7, Powers: "equal", Byzantine: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byz := w.nodes[w.res.Byzantine[0]]
+	var honest *node
+	for _, o := range w.nodes {
+		if o.honest {
+			honest = o
+			break
+		}
+	}
+	cert := []consensus.PreparedCert{{PrePrepare: consensus.Proposal{Height: 1, Round: 0, POLRound: -1, Value: "one", Proposer: 0}}}
+	var vcs []consensus.ViewChange
+	for _, o := range []*node{byz, w.nodes[w.res.Byzantine[1]], honest} {
+		signed, err := o.signer.signUnprotected(&consensus.ViewChange{View: 1, Validator: o.val, Prepared: cert})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vcs = append(vcs, *signed.(*consensus.ViewChange))
+	}
+	nv := &consensus.NewView{View: 1, Validator: byz.val, ViewChanges: vcs, PrePrepares: []consensus.Proposal{{Height: 1, Round: 1, POLRound: -1, Value: "one", Proposer: byz.val}}}
+	signed, err := byz.signer.signUnprotected(nv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, ok := w.lock.repeatV(byz, signed.(*consensus.NewView)).(*consensus.NewView)
+	if !ok {
+		t.Fatal("no NEW-VIEW forged from the attackers' view changes")
+	}
+	if err := w.keys.verify(out); err != nil {
+		t.Fatalf("forged new view fails verification: %v", err)
+	}
+	var power int64
+	for _, vc := range out.ViewChanges {
+		if w.honestVal[vc.Validator] || len(vc.Prepared) != 0 {
+			t.Fatalf("V holds %s: want only the attackers' view changes, without P sets", describe(&vc))
+		}
+		power += w.genesis.Power(vc.Validator)
+	}
+	if len(out.PrePrepares) != 0 || !w.genesis.IsQuorum(power) || len(out.ViewChanges) > w.genesis.Size() {
+		t.Fatalf("forged NEW-VIEW: %d view changes of power %d, O %+v: want repeats past 2/3 of %d, within %d, and an empty O",
+			len(out.ViewChanges), power, out.PrePrepares, w.genesis.TotalPower(), w.genesis.Size())
+	}
+	pp, ok := w.lock.stale.forged[1].follow[0].(*consensus.Proposal)
+	if !ok || pp.Height != 1 || pp.Round != 1 || !w.valid(1, pp.Value) {
+		t.Fatalf("follow-up %s: want a fresh valid pre-prepare for height 1 in view 1", describe(w.lock.stale.forged[1].follow[0]))
 	}
 }
