@@ -124,10 +124,10 @@ clean:
 # The hot path's Go microbenchmarks: signing and verifying votes, a durable
 # WAL append, an ABCI CheckTx round trip, mempool admission and a core's
 # Step, and a broadcast_tx_sync through the RPC server. Output goes to bin/microbench.txt for the report.
-MICROBENCH := 'SignVote|VerifyVote|BatchVerifyVotes|CheckTx|AppendThenSync|AppendSyncConcurrent|Step|BroadcastTxSync'
+MICROBENCH := 'SignVote|VerifyVote|BatchVerifyVotes|CheckTx|AppendThenSync|AppendSyncConcurrent|Step|BroadcastTxSync|IndexBlocks'
 microbench:
 	@mkdir -p bin
-	nice $(GO) test -run '^$$' -bench $(MICROBENCH) -benchtime 1s ./engine ./abci ./wal ./mempool ./tendermint ./pbft ./rpc | tee bin/microbench.txt
+	nice $(GO) test -run '^$$' -bench $(MICROBENCH) -benchtime 1s ./engine ./abci ./wal ./mempool ./tendermint ./pbft ./rpc ./indexer | tee bin/microbench.txt
 
 # Side by side with CometBFT v0.38.26 (installed into the user cache, never
 # committed): 4 validators each, every node backed by its own abci-cli
