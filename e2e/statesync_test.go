@@ -89,6 +89,7 @@ func runStateSync(t *testing.T, protocol string) {
 	if err := c.Start(joiner); err != nil {
 		t.Fatal(err)
 	}
+	checkServesWhileSyncing(ctx, t, c, joiner)
 	checkJoinerFollows(ctx, t, c, joiner, acked)
 
 	// Restarted, it resumes from its own stores (state sync is not due
@@ -108,6 +109,36 @@ func runStateSync(t *testing.T, protocol string) {
 	}
 	if n := strings.Count(c.LogTail(joiner, 1<<22), "state sync done"); n != 1 {
 		t.Fatalf("the node ran state sync to its end %d times; want once, before the restart", n)
+	}
+}
+
+// checkServesWhileSyncing polls the joiner's RPC from its start: its first
+// /status must come while state sync still runs (the discovery alone waits
+// a second), catching up at height 0, and a broadcast then must be refused
+// as a method the node does not serve yet.
+func checkServesWhileSyncing(ctx context.Context, t *testing.T, c *Cluster, joiner int) {
+	t.Helper()
+	cl, err := c.Client(joiner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := cl.Status(ctx)
+		if err == nil {
+			if st.SyncInfo.LatestBlockHeight != 0 || !st.SyncInfo.CatchingUp {
+				t.Fatalf("the joiner's first status: height %d, catching up %v; want height 0 and catching up, answered while state sync runs",
+					st.SyncInfo.LatestBlockHeight, st.SyncInfo.CatchingUp)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the joiner's RPC did not answer /status within 30s of its start: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := cl.BroadcastTxSync(ctx, []byte("during-sync=1")); err == nil || !strings.Contains(err.Error(), "Method not found") {
+		t.Fatalf("broadcast_tx_sync while state syncing: %v; want method not found", err)
 	}
 }
 
@@ -346,6 +377,7 @@ func TestStateSyncByzantineServers(t *testing.T) {
 	if err := c.Start(joiner); err != nil {
 		t.Fatal(err)
 	}
+	checkServesWhileSyncing(ctx, t, c, joiner)
 	checkJoinerFollows(ctx, t, c, joiner, acked)
 	log := c.LogTail(joiner, 1<<20)
 	for i, reason := range map[int]string{

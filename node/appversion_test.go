@@ -34,7 +34,7 @@ func TestNewChainTakesTheAppVersion(t *testing.T) {
 	if got := n.Engine().State().Version.Consensus.App; got != kvstore.AppVersion {
 		t.Errorf("the chain's app version is %d, the app reported %d", got, kvstore.AppVersion)
 	}
-	if got := (rpcP2P{n}).NodeInfo().ProtocolVersion.App; got != kvstore.AppVersion {
+	if got := (rpcP2P{n, n.host}).NodeInfo().ProtocolVersion.App; got != kvstore.AppVersion {
 		t.Errorf("the node info's app version is %d, want %d", got, kvstore.AppVersion)
 	}
 }

@@ -249,14 +249,9 @@ func recentTxs(blocks *store.BlockStore, limit int, maxBlocks int64) ([][]byte, 
 }
 
 func (n *Node) buildHost() error {
-	cfg := n.hostConfig(n.engine.View().Schedule.String(), n.engine.State().ConsensusParams)
-	key, err := home.LoadNodeKey(n.cfg.NodeKeyFile())
-	if err != nil {
-		return fmt.Errorf("loading the node key: %w", err)
-	}
-	n.host, err = p2p.New(cfg, key, n.log.With("module", "p2p"))
-	if err != nil {
-		return fmt.Errorf("p2p: %w", err)
+	var err error
+	if n.host, err = n.newHost(n.engine.View().Schedule.String(), n.engine.State().ConsensusParams); err != nil {
+		return err
 	}
 	n.gossip, err = mempool.NewGossip(n.mempool, mempool.DefaultGossipConfig(), n.sendTxs)
 	if err != nil {

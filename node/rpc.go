@@ -55,15 +55,23 @@ func (a rpcApp) CheckTx(ctx context.Context, req *abcitypes.RequestCheckTx) (*ab
 	return a.n.app.Mempool.CheckTx(ctx, req)
 }
 
-// rpcP2P describes the node's network.
-type rpcP2P struct{ n *Node }
+// rpcP2P describes the node's network: host is the node's p2p host, or
+// while state sync restores a snapshot the host it runs on.
+type rpcP2P struct {
+	n    *Node
+	host *p2p.Host
+}
 
 func (r rpcP2P) NodeInfo() cmtp2p.DefaultNodeInfo {
 	n := r.n
+	app := n.genesis.ConsensusParams.Version.App // before the engine runs: state sync
+	if n.engine != nil {
+		app = n.engine.View().AppVersion
+	}
 	return cmtp2p.DefaultNodeInfo{
-		ProtocolVersion: cmtp2p.NewProtocolVersion(version.P2PProtocol, version.BlockProtocol, n.engine.View().AppVersion),
-		DefaultNodeID:   cmtp2p.ID(n.host.ID()),
-		ListenAddr:      n.host.ListenAddr(),
+		ProtocolVersion: cmtp2p.NewProtocolVersion(version.P2PProtocol, version.BlockProtocol, app),
+		DefaultNodeID:   cmtp2p.ID(r.host.ID()),
+		ListenAddr:      r.host.ListenAddr(),
 		Network:         n.genesis.ChainID,
 		Version:         bftversion.Semver,
 		Channels:        nodeChannels,
@@ -84,12 +92,12 @@ func txIndexStatus(indexer string) string {
 }
 
 func (r rpcP2P) Listening() (bool, []string) {
-	return true, []string{r.n.host.ListenAddr()}
+	return true, []string{r.host.ListenAddr()}
 }
 
 func (r rpcP2P) Peers() []coretypes.Peer {
 	var out []coretypes.Peer
-	for _, p := range r.n.host.Peers() {
+	for _, p := range r.host.Peers() {
 		host, _, _ := net.SplitHostPort(p.RemoteAddr)
 		out = append(out, coretypes.Peer{
 			NodeInfo: cmtp2p.DefaultNodeInfo{
@@ -103,9 +111,9 @@ func (r rpcP2P) Peers() []coretypes.Peer {
 	return out
 }
 
-func (r rpcP2P) DialSeeds(seeds []string) error { return r.n.host.Dial(seeds, false) }
+func (r rpcP2P) DialSeeds(seeds []string) error { return r.host.Dial(seeds, false) }
 func (r rpcP2P) DialPeers(peers []string, persistent, _, _ bool) error {
-	return r.n.host.Dial(peers, persistent)
+	return r.host.Dial(peers, persistent)
 }
 
 // rpcConsensus shows the engine's published view.
@@ -193,7 +201,7 @@ func describeCore(c consensus.Core) any {
 func (n *Node) startRPC(ctx context.Context) (*rpc.Server, error) {
 	env := &rpc.Env{
 		Genesis: n.genesis, Blocks: n.blocks, States: n.states, EventBus: n.bus,
-		Mempool: rpcMempool{n.mempool}, App: rpcApp{n}, P2P: rpcP2P{n}, Consensus: rpcConsensus{n},
+		Mempool: rpcMempool{n.mempool}, App: rpcApp{n}, P2P: rpcP2P{n, n.host}, Consensus: rpcConsensus{n},
 		Evidence: n.evgos, TxInterest: n.txInterest,
 	}
 	if n.index != nil {

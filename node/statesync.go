@@ -7,14 +7,17 @@ import (
 	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/bftnode/bftnode/abci"
 	"github.com/bftnode/bftnode/config"
+	"github.com/bftnode/bftnode/consensus"
 	"github.com/bftnode/bftnode/internal/failpoint"
 	"github.com/bftnode/bftnode/internal/home"
 	"github.com/bftnode/bftnode/internal/version"
 	"github.com/bftnode/bftnode/p2p"
+	"github.com/bftnode/bftnode/rpc"
 	"github.com/bftnode/bftnode/statesync"
 )
 
@@ -52,25 +55,25 @@ func (n *Node) stateSyncIfDue(ctx context.Context) error {
 	log := n.log.With("module", "statesync")
 	log.Info("state sync: the node has no state; restoring a snapshot from peers",
 		"rpc_servers", strings.Join(c.RPCServers, ","), "trust_height", c.TrustHeight)
+	sched, err := schedule(n.cfg.Consensus, n.genesis.InitialHeight)
+	if err != nil {
+		return err
+	}
+	host, err := n.newHost(sched.String(), *n.genesis.ConsensusParams)
+	if err != nil {
+		return err
+	}
+	stopRPC, err := n.serveWhileSyncing(ctx, host, sched)
+	if err != nil {
+		return err
+	}
+	defer stopRPC()
 	provider, err := statesync.NewLightProvider(ctx, statesync.LightConfig{
 		ChainID: n.genesis.ChainID, InitialHeight: n.genesis.InitialHeight, Servers: c.RPCServers,
 		TrustHeight: c.TrustHeight, TrustHash: c.TrustHash, TrustPeriod: c.TrustPeriod,
 	}, n.log.With("module", "light"))
 	if err != nil {
 		return fmt.Errorf("state sync: %w", err)
-	}
-	sched, err := schedule(n.cfg.Consensus, n.genesis.InitialHeight)
-	if err != nil {
-		return err
-	}
-	hostCfg := n.hostConfig(sched.String(), *n.genesis.ConsensusParams)
-	key, err := home.LoadNodeKey(n.cfg.NodeKeyFile())
-	if err != nil {
-		return fmt.Errorf("loading the node key: %w", err)
-	}
-	host, err := p2p.New(hostCfg, key, n.log.With("module", "p2p"))
-	if err != nil {
-		return fmt.Errorf("p2p: %w", err)
 	}
 	syncer := statesync.NewSyncer(statesync.Config{
 		DiscoveryTime: c.DiscoveryTime, ChunkRequestTimeout: c.ChunkRequestTimeout, ChunkFetchers: c.ChunkFetchers,
@@ -101,6 +104,20 @@ func (n *Node) stateSyncIfDue(ctx context.Context) error {
 	log.Info("state sync done; block-syncing from there", "height", res.State.LastBlockHeight, "took", time.Since(began).Round(time.Millisecond),
 		"app_hash", fmt.Sprintf("%X", res.State.AppHash), "counters", syncer.Counters.Snapshot())
 	return nil
+}
+
+// newHost builds (without starting it) the p2p host of a chain whose
+// protocol schedule and consensus parameters are given.
+func (n *Node) newHost(schedule string, params types.ConsensusParams) (*p2p.Host, error) {
+	key, err := home.LoadNodeKey(n.cfg.NodeKeyFile())
+	if err != nil {
+		return nil, fmt.Errorf("loading the node key: %w", err)
+	}
+	host, err := p2p.New(n.hostConfig(schedule, params), key, n.log.With("module", "p2p"))
+	if err != nil {
+		return nil, fmt.Errorf("p2p: %w", err)
+	}
+	return host, nil
 }
 
 // hostConfig is the p2p host's configuration for a chain whose protocol
@@ -156,3 +173,41 @@ func (w hostNetwork) Send(peer string, ch byte, msg []byte) bool {
 	return w.h.Send(p2p.ID(peer), ch, msg)
 }
 func (w hostNetwork) Penalize(peer, reason string) { w.h.Penalize(p2p.ID(peer), reason) }
+
+// serveWhileSyncing serves the RPC routes a state-syncing node can answer
+// (health, status catching up at height 0, net_info, the store routes), so
+// that monitoring and readiness checks see the node up during a restore
+// that may take long, as CometBFT's do; the returned function stops the
+// server before the node's own starts on the same address.
+func (n *Node) serveWhileSyncing(ctx context.Context, host *p2p.Host, sched consensus.Schedule) (func(), error) {
+	env := &rpc.Env{StateSyncing: true, Genesis: n.genesis, Blocks: n.blocks, States: n.states,
+		P2P: rpcP2P{n, host}, Consensus: syncingConsensus{sched}}
+	if pv, err := home.LoadPrivValidatorKey(n.cfg.PrivValidatorKeyFile(), n.cfg.PrivValidatorStateFile()); err == nil {
+		env.PubKey = pv.Key.PubKey // a key that fails to load fails the start right after state sync
+	}
+	server, err := rpc.Start(ctx, n.cfg.RPC, env, n.log.With("module", "rpc"))
+	if err != nil {
+		return nil, fmt.Errorf("rpc: %w", err)
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = server.Shutdown(sctx)
+	}, nil
+}
+
+// syncingConsensus is consensus as the RPC shows it while state sync runs:
+// nothing decides yet and the node is catching up.
+type syncingConsensus struct{ sched consensus.Schedule }
+
+func (syncingConsensus) IsCatchingUp() bool { return true }
+
+func (c syncingConsensus) Protocol() (protocol, schedule string) {
+	return c.sched.Protocol, c.sched.String()
+}
+
+func (c syncingConsensus) RoundState() rpc.RoundState {
+	return rpc.RoundState{Protocol: c.sched.Protocol, Schedule: c.sched.String(), Votes: []rpc.RoundVotes{}}
+}
+
+func (syncingConsensus) PeerStates() []coretypes.PeerStateInfo { return []coretypes.PeerStateInfo{} }

@@ -29,6 +29,11 @@ type Env struct {
 	// for `bftnode inspect` on a node that is not running: no consensus,
 	// mempool, application or peers are there to ask.
 	Inspect bool
+	// StateSyncing serves the routes a node can answer while it restores
+	// a snapshot before its chain starts (syncingRoutes): health, status
+	// (catching up, at height 0), net_info and the store routes, as
+	// CometBFT serves them then. Mempool, App and EventBus are not needed.
+	StateSyncing bool
 
 	Genesis  *types.GenesisDoc
 	Blocks   *store.BlockStore
@@ -62,6 +67,10 @@ func (env *Env) check() error {
 	case env.Blocks == nil || env.States == nil:
 		return errors.New("the RPC environment needs the block store and the state store")
 	case env.Inspect:
+		return nil
+	case env.StateSyncing && (env.P2P == nil || env.Consensus == nil):
+		return errors.New("the RPC environment of a state-syncing node needs p2p and consensus")
+	case env.StateSyncing:
 		return nil
 	case env.EventBus == nil:
 		return errors.New("the RPC environment has no event bus")

@@ -36,7 +36,9 @@ const maxExactID = 1 << 53
 // the general path to answer.
 func (rt *routes) fastBroadcast(w http.ResponseWriter, r *http.Request, body []byte) bool {
 	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
+	if rt.env.Mempool == nil || len(trimmed) == 0 || trimmed[0] != '{' {
+		// A node under inspection or restoring a snapshot has no
+		// mempool; the general path answers that the method is not found.
 		return false
 	}
 	var req fastRequest

@@ -69,7 +69,10 @@ func (r *routes) funcMap() map[string]*rpcserver.RPCFunc {
 		"broadcast_evidence": rpcserver.NewRPCFunc(r.broadcastEvidence, "evidence"),
 	}
 	if r.env.Inspect {
-		return onlyInspectRoutes(m)
+		return only(m, inspectRoutes)
+	}
+	if r.env.StateSyncing {
+		return only(m, syncingRoutes)
 	}
 	if r.cfg.Unsafe {
 		m["dial_seeds"] = rpcserver.NewRPCFunc(r.dialSeeds, "seeds")
@@ -88,9 +91,15 @@ var inspectRoutes = []string{
 	"consensus_params", "tx", "tx_search", "block_search",
 }
 
-func onlyInspectRoutes(all map[string]*rpcserver.RPCFunc) map[string]*rpcserver.RPCFunc {
-	m := make(map[string]*rpcserver.RPCFunc, len(inspectRoutes))
-	for _, name := range inspectRoutes {
+// syncingRoutes are the routes a node serves while state sync restores a
+// snapshot: enough for monitoring and readiness checks to see the node up
+// and catching up, and the store routes, which answer once blocks are
+// there; every other method is not found until the node starts its chain.
+var syncingRoutes = append([]string{"status", "net_info"}, inspectRoutes...)
+
+func only(all map[string]*rpcserver.RPCFunc, names []string) map[string]*rpcserver.RPCFunc {
+	m := make(map[string]*rpcserver.RPCFunc, len(names))
+	for _, name := range names {
 		m[name] = all[name]
 	}
 	return m

@@ -132,6 +132,9 @@ func (s *Server) transportMux(rt *routes, tc *rpcserver.Config, logger *slog.Log
 	mux := http.NewServeMux()
 	wm := rpcserver.NewWebsocketManager(funcs,
 		rpcserver.OnDisconnect(func(remoteAddr string) {
+			if rt.env.EventBus == nil {
+				return // inspecting or state syncing: no subscriptions
+			}
 			err := rt.env.EventBus.UnsubscribeAll(context.Background(), remoteAddr)
 			if err != nil && !errors.Is(err, cmtpubsub.ErrSubscriptionNotFound) {
 				logger.Error("unsubscribing a disconnected websocket client", "remote", remoteAddr, "err", err)
