@@ -118,8 +118,10 @@ func (c *Core) onExecuted(e consensus.Executed) error {
 	}
 	if n%c.cfg.CheckpointInterval == 0 {
 		c.executedHashes[n] = c.lastAppHash
-		if c.isValidator() && n > c.low() {
-			c.emit(consensus.Broadcast{Msg: &consensus.Checkpoint{Height: n, AppHash: c.lastAppHash, Validator: c.selfAt(n)}})
+		// A replica that joined the set after n (a member of the current
+		// set only) has no index to sign n's checkpoint with.
+		if self := c.selfAt(n); self >= 0 && n > c.low() {
+			c.emit(consensus.Broadcast{Msg: &consensus.Checkpoint{Height: n, AppHash: c.lastAppHash, Validator: self}})
 		}
 	}
 	if err := c.tryDecide(); err != nil {

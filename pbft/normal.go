@@ -163,8 +163,12 @@ func (c *Core) tryPrepare(n int64) {
 			return
 		}
 	}
+	self := c.selfAt(n)
+	if self < 0 {
+		return // a member of the current set that joined after n
+	}
 	vs.sentPrepare = true
-	prepare := &consensus.Vote{Type: consensus.Prevote, Height: n, Round: c.view, Value: d, Validator: c.selfAt(n)}
+	prepare := &consensus.Vote{Type: consensus.Prevote, Height: n, Round: c.view, Value: d, Validator: self}
 	c.emit(consensus.Broadcast{Msg: prepare})
 }
 
@@ -262,11 +266,12 @@ func (c *Core) checkPrepared(n int64) {
 	if old, ok := c.prepared[n]; !ok || old.PrePrepare.Round < c.view {
 		c.prepared[n] = consensus.PreparedCert{PrePrepare: *pp, Prepares: derefVotes(vs.prepares.Messages(pp.Value))}
 	}
-	if vs.sentCommit {
-		return
+	self := c.selfAt(n)
+	if vs.sentCommit || self < 0 {
+		return // sent, or a member of the current set that joined after n
 	}
 	vs.sentCommit = true
-	commit := &consensus.Vote{Type: consensus.Precommit, Height: n, Round: c.view, Value: pp.Value, Validator: c.selfAt(n)}
+	commit := &consensus.Vote{Type: consensus.Precommit, Height: n, Round: c.view, Value: pp.Value, Validator: self}
 	c.emit(consensus.Broadcast{Msg: commit})
 }
 

@@ -140,3 +140,33 @@ func TestReorderedSet_CheckpointCarriesTheIndexOfItsHeight(t *testing.T) {
 		t.Fatalf("index in the current set %d; want 1", c.self)
 	}
 }
+
+// A validator that joins the set at height k+1, right after the checkpoint
+// height k, is a member of the current set once Executed{k} names the new
+// set, but has no index in the set of k: it must not sign k's CHECKPOINT
+// (an index of -1 stopped the node: the driver cannot encode it).
+// Regression test.
+func TestJoiningValidator_SignsNoCheckpointBeforeItsFirstHeight(t *testing.T) {
+	cfg := testConfig()
+	k := cfg.CheckpointInterval
+	before := testVals(t, 100, 100, 100, 100)
+	after := testVals(t, 100, 100, 100, 100, 100)
+	c := newCore(t, cfg, before, 4) // address 5: in no set before k+1
+	for n := int64(1); n <= k; n++ {
+		value := blockID(n, 0)
+		for i := int32(0); i < 4; i++ {
+			recv(t, c, commitVote(n, 0, value, i))
+		}
+		next := before
+		if n == k {
+			next = after
+		}
+		acts := mustStep(t, c, consensus.Executed{Height: n, AppHash: appHash(n, value), Next: next})
+		for _, b := range ofType[consensus.Broadcast](acts) {
+			t.Errorf("a validator that joins at height %d signed %T at height %d", k+1, b.Msg, n)
+		}
+	}
+	if c.self != 4 {
+		t.Fatalf("index in the current set %d; want 4", c.self)
+	}
+}
