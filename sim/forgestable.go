@@ -15,8 +15,10 @@ import (
 // checkpoint nobody reached, drops the sequence numbers below it and stalls
 // (or, if it executed that height, finds that its own app hash differs).
 // Doubling keeps the claimed height a multiple of the checkpoint interval,
-// as checkStable demands; the view's parity, not the random source, picks
-// the views, so the family's other schedules stay as they were.
+// as checkStable demands. In even views the proof is the forgers' own
+// CHECKPOINTs repeated instead (see repeatedProof). The view's parity, not
+// the random source, picks the forgery, so the family's other schedules
+// stay as they were.
 type stableForgery struct {
 	// checkpoints are the honest CHECKPOINTs on the wire, per height and
 	// validator.
@@ -55,7 +57,7 @@ func (f *stableForgery) forge(n *node, m consensus.Message) consensus.Message {
 		return m
 	}
 	if vc.View%2 == 0 {
-		return vc
+		return f.repeatedProof(n, vc)
 	}
 	heights := sortedKeys(f.checkpoints)
 	for i := len(heights) - 1; i >= 0 && heights[i] > vc.Stable.Height; i-- {
@@ -69,6 +71,52 @@ func (f *stableForgery) forge(n *node, m consensus.Message) consensus.Message {
 		}
 	}
 	return m
+}
+
+// repeatedProof is forger n's VIEW-CHANGE vc (to an even view) claiming
+// as stable the lowest height above its own stable checkpoint that honest
+// validators checkpointed (so a multiple of the interval), with a made-up
+// digest, proved by the forgers' own CHECKPOINTs for it,
+// repeated in turn until they count more than 2/3 of the power, at most
+// one per validator in number [§4.3, §4.4]. A replica that counts each
+// validator once refuses the view change (the forgers hold less than 1/3);
+// one that counts repeats adopts a checkpoint nobody signed honestly,
+// and halts when its own execution of that height disagrees (or stalls
+// short of it). It returns vc unchanged when repeats cannot make a quorum
+// or no honest checkpoint lies above vc's.
+func (f *stableForgery) repeatedProof(n *node, vc *consensus.ViewChange) consensus.Message {
+	w := n.w
+	vals := w.genesis
+	var height int64
+	for _, h := range sortedKeys(f.checkpoints) {
+		if h > vc.Stable.Height {
+			height = h
+			break
+		}
+	}
+	if height == 0 {
+		return vc
+	}
+	forgers := append([]*node{n}, w.byzantineExcept(n)...)
+	var proof []consensus.Checkpoint
+	var power int64
+	for i := 0; !vals.IsQuorum(power) && len(proof) < vals.Size(); i++ {
+		b := forgers[i%len(forgers)]
+		signed, err := b.signer.signUnprotected(&consensus.Checkpoint{Height: height, AppHash: []byte("repeated"), Validator: b.val})
+		if err != nil {
+			return vc
+		}
+		proof = append(proof, *signed.(*consensus.Checkpoint))
+		power += vals.Power(b.val)
+	}
+	if !vals.IsQuorum(power) {
+		return vc
+	}
+	forged := cloneViewChange(*vc)
+	forged.Stable = consensus.StableCheckpoint{Height: height, AppHash: []byte("repeated"), Proof: proof}
+	forged.Prepared = nil // certificates must lie above the claimed checkpoint
+	w.tracef("n%d claims a stable checkpoint at height %d proved by %d repeated forger checkpoints in its view change to view %d", n.slot, height, len(proof), vc.View)
+	return resign(n, vc, &forged)
 }
 
 // honestQuorum returns honest CHECKPOINTs of height h for one digest whose

@@ -9,9 +9,11 @@ import (
 // A forger's view change to an odd view claims a stable checkpoint at twice
 // the highest height with an honest quorum of checkpoints, with that
 // height's digest, proved by those honest checkpoints (of another height),
-// drops its P set and passes signature verification; a view change to an
-// even view, or one with nothing above its own stable checkpoint to forge
-// from, is sent as it is.
+// drops its P set and passes signature verification; one to an even view
+// claims the lowest honest checkpoint height above its own with a made-up
+// digest, proved by the forger's own CHECKPOINT repeated (the only forger
+// here); one with nothing above its own stable checkpoint to forge from
+// is sent as it is.
 func TestForgedStableCheckpointIsSignedButForAnotherHeight(t *testing.T) {
 	w, err := newWorld(Options{Protocol: toyProtocol, Scenario: ForgedSyncScenario, Seed: 5, Validators: 4, Powers: "equal"})
 	if err != nil {
@@ -51,8 +53,18 @@ func TestForgedStableCheckpointIsSignedButForAnotherHeight(t *testing.T) {
 	if err := w.keys.verify(out); err != nil {
 		t.Fatalf("forged view change fails verification: %v", err)
 	}
-	if even := vc(2); w.forgery.forge(forger, even) != consensus.Message(even) {
-		t.Fatal("a view change to an even view was forged")
+	even, ok := w.forgery.forge(forger, vc(2)).(*consensus.ViewChange)
+	if !ok || even.Stable.Height != 5 || string(even.Stable.AppHash) != "repeated" || len(even.Prepared) != 0 ||
+		len(even.Stable.Proof) > w.genesis.Size() || !w.genesis.IsQuorum(int64(len(even.Stable.Proof))*w.genesis.Power(forger.val)) {
+		t.Fatalf("view change to an even view %+v: want stable (5, repeated) proved by at most %d repeats with a quorum of power, and no P set", even, w.genesis.Size())
+	}
+	for i := range even.Stable.Proof {
+		if cp := &even.Stable.Proof[i]; cp.Validator != forger.val || cp.Height != 5 || string(cp.AppHash) != "repeated" {
+			t.Fatalf("proof checkpoint %d is %+v: want the forger's own for (5, repeated)", i, cp)
+		}
+	}
+	if err := w.keys.verify(even); err != nil {
+		t.Fatalf("view change with a repeated proof fails verification: %v", err)
 	}
 	high := vc(3)
 	high.Stable.Height = 5
