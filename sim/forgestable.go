@@ -23,17 +23,38 @@ type stableForgery struct {
 	// checkpoints are the honest CHECKPOINTs on the wire, per height and
 	// validator.
 	checkpoints map[int64]map[int32]*consensus.Checkpoint
+	// prevotes are the honest prevotes (PBFT: PREPAREs) on the wire, per
+	// height, round and value, by validator: what a forger serves as a
+	// commit (see prevotesAsCommit).
+	prevotes map[slotKey]map[int32]consensus.Vote
+}
+
+// slotKey names the votes of one value in one round of one height.
+type slotKey struct {
+	height int64
+	round  int32
+	value  consensus.ID
 }
 
 func newStableForgery() *stableForgery {
-	return &stableForgery{checkpoints: map[int64]map[int32]*consensus.Checkpoint{}}
+	return &stableForgery{checkpoints: map[int64]map[int32]*consensus.Checkpoint{}, prevotes: map[slotKey]map[int32]consensus.Vote{}}
 }
 
-// note keeps an honest validator's own CHECKPOINT, once per validator and
-// height.
+// note keeps an honest validator's own CHECKPOINT and prevote, once per
+// validator and height (and round and value, for prevotes).
 func (f *stableForgery) note(w *world, from int, m consensus.Message) {
-	cp, ok := m.(*consensus.Checkpoint)
 	sender := w.nodes[from]
+	if v, ok := m.(*consensus.Vote); ok && v.Type == consensus.Prevote && sender.honest && v.Validator == sender.val {
+		k := slotKey{v.Height, v.Round, v.Value}
+		if f.prevotes[k] == nil {
+			f.prevotes[k] = map[int32]consensus.Vote{}
+		}
+		if _, dup := f.prevotes[k][v.Validator]; !dup {
+			f.prevotes[k][v.Validator] = cloneVote(*v)
+		}
+		return
+	}
+	cp, ok := m.(*consensus.Checkpoint)
 	if !ok || !sender.honest || cp.Validator != sender.val {
 		return
 	}

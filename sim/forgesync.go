@@ -12,8 +12,10 @@ import (
 // Byzantine validators' own (less than 1/3 of the power), sometimes one of
 // them twice, sometimes padded with the real commit's precommits (for
 // another value), sometimes all of one view but claiming another.
-// Sometimes the block is the real one with an empty commit, or with a
-// commit that mixes rounds (views):
+// Sometimes the block is the real one with an empty commit, with the
+// honest prevotes (PBFT: PREPAREs) that prepared it padded to a quorum as
+// its commit (see prevotesAsCommit), or with a commit that mixes rounds
+// (views):
 // the real precommits of the round that decided it, with the forgers' own
 // for the same block in the next round (see mixedRounds). Honest nodes
 // fall behind through crashes and isolation, and fetch from a Byzantine
@@ -52,11 +54,27 @@ func (w *world) forgedBlocks(p *node, blocks []consensus.Synced) []consensus.Syn
 	if len(real.Commit) > 0 {
 		round = real.Commit[0].Round
 	}
+	// At odd heights the real block with prevotes for a commit replaces
+	// the empty and the mixed-round commits below (the height, not the
+	// random source, picks, so the family's other draws stay as they
+	// were).
+	prevotes, ok := w.prevotesAsCommit(real, round)
+	prevotesServed := func() []consensus.Synced {
+		w.tracef("n%d serves block %d with %d prevotes of round %d as its commit", p.slot, real.Height, len(prevotes), round)
+		return append([]consensus.Synced{{Height: real.Height, Value: real.Value, Commit: prevotes}}, blocks[1:]...)
+	}
+	ok = ok && real.Height%2 == 1
 	if w.rng.IntN(8) == 0 { // the real block with no commit at all
+		if ok {
+			return prevotesServed()
+		}
 		w.tracef("n%d serves block %d with an empty commit", p.slot, real.Height)
 		return append([]consensus.Synced{{Height: real.Height, Value: real.Value}}, blocks[1:]...)
 	}
 	if w.rng.IntN(4) == 0 {
+		if ok {
+			return prevotesServed()
+		}
 		if mixed, ok := w.mixedRounds(real, round+1); ok {
 			w.tracef("n%d serves block %d with a commit of rounds %d and %d", p.slot, real.Height, round+1, round)
 			return append([]consensus.Synced{mixed}, blocks[1:]...)
@@ -87,6 +105,41 @@ func (w *world) forgedBlocks(p *node, blocks []consensus.Synced) []consensus.Syn
 	}
 	w.tracef("n%d forges block %d: %s with %d precommits", p.slot, forged.Height, forged.Value, len(forged.Commit))
 	return append([]consensus.Synced{forged}, blocks[1:]...)
+}
+
+// prevotesAsCommit is a commit for the real block that is no certificate:
+// the honest prevotes (PBFT: PREPAREs) for it in the round that decided
+// it, padded with the Byzantine validators' own, each validator once, so
+// that their power is a quorum. The rule is precommits [§4.3: a commit
+// certificate is 2f+1 COMMITs; Algorithm 1 line 49: 2f+1 precommits]; a
+// core that checks only the height, the round, the value and the power
+// accepts it, and the checker refuses a decision justified by it. ok is
+// false when the forgers saw no such prevotes or cannot make a quorum.
+func (w *world) prevotesAsCommit(real consensus.Synced, round int32) ([]consensus.Vote, bool) {
+	if w.forgery == nil {
+		return nil, false
+	}
+	byVal := w.forgery.prevotes[slotKey{real.Height, round, real.Value}]
+	if len(byVal) == 0 {
+		return nil, false
+	}
+	var votes []consensus.Vote
+	var power int64
+	for _, val := range sortedKeys(byVal) {
+		votes = append(votes, cloneVote(byVal[val]))
+		power += w.genesis.Power(val)
+	}
+	for _, b := range w.nodes {
+		if b.honest || containsVoter(votes, b.val) {
+			continue
+		}
+		v := consensus.Vote{Type: consensus.Prevote, Height: real.Height, Round: round, Value: real.Value, Validator: b.val}
+		if signed, err := b.signer.signUnprotected(&v); err == nil {
+			votes = append(votes, *signed.(*consensus.Vote))
+			power += w.genesis.Power(b.val)
+		}
+	}
+	return votes, w.genesis.IsQuorum(power)
 }
 
 // mixedRounds is the real block with a commit that is no certificate: the

@@ -81,3 +81,50 @@ func mixesRounds(commit []consensus.Vote) bool {
 	}
 	return false
 }
+
+// At an odd height, a forger that saw the honest prevotes for the real
+// block serves it, now and then, with those prevotes, padded with the
+// Byzantine validators' own to a quorum, as its commit: signed votes for
+// the right height, round and value that are no commit.
+func TestForgedBlocksServePrevotesAsACommit(t *testing.T) {
+	w, err := newWorld(Options{Protocol: toyProtocol, Scenario: ForgedSyncScenario, Seed: 5, Validators: 7, Powers: "equal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forger := w.nodes[w.res.Byzantine[0]]
+	for slot, n := range w.nodes {
+		if !n.honest {
+			continue
+		}
+		v, err := n.signer.signUnprotected(&consensus.Vote{Type: consensus.Prevote, Height: 3, Round: 1, Value: "real", Validator: n.val})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.forgery.note(w, slot, v)
+	}
+	real := []consensus.Synced{{Height: 3, Value: "real", Commit: []consensus.Vote{{Type: consensus.Precommit, Height: 3, Round: 1, Value: "real"}}}}
+	served := 0
+	for range 40 {
+		f := w.forgedBlocks(forger, real)[0]
+		if f.Value != "real" || len(f.Commit) == 0 || f.Commit[0].Type != consensus.Prevote {
+			continue
+		}
+		served++
+		seen := map[int32]bool{}
+		var power int64
+		for i := range f.Commit {
+			v := &f.Commit[i]
+			if err := w.keys.verify(v); err != nil || v.Height != 3 || v.Round != 1 || v.Value != "real" || seen[v.Validator] {
+				t.Fatalf("prevote %d of the served commit: %+v (%v)", i, v, err)
+			}
+			seen[v.Validator] = true
+			power += w.genesis.Power(v.Validator)
+		}
+		if !w.genesis.IsQuorum(power) {
+			t.Fatalf("served prevotes hold power %d: want a quorum", power)
+		}
+	}
+	if served == 0 {
+		t.Fatal("in 40 answers at an odd height, no block served with prevotes as its commit")
+	}
+}
