@@ -173,11 +173,18 @@ func (f *stableForgery) honestQuorum(w *world, h int64) ([]consensus.Checkpoint,
 // certificate refuses the view change; one that counts the primary or a
 // repeat, or stops checking after one PREPARE, lets the fresh value win
 // that sequence in the new view's O over a value that may have committed.
+// In odd views a forger that holds a certificate of its own pre-prepare
+// re-certifies it for a fresh value instead (see recertified).
 func forgePrepared(n *node, vc *consensus.ViewChange) consensus.Message {
 	w := n.w
 	size := int32(len(w.genesis.Validators))
 	if size == 0 {
 		return vc
+	}
+	if vc.View%2 == 1 { // the view, not the random source, picks
+		if forged, ok := recertified(n, vc); ok {
+			return forged
+		}
 	}
 	view := vc.View - 1
 	for view >= 0 && view%size != n.val {
@@ -231,6 +238,35 @@ func forgePrepared(n *node, vc *consensus.ViewChange) consensus.Message {
 	}
 	w.tracef("n%d forges a certificate for %s at (%d, %d) in its view change to view %d", n.slot, value, view, last, vc.View)
 	return resign(n, vc, &forged)
+}
+
+// recertified is forger n's VIEW-CHANGE vc whose real certificate for a
+// pre-prepare n signed as primary now certifies a fresh value: n signs a
+// pre-prepare of the same sequence and view for it and keeps the honest
+// PREPAREs, which are for the value it replaced. A replica that checks
+// every PREPARE's value against the pre-prepare's [§4.2: PREPAREs match
+// the pre-prepare's view, sequence number and digest] refuses the view
+// change; one that does not lets the fresh value win that sequence in the
+// new view's O over a value that may have committed. ok is false when vc
+// holds no certificate of n's own pre-prepare.
+func recertified(n *node, vc *consensus.ViewChange) (consensus.Message, bool) {
+	for i, pc := range vc.Prepared {
+		if pc.PrePrepare.Proposer != n.val || pc.PrePrepare.Value == consensus.Nil {
+			continue
+		}
+		pp := pc.PrePrepare
+		pp.Value = n.w.newValue(n.val, pp.Height, true)
+		signed, err := n.signer.signUnprotected(&pp)
+		if err != nil {
+			return nil, false
+		}
+		forged := cloneViewChange(*vc)
+		forged.Prepared[i] = consensus.PreparedCert{PrePrepare: *signed.(*consensus.Proposal), Prepares: cloneVotes(pc.Prepares)}
+		n.w.tracef("n%d recertifies (%d, %d) for %s with the PREPAREs for %s in its view change to view %d",
+			n.slot, pp.Round, pp.Height, pp.Value, pc.PrePrepare.Value, vc.View)
+		return resign(n, vc, &forged), true
+	}
+	return nil, false
 }
 
 // byzantineExcept is every Byzantine node but n.

@@ -115,6 +115,41 @@ func TestForgedCertificateCountsThePrimaryAndRepeats(t *testing.T) {
 	}
 }
 
+// In an odd view, a forger holding a certificate of its own pre-prepare
+// re-certifies it: a fresh value at the same sequence and view, signed by
+// the forger, with the certificate's PREPAREs (for the old value) kept.
+// (The real certificates here are unsigned: only the forged pre-prepare is
+// verified.)
+func TestRecertifiedKeepsThePreparesOfAnotherValue(t *testing.T) {
+	w, err := newWorld(Options{Protocol: toyProtocol, Scenario: StalePOLScenario, Seed: 3, Validators: 7, Powers: "equal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byz := w.nodes[w.res.Byzantine[0]]
+	prepares := []consensus.Vote{{Type: consensus.Prevote, Height: 2, Round: 1, Value: "real", Validator: 5}}
+	own := consensus.PreparedCert{PrePrepare: consensus.Proposal{Height: 2, Round: 1, POLRound: -1, Value: "real", Proposer: byz.val}, Prepares: prepares}
+	other := consensus.PreparedCert{PrePrepare: consensus.Proposal{Height: 1, Round: 1, POLRound: -1, Value: "real", Proposer: byz.val + 1}}
+	view := int32(2*7 + 1)
+	signed, err := byz.signer.signUnprotected(&consensus.ViewChange{View: view, Validator: byz.val, Prepared: []consensus.PreparedCert{other, own}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := forgePrepared(byz, signed.(*consensus.ViewChange)).(*consensus.ViewChange)
+	if out.Prepared[0].PrePrepare.Value != "real" {
+		t.Fatalf("another primary's certificate changed: %+v", out.Prepared[0])
+	}
+	pc := out.Prepared[1]
+	if pp := pc.PrePrepare; pp.Height != 2 || pp.Round != 1 || pp.Proposer != byz.val || pp.Value == "real" {
+		t.Fatalf("re-certified pre-prepare %+v: want a fresh value at (1, 2) from %d", pp, byz.val)
+	}
+	if len(pc.Prepares) != 1 || pc.Prepares[0].Value != "real" {
+		t.Fatalf("re-certified prepares %+v: want the old ones, for the replaced value", pc.Prepares)
+	}
+	if err := w.keys.verify(&pc.PrePrepare); err != nil {
+		t.Fatalf("re-certified pre-prepare fails verification: %v", err)
+	}
+}
+
 // Besides its real CHECKPOINT a forger sends one of a made-up digest at
 // eight times its height, signed; it forges nothing from other messages or
 // other validators' checkpoints.
