@@ -57,23 +57,28 @@ func (w *world) forgedBlocks(p *node, blocks []consensus.Synced) []consensus.Syn
 	// At odd heights the real block with prevotes for a commit replaces
 	// the empty and the mixed-round commits below (the height, not the
 	// random source, picks, so the family's other draws stay as they
-	// were).
-	prevotes, ok := w.prevotesAsCommit(real, round)
-	prevotesServed := func() []consensus.Synced {
+	// were); the prevotes are gathered only when served.
+	prevotesServed := func() ([]consensus.Synced, bool) {
+		if real.Height%2 == 0 {
+			return nil, false
+		}
+		prevotes, ok := w.prevotesAsCommit(real, round)
+		if !ok {
+			return nil, false
+		}
 		w.tracef("n%d serves block %d with %d prevotes of round %d as its commit", p.slot, real.Height, len(prevotes), round)
-		return append([]consensus.Synced{{Height: real.Height, Value: real.Value, Commit: prevotes}}, blocks[1:]...)
+		return append([]consensus.Synced{{Height: real.Height, Value: real.Value, Commit: prevotes}}, blocks[1:]...), true
 	}
-	ok = ok && real.Height%2 == 1
 	if w.rng.IntN(8) == 0 { // the real block with no commit at all
-		if ok {
-			return prevotesServed()
+		if served, ok := prevotesServed(); ok {
+			return served
 		}
 		w.tracef("n%d serves block %d with an empty commit", p.slot, real.Height)
 		return append([]consensus.Synced{{Height: real.Height, Value: real.Value}}, blocks[1:]...)
 	}
 	if w.rng.IntN(4) == 0 {
-		if ok {
-			return prevotesServed()
+		if served, ok := prevotesServed(); ok {
+			return served
 		}
 		if mixed, ok := w.mixedRounds(real, round+1); ok {
 			w.tracef("n%d serves block %d with a commit of rounds %d and %d", p.slot, real.Height, round+1, round)
