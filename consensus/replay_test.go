@@ -19,6 +19,8 @@ func TestLoggedInputsAnswerTheirRequests(t *testing.T) {
 		{"proposal ready", consensus.ProposalReady{Height: 3, Round: 1}, false, consensus.RequestProposal{Height: 3, Round: 1}, true},
 		{"other round", consensus.ProposalReady{Height: 3, Round: 2}, false, consensus.RequestProposal{Height: 3, Round: 1}, false},
 		{"verdict", consensus.Verdict{Height: 3, Value: "x"}, false, consensus.RequestVerdict{Height: 3, Value: "x"}, true},
+		{"verdict of another height", consensus.Verdict{Height: 2, Value: "x"}, false, consensus.RequestVerdict{Height: 3, Value: "x"}, false},
+		{"verdict on another value", consensus.Verdict{Height: 3, Value: "y"}, false, consensus.RequestVerdict{Height: 3, Value: "x"}, false},
 		{"executed", consensus.Executed{Height: 3}, false, consensus.Decide{Height: 3}, true},
 		{"own vote", consensus.Receive{Msg: vote}, true, consensus.Broadcast{Msg: vote}, true},
 		{"peer's vote", consensus.Receive{Msg: vote}, false, consensus.Broadcast{Msg: vote}, false},
@@ -83,5 +85,20 @@ func TestSameSlotIgnoresTheSignatureButNotTheSlot(t *testing.T) {
 	}
 	if !consensus.SameSlot(&consensus.ViewChange{View: 3}, &consensus.ViewChange{View: 3, Validator: 1}) {
 		t.Error("two view changes of one view are not the same slot")
+	}
+	if consensus.SameSlot(&consensus.ViewChange{View: 3}, &consensus.ViewChange{View: 4}) {
+		t.Error("view changes of two views are the same slot")
+	}
+	if !consensus.SameSlot(&consensus.NewView{View: 3}, &consensus.NewView{View: 3, Validator: 1}) {
+		t.Error("two new views of one view are not the same slot")
+	}
+	if consensus.SameSlot(&consensus.NewView{View: 3}, &consensus.NewView{View: 4}) {
+		t.Error("new views of two views are the same slot")
+	}
+	// One view's VIEW-CHANGE and NEW-VIEW are two messages (the new
+	// primary signs both), so neither answers the other's Broadcast.
+	if consensus.SameSlot(&consensus.ViewChange{View: 3}, &consensus.NewView{View: 3}) ||
+		consensus.SameSlot(&consensus.NewView{View: 3}, &consensus.ViewChange{View: 3}) {
+		t.Error("a view change and a new view of one view are the same slot")
 	}
 }

@@ -12,7 +12,9 @@ func TestScheduleAtAndText(t *testing.T) {
 	if none := (Schedule{Protocol: "pbft"}); none.At(1<<40) != "pbft" || none.Switches() {
 		t.Errorf("a schedule without a switch switched")
 	}
-	for _, s := range []Schedule{s, {Protocol: "pbft"}} {
+	// Height 2 is the first a chain can switch at: height 1 runs the
+	// genesis protocol.
+	for _, s := range []Schedule{s, {Protocol: "pbft"}, {Protocol: "pbft", SwitchHeight: 2, SwitchProtocol: "tendermint"}} {
 		got, err := ParseSchedule(s.String())
 		if err != nil || got != s {
 			t.Errorf("ParseSchedule(%q) = %+v, %v; want %+v", s.String(), got, err, s)

@@ -174,7 +174,10 @@ func (vs *ValidatorSet) shiftByAverage() {
 	for _, v := range vs.Validators {
 		sum.Add(sum, big.NewInt(v.ProposerPriority))
 	}
-	avg := sum.Quo(sum, big.NewInt(int64(len(vs.Validators)))).Int64()
+	// Euclidean division (Div, not Quo) as CometBFT's
+	// computeAvgProposerPriority: a negative sum rounds down, and priorities
+	// (so proposers) would drift from a CometBFT chain's otherwise.
+	avg := sum.Div(sum, big.NewInt(int64(len(vs.Validators)))).Int64()
 	for i := range vs.Validators {
 		vs.Validators[i].ProposerPriority = subClip(vs.Validators[i].ProposerPriority, avg)
 	}

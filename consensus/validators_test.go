@@ -135,3 +135,65 @@ func TestTallyCountsOnceAndReportsEquivocationOnce(t *testing.T) {
 		t.Fatalf("messages %v", got)
 	}
 }
+
+// TestPrioritiesMatchCometBFTAfterUpdates starts from the sets CometBFT
+// makes after validator updates (new validators enter with a low
+// priority, so priorities need rescaling and re-centring) and from sets
+// with arbitrary carried-over priorities, and checks proposers and
+// priorities height by height: the rescale and the shift by the average
+// only act on such sets, never on a genesis set.
+func TestPrioritiesMatchCometBFTAfterUpdates(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	for trial := 0; trial < 200; trial++ {
+		_, theirs := randomSets(t, rng)
+		if trial%2 == 0 {
+			var changes []*cmtypes.Validator
+			for i := 0; i < 1+rng.Intn(3); i++ {
+				pk := ed25519.GenPrivKeyFromSecret([]byte(fmt.Sprintf("new%d-%d", i, rng.Int()))).PubKey()
+				changes = append(changes, cmtypes.NewValidator(pk, int64(1+rng.Intn(1000))))
+			}
+			if err := theirs.UpdateWithChangeSet(changes); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			for _, v := range theirs.Validators {
+				v.ProposerPriority = rng.Int63n(1<<40) - 1<<39
+			}
+		}
+		ours := fromCometBFT(t, theirs)
+		for height := 1; height <= 20; height++ {
+			for round := int32(1); round < 4; round++ {
+				want := theirs.CopyIncrementProposerPriority(round).GetProposer().Address
+				if got := ours.Validators[ours.ProposerOf(round)].Address; !bytes.Equal(got, want) {
+					t.Fatalf("trial %d height %d round %d: proposer %X, CometBFT %X", trial, height, round, got, want)
+				}
+			}
+			ours = ours.Next()
+			theirs.IncrementProposerPriority(1)
+			for i, v := range theirs.Validators {
+				if ours.Validators[i].ProposerPriority != v.ProposerPriority {
+					t.Fatalf("trial %d height %d: priority of %d is %d, CometBFT %d", trial, height, i, ours.Validators[i].ProposerPriority, v.ProposerPriority)
+				}
+			}
+		}
+	}
+}
+
+// fromCometBFT carries a CometBFT set over as it stands: order,
+// priorities and proposer.
+func fromCometBFT(t *testing.T, theirs *cmtypes.ValidatorSet) *ValidatorSet {
+	t.Helper()
+	var vals []Validator
+	proposer := int32(-1)
+	for i, v := range theirs.Validators {
+		vals = append(vals, Validator{Address: v.Address, PubKey: v.PubKey.Bytes(), Power: v.VotingPower, ProposerPriority: v.ProposerPriority})
+		if theirs.Proposer != nil && bytes.Equal(theirs.Proposer.Address, v.Address) {
+			proposer = int32(i)
+		}
+	}
+	vs, err := ValidatorSetFromExisting(vals, max(proposer, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
