@@ -12,14 +12,16 @@ import "strings"
 // file.
 var safetyFuncs = map[string][]string{
 	"consensus/validators.go": {"(*ValidatorSet).IsQuorum", "(*ValidatorSet).IsOneThird", "(*ValidatorSet).Has", "(*ValidatorSet).check"},
-	"consensus/tally.go":      {"*"},
+	// Tally.QuorumValue only feeds the round-state summary of the RPC.
+	"consensus/tally.go": {"NewTally", "(*Tally).Add", "(*Tally).Power", "(*Tally).AnyPower", "(*Tally).HasQuorum", "(*Tally).HasQuorumAny", "(*Tally).Voted", "(*Tally).Messages", "(*Tally).All"},
 
 	"tendermint/rules.go": {"(*Core).startRound", "(*Core).onProposal", "(*Core).onPolka", "(*Core).onNilPolka", "(*Core).tryDecide", "(*Core).trySkipRound"},
 	// receiveAhead only keeps messages of later heights and asks for
 	// blocks (liveness).
 	"tendermint/receive.go": {"(*Core).receive", "checkFields", "(*Core).roundTooFar", "(*Core).record", "(*Core).recordProposal", "(*Core).recordVote"},
-	"tendermint/votes.go":   {"*"},
-	"tendermint/sync.go":    {"*"},
+	// quorumValue and values only feed the round-state summary of the RPC.
+	"tendermint/votes.go": {"newVoteSet", "(*voteSet).add", "(*voteSet).addExtra", "(*voteSet).power", "(*voteSet).hasQuorum", "(*voteSet).hasQuorumAny", "(*voteSet).anyPower", "(*voteSet).voted", "(*voteSet).messages"},
+	"tendermint/sync.go":  {"*"},
 	// onExecuted checks the driver's own input and starts the commit wait.
 	"tendermint/height.go": {"(*Core).decide"},
 
