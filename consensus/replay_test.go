@@ -102,3 +102,34 @@ func TestSameSlotIgnoresTheSignatureButNotTheSlot(t *testing.T) {
 		t.Error("a view change and a new view of one view are the same slot")
 	}
 }
+
+// TestSameSlotTellsEveryFieldOfTheSlot changes one field of a slot at a
+// time, and pairs messages of different kinds, which never share a slot.
+func TestSameSlotTellsEveryFieldOfTheSlot(t *testing.T) {
+	vote := &consensus.Vote{Type: consensus.Prevote, Height: 4, Round: 2}
+	prop := &consensus.Proposal{Height: 4, Round: 2}
+	cp := &consensus.Checkpoint{Height: 4}
+	vc := &consensus.ViewChange{View: 4}
+	nv := &consensus.NewView{View: 4}
+	others := []consensus.Message{
+		&consensus.Vote{Type: consensus.Precommit, Height: 4, Round: 2},
+		&consensus.Vote{Type: consensus.Prevote, Height: 5, Round: 2},
+		&consensus.Vote{Type: consensus.Prevote, Height: 4, Round: 3},
+		&consensus.Proposal{Height: 5, Round: 2},
+		&consensus.Proposal{Height: 4, Round: 3},
+		&consensus.Checkpoint{Height: 5},
+	}
+	all := []consensus.Message{vote, prop, cp, vc, nv}
+	for i, a := range all {
+		for j, b := range all {
+			if got := consensus.SameSlot(a, b); got != (i == j) {
+				t.Errorf("SameSlot(%T, %T) = %v", a, b, got)
+			}
+		}
+		for _, b := range others {
+			if consensus.SameSlot(a, b) {
+				t.Errorf("SameSlot(%+v, %+v) = true", a, b)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package consensus
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand"
 	"testing"
 
@@ -196,4 +197,54 @@ func fromCometBFT(t *testing.T, theirs *cmtypes.ValidatorSet) *ValidatorSet {
 		t.Fatal(err)
 	}
 	return vs
+}
+
+// TestClippedArithmeticSaturates: priorities add and subtract without
+// wrapping around, as CometBFT's safeAddClip and safeSubClip.
+func TestClippedArithmeticSaturates(t *testing.T) {
+	for _, c := range []struct {
+		got, want int64
+	}{
+		{addClip(math.MaxInt64, 1), math.MaxInt64},
+		{addClip(math.MaxInt64-1, 1), math.MaxInt64},
+		{addClip(math.MinInt64, -1), math.MinInt64},
+		{addClip(3, -5), -2},
+		{subClip(math.MinInt64, 1), math.MinInt64},
+		{subClip(math.MaxInt64, -1), math.MaxInt64},
+		{subClip(math.MinInt64+1, 1), math.MinInt64},
+		{subClip(3, 5), -2},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %d, want %d", c.got, c.want)
+		}
+	}
+}
+
+// TestNewValidatorSetStartsPrioritiesFromZero: a genesis set ignores
+// priorities its validators carry, and ValidatorSetFromExisting keeps
+// them but refuses a proposer outside the set.
+func TestNewValidatorSetStartsPrioritiesFromZero(t *testing.T) {
+	vals := []Validator{
+		{Address: []byte{1}, PubKey: []byte{1}, Power: 10, ProposerPriority: 500},
+		{Address: []byte{2}, PubKey: []byte{2}, Power: 10, ProposerPriority: -500},
+	}
+	vs, err := NewValidatorSet(vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One increment from zero: each adds 10, the proposer (the smaller
+	// address on a tie) pays the total of 20.
+	if p := vs.Validators[0].ProposerPriority; p != -10 || vs.Validators[1].ProposerPriority != 10 || vs.Proposer != 0 {
+		t.Errorf("priorities %d, %d, proposer %d; want -10, 10, 0", p, vs.Validators[1].ProposerPriority, vs.Proposer)
+	}
+	for _, p := range []int32{0, 1} {
+		if _, err := ValidatorSetFromExisting(vals, p); err != nil {
+			t.Errorf("proposer %d: %v", p, err)
+		}
+	}
+	for _, p := range []int32{-1, 2} {
+		if _, err := ValidatorSetFromExisting(vals, p); err == nil {
+			t.Errorf("proposer %d of 2 validators accepted", p)
+		}
+	}
 }
