@@ -400,7 +400,7 @@ func verdict(results []mutate.Result, reasons map[string]string, stdout io.Write
 			continue
 		}
 		reason, known := reasons[r.Key]
-		if r.Safety && !mutate.IsEquivalent(reason) {
+		if r.Safety && !mutate.IsSafetyEquivalent(reason) {
 			fmt.Fprintf(stdout, "SAFETY MUTANT NOT KILLED BY THE SIMULATOR: %s (unit tests: %s)\n  key: %s\n", r.Site, r.Unit, r.Key)
 			status = 1
 		} else if !r.KilledByUnit() && !known {

@@ -76,7 +76,7 @@ func (t *Totals) add(r Result, reason string) {
 	}
 	switch {
 	case !r.Safety:
-	case !r.KilledBySim() && IsEquivalent(reason):
+	case !r.KilledBySim() && IsSafetyEquivalent(reason):
 		t.SafetyExcused++
 	default:
 		t.Safety++
@@ -99,8 +99,20 @@ func (t Totals) Score() float64 {
 	return 100 * float64(t.Killed()) / float64(n)
 }
 
-// IsEquivalent reports whether a reason marks an equivalent mutant.
-func IsEquivalent(reason string) bool { return strings.HasPrefix(reason, "equivalent") }
+// IsEquivalent reports whether a reason marks a mutant no run within the
+// fault model can tell apart from the original: "equivalent: ..." or
+// "equivalent below 1/3 faulty ...". Only those leave the kill score.
+func IsEquivalent(reason string) bool {
+	return strings.HasPrefix(reason, "equivalent:") || strings.HasPrefix(reason, "equivalent below 1/3 faulty")
+}
+
+// IsSafetyEquivalent reports whether a reason argues that a mutant
+// changes no decision: any reason starting "equivalent", including
+// "equivalent for safety" and "equivalent for decisions", whose mutants
+// change only liveness, evidence or what the RPC reports. Such a safety
+// mutant is excused from the simulator's target but, unless IsEquivalent,
+// still counts as a survivor in the kill score.
+func IsSafetyEquivalent(reason string) bool { return strings.HasPrefix(reason, "equivalent") }
 
 // Tally counts results per package and overall.
 func Tally(results []Result, reasons map[string]string) (map[string]*Totals, Totals) {
@@ -163,7 +175,7 @@ func WriteReport(w io.Writer, sum Summary, results []Result, reasons map[string]
 		row("`"+p+"/`", *per[p])
 	}
 	row("**all**", all)
-	fmt.Fprintf(w, "\nThe kill score is killed over compiled mutants that are not equivalent.\n")
+	fmt.Fprintf(w, "\nThe kill score is killed over compiled mutants that are not equivalent: a survivor whose reason starts \"equivalent:\" or \"equivalent below 1/3 faulty\" (no run within the fault model tells it apart) leaves the count; one that is equivalent only for safety or for decisions (it changes liveness, evidence or what the RPC reports) counts as a survivor.\n")
 	fmt.Fprintf(w, "Safety-relevant mutants (sites in the functions listed in `internal/mutate/safety.go`): %d, of which the simulator alone killed %d; %d more the simulator missed are equivalent, for any faults or below 1/3 faulty power (listed below with the reason).\n\n", all.Safety, all.SafetyBySim, all.SafetyExcused)
 
 	var simMissed, survivors []Result
