@@ -94,10 +94,17 @@ func (c *Core) onCheckpoint(cp *consensus.Checkpoint) error {
 }
 
 // advanceStable makes the highest checkpoint with more than 2/3 of the power
-// stable.
+// of its height's set stable. A quorum at a height whose set the replica
+// does not know yet only starts fetching the blocks up to it: adopted, its
+// proof might be a quorum of an earlier set's powers only, which every
+// replica that knows the height's set refuses in this replica's
+// VIEW-CHANGEs. onExecuted tries again once the set is known.
 func (c *Core) advanceStable() error {
 	for {
-		sc, ok := c.findStable()
+		sc, ok, unknownSet := c.findStable()
+		if unknownSet > 0 {
+			c.fetch(unknownSet)
+		}
 		if !ok {
 			return nil
 		}
@@ -107,14 +114,30 @@ func (c *Core) advanceStable() error {
 	}
 }
 
+// knowsSetOf reports whether the replica knows the validator set of height
+// h: Executed{n} reports the set of n+1, and for later heights c.sets.at
+// only assumes that the latest set still applies.
+func (c *Core) knowsSetOf(h int64) bool { return h <= c.lastExecuted+1 }
+
 // findStable returns the highest checkpoint above the low watermark that
-// validators with more than 2/3 of the power signed, with its proof.
-func (c *Core) findStable() (consensus.StableCheckpoint, bool) {
-	best := consensus.StableCheckpoint{Height: c.low()}
+// validators with more than 2/3 of the power of its height's set signed,
+// with its proof, among the heights whose set the replica knows; unknownSet
+// is the highest height above it with such a quorum under the set assumed
+// for it (0 if none).
+func (c *Core) findStable() (best consensus.StableCheckpoint, ok bool, unknownSet int64) {
+	best = consensus.StableCheckpoint{Height: c.low()}
+	consider := func(sc consensus.StableCheckpoint) {
+		switch {
+		case !c.knowsSetOf(sc.Height):
+			unknownSet = max(unknownSet, sc.Height)
+		case sc.Height > best.Height:
+			best = sc
+		}
+	}
 	for _, h := range sortedKeys(c.checkpoints) {
 		cs := c.checkpoints[h]
 		if d, ok := cs.quorum(); ok && h > best.Height {
-			best = consensus.StableCheckpoint{Height: h, AppHash: []byte(d), Proof: derefCheckpoints(cs.tally.Messages(d))}
+			consider(consensus.StableCheckpoint{Height: h, AppHash: []byte(d), Proof: derefCheckpoints(cs.tally.Messages(d))})
 		}
 	}
 	for _, v := range sortedKeys(c.ahead) {
@@ -132,10 +155,13 @@ func (c *Core) findStable() (consensus.StableCheckpoint, bool) {
 			}
 		}
 		if vals.IsQuorum(power) {
-			best = consensus.StableCheckpoint{Height: cp.Height, AppHash: bytes.Clone(cp.AppHash), Proof: proof}
+			consider(consensus.StableCheckpoint{Height: cp.Height, AppHash: bytes.Clone(cp.AppHash), Proof: proof})
 		}
 	}
-	return best, best.Height > c.low()
+	if unknownSet <= best.Height {
+		unknownSet = 0
+	}
+	return best, best.Height > c.low(), unknownSet
 }
 
 // adoptStable makes sc, whose proof is valid, the stable checkpoint and lets

@@ -135,8 +135,11 @@ func TestStateTransfer_StableProofInViewChangeBeyondExecution(t *testing.T) {
 	if f := ofType[consensus.FetchBlocks](acts); len(f) != 1 || f[0] != (consensus.FetchBlocks{From: 1, To: 20}) {
 		t.Fatalf("stable proof for 20 in a view change: %v, want fetch 1..20", acts)
 	}
-	if c.low() != 20 {
-		t.Fatalf("low watermark %d, want the proven checkpoint 20", c.low())
+	// The set of height 20 is unknown before Executed{19}, so the proof was
+	// weighed with an assumed set: the replica fetches, and adopts a
+	// checkpoint at 20 once it knows the set (advanceStable).
+	if c.low() != 0 {
+		t.Fatalf("low watermark %d before the set of height 20 is known, want 0", c.low())
 	}
 }
 

@@ -124,6 +124,10 @@ func (c *Core) onExecuted(e consensus.Executed) error {
 			c.emit(consensus.Broadcast{Msg: &consensus.Checkpoint{Height: n, AppHash: c.lastAppHash, Validator: self}})
 		}
 	}
+	// The set of n+1 is known now: a checkpoint quorum at n+1 may count.
+	if err := c.advanceStable(); err != nil {
+		return err
+	}
 	if err := c.tryDecide(); err != nil {
 		return err
 	}

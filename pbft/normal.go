@@ -13,8 +13,8 @@ func (c *Core) tryPropose() {
 		return
 	}
 	n := c.lastExecuted + 1
-	if !c.inWindow(n) || !c.proposalDue(n) {
-		return
+	if !c.inWindow(n) || n <= c.fetchTo || !c.proposalDue(n) {
+		return // peers proved n decided: it is fetched, not proposed
 	}
 	if vs := c.lookup(n, c.view); vs != nil && vs.prePrepare != nil {
 		return
@@ -42,10 +42,12 @@ func (c *Core) onProposalReady(p consensus.ProposalReady) error {
 	if !c.active || c.view != p.Round || !c.isPrimary() || c.lastExecuted+1 != p.Height || c.lastDecided != c.lastExecuted {
 		return nil
 	}
-	if !c.inWindow(p.Height) {
-		// A stable checkpoint of others overtook the height asked for
-		// while the application prepared it: the replica fetches those
-		// blocks instead, and signs nothing at or below the checkpoint.
+	if !c.inWindow(p.Height) || p.Height <= c.fetchTo {
+		// A stable checkpoint of others, or one proven for a height whose
+		// set this replica does not know yet (advanceStable), overtook
+		// the height asked for while the application prepared it: the
+		// replica fetches those blocks instead, and signs nothing at or
+		// below the checkpoint.
 		return nil
 	}
 	c.proposal.Answered = true

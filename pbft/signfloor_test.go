@@ -60,6 +60,8 @@ func signedHeights(m consensus.Message) []int64 {
 func TestSignFloor_CoversNewViewReproposalsBelowOwnStableCheckpoint(t *testing.T) {
 	vals := testVals(t, 1, 1, 1, 1)
 	c := newCore(t, testConfig(), vals, 1) // the primary of view 1; K = 10
+	// It executed up to 9, so it knows the set of the checkpoint height 10.
+	decideThrough(t, c, vals, 9)
 	g := &floorGuard{t: t}
 	timer := viewChangeTimer(t, g.check(mustStep(t, c, consensus.Start{})))
 	sent := sentViewChanges(g.check(mustStep(t, c, consensus.TimeoutFired{Timeout: timer.Timeout})))
@@ -92,12 +94,8 @@ func TestSignFloor_CoversNewViewReproposalsBelowOwnStableCheckpoint(t *testing.T
 	if !c.active || c.view != 1 {
 		t.Fatalf("primary did not enter view 1")
 	}
-	var acts2 []consensus.Action
-	for _, i := range []int32{0, 2, 3} {
-		acts2 = append(acts2, g.check(recv(t, c, checkpointMsg(20, "h20", i)))...)
-	}
-	if snaps := ofType[consensus.SaveSnapshot](acts2); len(snaps) != 1 || snaps[0].SignFloor != 21 {
-		t.Fatalf("snapshots %v, want one with sign floor 21 after checkpoint 20 in normal operation", snaps)
+	if f := c.signFloor(); f != c.low()+1 || c.low() != 10 {
+		t.Fatalf("sign floor %d with stable checkpoint %d, want 11 above the checkpoint 10 in normal operation", f, c.low())
 	}
 }
 
@@ -115,16 +113,19 @@ func TestSignFloor_NoPrePrepareOvertakenByAStableCheckpoint(t *testing.T) {
 	if rp := ofType[consensus.RequestProposal](acts); len(rp) != 1 || rp[0].Height != 1 {
 		t.Fatalf("primary asked for %v, want a proposal for height 1", rp)
 	}
+	var fetches []consensus.FetchBlocks
 	for _, i := range []int32{1, 2, 3} {
-		g.check(recv(t, c, checkpointMsg(10, "h10", i)))
+		fetches = append(fetches, ofType[consensus.FetchBlocks](g.check(recv(t, c, checkpointMsg(10, "h10", i))))...)
 	}
-	if c.low() != 10 {
-		t.Fatalf("stable checkpoint %d, want 10", c.low())
+	// The set of height 10 is unknown before Executed{9}: the replica
+	// fetches up to the checkpoint and adopts it once it knows the set.
+	if len(fetches) != 1 || fetches[0].To != 10 {
+		t.Fatalf("fetches %v, want the blocks up to the checkpoint at 10", fetches)
 	}
 	acts = g.check(mustStep(t, c, consensus.ProposalReady{Height: 1, Round: 0, Value: "b1"}))
 	for _, a := range ofType[consensus.Broadcast](acts) {
 		if p, ok := a.Msg.(*consensus.Proposal); ok {
-			t.Fatalf("pre-prepared %v below the stable checkpoint 10", p)
+			t.Fatalf("pre-prepared %v below the checkpoint 10 proven by others", p)
 		}
 	}
 }

@@ -89,3 +89,46 @@ func TestValidatorSetChange_StableProofKeepsTheSetOfItsHeight(t *testing.T) {
 		t.Fatalf("the replica refuses its own stable checkpoint's proof: %v", err)
 	}
 }
+
+// A replica that executed height 5 only does not know the set of the
+// checkpoint height K=10 yet (Executed{K-1} reports it), so CHECKPOINTs at
+// K from validators 1 to 3 of four equal powers, a quorum of the set it
+// assumes, only make it fetch the blocks up to K: the set of K gives
+// validator 0 4 of 7, and a stable checkpoint adopted on the old powers
+// went into the replica's VIEW-CHANGEs, which every replica that knew the
+// new powers refused, so the replica was silent in view changes (found by
+// the simulator's valset family). Once Executed{K-1} reports the set, the
+// checkpoint becomes stable when its signers hold more than 2/3 of it.
+// Regression test.
+func TestValidatorSetChange_StableWaitsForTheSetOfItsHeight(t *testing.T) {
+	old, next := inOrder(t, 1, 1, 1, 1), inOrder(t, 4, 1, 1, 1)
+	c := newCore(t, testConfig(), old, 0)
+	k := c.cfg.CheckpointInterval
+	decideThrough(t, c, old, 5)
+	hash := string(appHash(k, blockID(k, 0)))
+	var acts []consensus.Action
+	for i := int32(1); i < 4; i++ {
+		acts = append(acts, recv(t, c, checkpointMsg(k, hash, i))...)
+	}
+	if c.low() != 0 {
+		t.Fatalf("checkpoint at %d stable at executed height %d, before the set of its height is known", c.low(), c.lastExecuted)
+	}
+	if f := ofType[consensus.FetchBlocks](acts); len(f) != 1 || f[0].To != k {
+		t.Fatalf("fetches %v; want the blocks up to %d, which more than 2/3 of the assumed set proved", f, k)
+	}
+	decideThrough(t, c, old, k-2)
+	for i := int32(1); i < 4; i++ {
+		recv(t, c, commitVote(k-1, 0, blockID(k-1, 0), i))
+	}
+	mustStep(t, c, consensus.Executed{Height: k - 1, AppHash: appHash(k-1, blockID(k-1, 0)), Next: next})
+	if c.low() != 0 {
+		t.Fatalf("checkpoint at %d stable with 3 of the 7 powers of its height's set", c.low())
+	}
+	recv(t, c, checkpointMsg(k, hash, 0))
+	if c.low() != k {
+		t.Fatalf("low watermark %d; want the checkpoint at %d stable once all four signed it", c.low(), k)
+	}
+	if err := c.checkStable(&c.stable); err != nil {
+		t.Fatalf("the replica's stable proof is refused under its height's set: %v", err)
+	}
+}

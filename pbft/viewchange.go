@@ -121,7 +121,7 @@ func (c *Core) onViewChange(vc *consensus.ViewChange) error {
 	if vc.Validator == c.self {
 		c.ownViewChange = vc
 	}
-	if err := c.adoptStable(vc.Stable); err != nil {
+	if err := c.adoptVCStable(vc.Stable); err != nil {
 		return err
 	}
 	c.afterViewChanges()
@@ -216,4 +216,16 @@ func (c *Core) viewChangePower(w int32) int64 {
 		}
 	}
 	return power
+}
+
+// adoptVCStable adopts the stable checkpoint a valid VIEW-CHANGE carries,
+// once the replica knows the set of its height; before that checkStable
+// could weigh its proof with an assumed set only, so the replica just
+// fetches the blocks up to it (advanceStable explains why).
+func (c *Core) adoptVCStable(sc consensus.StableCheckpoint) error {
+	if !c.knowsSetOf(sc.Height) {
+		c.fetch(sc.Height)
+		return nil
+	}
+	return c.adoptStable(sc)
 }
