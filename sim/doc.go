@@ -21,6 +21,10 @@
 // be committed, and a protocol whose views persist (PBFT) must not leave
 // view 0.
 // The forgedsync family answers block sync with forged blocks.
+// The laggard family has one validator sleep (crashed) through a whole
+// rotation of leaders: it goes down in round (view) 1 while the network
+// loses the next N rounds' proposals (PBFT: NEW-VIEWs), and wakes, still in
+// round (view) 1, when the leader of that round leads again.
 //
 // Every node has a driver that does what the engine does: it logs each input
 // to a write-ahead log before stepping the core, makes the log durable before

@@ -328,6 +328,9 @@ func (n *node) receive(from int, m consensus.Message) {
 		}
 		return
 	}
+	if w.laggard != nil {
+		w.laggard.delivered(n, m)
+	}
 	if n.byz != nil {
 		n.byz.observe(m)
 		if n.byz.ignores(w, m) {

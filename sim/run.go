@@ -69,6 +69,9 @@ func newWorld(opts Options) (*world, error) {
 // setupValidators draws n and the powers and builds the genesis set.
 func (w *world) setupValidators() error {
 	n := w.opts.Validators
+	if n == 0 && w.opts.Scenario == LaggardScenario {
+		n = laggardValidators
+	}
 	if n == 0 {
 		n = []int{4, 7, 10}[w.rng.IntN(3)]
 	}

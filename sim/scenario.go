@@ -11,6 +11,7 @@ var Families = []string{
 	"equivocate", "withhold", "replay", "mutate", "invalid", "twins", "mixed",
 	LockScenario, StalePOLScenario, SwitchScenario, ScheduleScenario,
 	CensorScenario, SaturateScenario, ForgedSyncScenario, ValSetScenario,
+	LaggardScenario,
 }
 
 // SwitchScenario places a crash and a partition around the height where a
@@ -87,6 +88,8 @@ func (w *world) makePlan(family string) *plan {
 		w.forgedSyncPlan(p)
 	case ValSetScenario:
 		w.valSetPlan(p)
+	case LaggardScenario:
+		w.laggardPlan(p)
 	case LockScenario, StalePOLScenario:
 		w.lockPlan(p, family)
 	case SwitchScenario:
@@ -177,6 +180,9 @@ func (w *world) schedulePlan() {
 	}
 	w.after(p.healAt, func() {
 		w.heal()
+		if w.laggard != nil {
+			w.laggard.onHeal(w)
+		}
 		w.onHeal()
 	})
 }

@@ -35,6 +35,9 @@ func (w *world) startStress() {
 // observeSigned watches what honest drivers sign: pre-prepares (who leads)
 // and checkpoints (when one becomes stable).
 func (w *world) observeSigned(n *node, m consensus.Message) {
+	if w.laggard != nil {
+		w.laggard.observe(w, n, m)
+	}
 	switch m := m.(type) {
 	case *consensus.Proposal:
 		w.onProposalSigned(m)

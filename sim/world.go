@@ -41,6 +41,7 @@ type world struct {
 	splits   map[slot]split // equivocation plans shared by the Byzantine
 	lock     *lockAttack    // the lock family's adversary, nil otherwise
 	forgery  *stableForgery // the forgedsync family's view-change forgery, nil otherwise
+	laggard  *laggard       // the laggard family's adversary, nil otherwise
 	// switchFaults are the switch family's faults, nil otherwise.
 	switchFaults *switchFaults
 
