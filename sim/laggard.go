@@ -55,19 +55,21 @@ type laggardPhase int
 const (
 	laggardAwake   laggardPhase = iota // round 0 lost, waiting for the sleeper's precommit
 	laggardAsleep                      // the sleeper is down, rounds 0..N lost
-	laggardWokenUp                     // nothing lost on purpose any more
+	laggardWokenUp                     // restarted: only the later rounds' messages to it until it hears the NEW-VIEW
 )
 
-// laggardPlan is the family's fault window: long enough for the N view
-// changes of PBFT (about 15 view-change timeouts with four validators)
-// after the first height, with little delay noise, no loss or
-// duplication but the adversary's.
+// laggardPlan is the family's fault window: long enough for the first
+// height and then PBFT's N view changes (with four validators a progress
+// timeout and 1+2+4 view-change timeouts, under 3 s in these runs), with
+// little delay noise and no loss or duplication but the adversary's. If
+// the rounds have not come round by the heal (more validators), the
+// sleeper wakes then.
 func (w *world) laggardPlan(p *plan) {
 	p.healAt = w.between(5*time.Second, 7*time.Second)
 	p.faultMaxDelay = 10 * time.Millisecond
 	w.laggard = &laggard{sleeper: w.chooseSleeper(), rounds: int32(w.genesis.Size())}
 	if s := w.laggard.sleeper; s >= 0 {
-		w.tracef("laggard: n%d will sleep through rounds 1 to %d", s, w.laggard.rounds+1)
+		w.tracef("laggard: n%d will sleep in round 1 until round %d", s, w.laggard.rounds+1)
 	}
 }
 
