@@ -34,7 +34,7 @@ func TestRetransmit_ResendsOwnPrepareAndCommitOnly(t *testing.T) {
 	if len(broadcastVotes(acts, consensus.Prevote)) != 1 {
 		t.Fatalf("no PREPARE after a valid verdict: %v", acts)
 	}
-	recv(t, c, prepareVote(1, 0, value, 1)) // its own PREPARE, back from the driver
+	recv(t, c, prepareVote(1, 0, value, 1))        // its own PREPARE, back from the driver
 	acts = recv(t, c, prepareVote(1, 0, value, 2)) // with the primary's pre-prepare: power 3 of 4
 	acts = append(acts, recv(t, c, prepareVote(1, 0, value, 3))...)
 	if len(broadcastVotes(acts, consensus.Precommit)) != 1 {
