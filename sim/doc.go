@@ -13,7 +13,8 @@
 // after the honest validators locked on another value) or a forged one;
 // in PBFT its new primaries also forge NEW-VIEWs (O's values or sequence
 // numbers, or V made of their own view changes repeated) and its
-// attackers the P sets of their view changes.
+// attackers the P sets of their view changes; in even seeds the hidden
+// PBFT value is certified in a later view with the view-0 PREPAREs.
 // The censor and saturate families add transactions (txs.go): in censor
 // the first primaries leave one chosen transaction out of every block, idle
 // or under load, and every honest node must still commit it; in saturate

@@ -73,7 +73,17 @@ func (w *world) lockPlan(p *plan, family string) {
 	p.faultMaxDelay = 20 * time.Millisecond
 	w.lock = newLockAttack(len(w.nodes))
 	if family == StalePOLScenario {
-		w.lock.stale = newStalePOL()
+		// The seed, not the random source, picks the variant, so that
+		// the family's other draws stay.
+		hidden := w.opts.Seed%2 == 0
+		w.lock.stale = newStalePOL(hidden)
+		if hidden && w.proto.StableViews {
+			// PBFT's view-change timeout doubles per view: twice the
+			// window reaches the one or two views more in which an
+			// attacker leads a view above the commit and a later primary
+			// takes its certificate (see hiddenCertified).
+			p.healAt *= 2
+		}
 	}
 }
 
@@ -222,6 +232,9 @@ func (a *lockAttack) distort(n *node, m consensus.Message) (public, favoured con
 		}
 	case *consensus.ViewChange:
 		if a.stale != nil && w.net.faulty {
+			if a.stale.primaryHidden {
+				return a.hiddenViewChange(n, msg), nil
+			}
 			return forgePrepared(n, msg), nil
 		}
 	case *consensus.Vote:

@@ -25,7 +25,11 @@ import (
 // decides a second value at the height. In PBFT, a Byzantine new primary
 // also forges its NEW-VIEW (O's values or sequence numbers, or V; see
 // forgeNewView), and every attacker forges a certificate in the P set of
-// its VIEW-CHANGEs (see forgePrepared).
+// its VIEW-CHANGEs (see forgePrepared). In even seeds (primaryHidden) the
+// PBFT attack differs: no honest replica prepares the hidden value in
+// view 0, so a later view commits a fresh one at the favoured replica
+// only, and the attackers certify the hidden value in a view above that
+// with the honest view-0 PREPAREs (see hiddenCertified).
 const StalePOLScenario = "stalepol"
 
 // hiddenPolka is what the network learned of the honest prevotes for a
@@ -48,21 +52,30 @@ type stalePOL struct {
 	// forged is, per view, a NEW-VIEW the attackers forged to free a
 	// sequence number (see forgedNewView).
 	forged map[int32]forgedNewView
+	// primaryHidden: in PBFT, the hiding counts the view-0 primary's
+	// pre-prepare too, so that no honest replica prepares the hidden value,
+	// and the attackers' view changes and NEW-VIEWs certify it later in
+	// place of the other forgeries (see hiddenCertified).
+	primaryHidden bool
 }
 
-func newStalePOL() *stalePOL {
+func newStalePOL(primaryHidden bool) *stalePOL {
 	return &stalePOL{
-		heard:  map[int64][]int64{},
-		polkas: map[int64]map[consensus.ID]*hiddenPolka{},
-		relay:  map[roundKey][]*consensus.Vote{},
-		forged: map[int32]forgedNewView{},
+		primaryHidden: primaryHidden,
+		heard:         map[int64][]int64{},
+		polkas:        map[int64]map[consensus.ID]*hiddenPolka{},
+		relay:         map[roundKey][]*consensus.Vote{},
+		forged:        map[int32]forgedNewView{},
 	}
 }
 
 // hidesPrevote reports whether the network keeps m, sent by node from, away
 // from node to: an honest validator's own round-0 prevote for a value,
 // which would give the receiver a quorum for that value. Every such
-// prevote is recorded for the attackers.
+// prevote is recorded for the attackers. A PBFT replica counts the
+// primary's pre-prepare with the PREPAREs [§4.2]; only in primaryHidden
+// runs does the hiding count it, so that elsewhere every honest replica
+// still prepares in view 0 and the favoured one decides there.
 func (a *lockAttack) hidesPrevote(w *world, from, to int, m consensus.Message) bool {
 	s := a.stale
 	v, ok := m.(*consensus.Vote)
@@ -79,8 +92,12 @@ func (a *lockAttack) hidesPrevote(w *world, from, to int, m consensus.Message) b
 	heard := s.heard[v.Height]
 	if heard == nil {
 		heard = make([]int64, len(w.nodes))
+		primary := s.viewZeroPrimary(sender)
 		for i, n := range w.nodes {
 			heard[i] = vals.Power(n.val) // its own prevote
+			if primary >= 0 && n.val != primary {
+				heard[i] += vals.Power(primary) // and the pre-prepare
+			}
 		}
 		s.heard[v.Height] = heard
 	}
@@ -90,6 +107,18 @@ func (a *lockAttack) hidesPrevote(w *world, from, to int, m consensus.Message) b
 	}
 	heard[to] += p
 	return false
+}
+
+// viewZeroPrimary is the validator whose PBFT pre-prepare counts with the
+// view-0 PREPAREs that sender's height gathers (the primary of view 0 is
+// validator 0 [§4.1]), or -1 where the hiding leaves it out: outside
+// primaryHidden runs, and at heights Tendermint decides, which has no
+// such message.
+func (s *stalePOL) viewZeroPrimary(sender *node) int32 {
+	if !s.primaryHidden || !sender.runningProtocol().StableViews {
+		return -1
+	}
+	return 0
 }
 
 // record keeps an honest round-0 prevote, once per validator.
@@ -167,13 +196,18 @@ func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 }
 
 // forgeNewView is a Byzantine new primary's NEW-VIEW with a forged O set
-// (PBFT [§4.4]), by the view (seed plus view, modulo three): O's sequence
-// numbers (renumberO), V made of the attackers' view changes repeated
-// (repeatV), or O's values (forgeOValues), which is also the fallback
-// when the other two find nothing to forge. The view, not the random
+// (PBFT [§4.4]): in primaryHidden runs, where it can, one whose V carries
+// the hidden value's certificate (hiddenCertNewView); otherwise, by the
+// view (seed plus view, modulo three): O's sequence numbers (renumberO),
+// V made of the attackers' view changes repeated (repeatV), or O's values
+// (forgeOValues), which is also the fallback when the other two find
+// nothing to forge. The view, not the random
 // source, picks the forgery, so that the family's other schedules do not
 // depend on it.
 func (a *lockAttack) forgeNewView(n *node, nv *consensus.NewView) consensus.Message {
+	if forged := a.hiddenCertNewView(n, nv); forged != nil {
+		return forged
+	}
 	var forged consensus.Message
 	switch (n.w.opts.Seed + uint64(nv.View)) % 3 {
 	case 1:
