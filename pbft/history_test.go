@@ -109,4 +109,12 @@ func TestJoin_SmallestViewAboveOwnThatVotesShow(t *testing.T) {
 	if len(sent) != 1 || sent[0].View != 5 {
 		t.Fatalf("validators 2 and 3 voted in view 5 (2 also in 3 after): view changes %v, want one for 5", sent)
 	}
+	// Validator 0's votes count the same.
+	c = newCore(t, testConfig(), vals, 1)
+	mustStep(t, c, consensus.Start{})
+	sent = sentViewChanges(recv(t, c, prepareVote(1, 5, "a", 0)))
+	sent = append(sent, sentViewChanges(recv(t, c, prepareVote(1, 5, "a", 2)))...)
+	if len(sent) != 1 || sent[0].View != 5 {
+		t.Fatalf("validators 0 and 2 voted in view 5: view changes %v, want one for 5", sent)
+	}
 }
