@@ -104,3 +104,43 @@ func TestCheckpoint_RecountedWithTheSetOfItsHeight(t *testing.T) {
 		t.Fatalf("stable checkpoint %d from CHECKPOINTs of 3 of height 2's 8", c.low())
 	}
 }
+
+// A replica whose stable checkpoint ran ahead of its decisions still
+// decides the block at the checkpoint's height, but keeps decided values
+// above the checkpoint only: everything about sequence numbers up to it is
+// discarded [§4.3], in memory and in the snapshot the step saves.
+func TestDecide_AtTheStableHeightKeepsNoDecidedValue(t *testing.T) {
+	vals := testVals(t, 1, 1, 1, 1)
+	c := newCore(t, smallWindow(), vals, 0)
+	mustStep(t, c, consensus.Start{})
+	v1, v2 := blockID(1, 0), blockID(2, 0)
+	for i := int32(1); i <= 3; i++ {
+		recv(t, c, commitVote(1, 0, v1, i))
+	}
+	var commit []consensus.Vote
+	for i := int32(1); i <= 3; i++ {
+		commit = append(commit, *commitVote(2, 0, v2, i))
+	}
+	mustStep(t, c, consensus.Synced{Height: 2, Value: v2, Commit: commit}) // kept until 1 is executed
+	for i := int32(1); i <= 3; i++ {
+		recv(t, c, checkpointMsg(2, string(appHash(2, v2)), i))
+	}
+	acts := mustStep(t, c, consensus.Executed{Height: 1, AppHash: appHash(1, v1), Next: vals})
+	if c.low() != 2 || c.lastDecided != 2 {
+		t.Fatalf("stable %d, decided through %d; want the checkpoint at 2 stable and height 2 decided", c.low(), c.lastDecided)
+	}
+	if d, ok := c.decided[2]; ok {
+		t.Fatalf("decided value %q kept at the stable height", d)
+	}
+	saves := ofType[consensus.SaveSnapshot](acts)
+	if len(saves) != 1 {
+		t.Fatalf("%d snapshots saved with the new stable checkpoint, want 1", len(saves))
+	}
+	restored, err := New(smallWindow(), addr(0), nil, saves[0].State)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := restored.decided[2]; ok {
+		t.Fatalf("the snapshot keeps decided value %q at the stable height", d)
+	}
+}
