@@ -121,3 +121,34 @@ func (c *checker) evidence(n *node, e consensus.Evidence) {
 		}
 	}
 }
+
+// refused checks an input a core refused as invalid: an honest PBFT node
+// must accept every VIEW-CHANGE and CHECKPOINT an honest validator signed.
+// A refused one makes its signer silent in view changes or checkpoints at
+// that node, though nothing it sent was wrong: for instance a stable
+// checkpoint or prepared certificate counted with the powers of an earlier
+// validator set, which every node that knows the set of its height
+// refuses, so the view change may never complete. Only a core of the
+// protocol with stable views (PBFT) is held to it: in a switching chain the
+// other protocol's core refuses these messages, late ones of nodes that
+// have not switched yet, as messages it does not speak.
+func (c *checker) refused(n *node, in consensus.Input, err error) {
+	r, ok := in.(consensus.Receive)
+	if !ok || !n.honest || !n.runningProtocol().StableViews {
+		return
+	}
+	var what string
+	switch r.Msg.(type) {
+	case *consensus.ViewChange:
+		what = "VIEW-CHANGE"
+	case *consensus.Checkpoint:
+		what = "CHECKPOINT"
+	default:
+		return
+	}
+	who := r.Msg.Signer()
+	if who < 0 || int(who) >= len(c.w.honestVal) || !c.w.honestVal[who] {
+		return
+	}
+	c.w.violate("refused", n, slotOf(r.Msg).height, "refused the %s of honest validator %d: %v", what, who, err)
+}

@@ -33,8 +33,10 @@
 // of nested messages) before a message becomes an input, answers the
 // application's requests, executes decided blocks in height order and serves
 // block sync. A checker runs after every step: agreement, validity,
-// integrity, no double sign and no evidence against an honest validator, and
-// once the network has healed, that every honest node keeps deciding.
+// integrity, no double sign, no evidence against an honest validator, no
+// VIEW-CHANGE or CHECKPOINT of an honest validator refused as invalid by an
+// honest node, and once the network has healed, that every honest node keeps
+// deciding.
 //
 // A run is a pure function of its Options: one seeded PCG generator drives
 // every random choice and nothing reads the wall clock, so a failing seed

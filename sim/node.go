@@ -164,6 +164,7 @@ func (n *node) stepOne(in consensus.Input) {
 		if errors.Is(err, consensus.ErrInvalidInput) {
 			w.res.Rejected++
 			w.tracef("n%d rejected: %v", n.slot, err)
+			w.check.refused(n, in, err)
 		} else {
 			n.halted = true
 			w.tracef("n%d HALT: %v", n.slot, err)

@@ -43,7 +43,9 @@ type Options struct {
 type Violation struct {
 	// Kind is agreement, validity, integrity, double-sign, sign-floor
 	// (asked to sign below its own SaveSnapshot.SignFloor), evidence,
-	// commit, liveness, halt, panic, restart or bad-action.
+	// refused (an honest node refused an honest validator's VIEW-CHANGE
+	// or CHECKPOINT as invalid), commit, liveness, halt, panic, restart or
+	// bad-action.
 	Kind string
 	At   time.Duration
 	// Node is the simulated node (twins share a validator) or -1.

@@ -135,6 +135,16 @@ func TestCheckerCatchesEvidenceAgainstHonest(t *testing.T) {
 	}
 }
 
+func TestCheckerCatchesRefusedHonestCheckpoints(t *testing.T) {
+	refuser := toyVariant("refuser", func(c *toyCore) { c.checkpoints = true })
+	refuser.StableViews = true // the rule holds the protocol with stable views (PBFT) only
+	res, ok := firstViolation(t, Options{Protocol: refuser, Scenario: "happy"}, "refused", 3)
+	if !ok {
+		t.Fatal("a core that refuses every honest CHECKPOINT as invalid passed the checker")
+	}
+	t.Logf("caught: %v", res.Violations[0])
+}
+
 func TestCheckerCatchesStalls(t *testing.T) {
 	stuck := toyVariant("stuck", func(c *toyCore) { c.neverDecide = true })
 	res, ok := firstViolation(t, Options{Protocol: stuck, Scenario: "happy"}, "liveness", 1)

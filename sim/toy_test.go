@@ -35,6 +35,9 @@ type toyCore struct {
 	forgetProposals bool
 	accuseHonest    bool // reports evidence against validator 0
 	neverDecide     bool
+	// checkpoints broadcasts a CHECKPOINT after each executed height,
+	// which every toy refuses as a message it does not know.
+	checkpoints bool
 }
 
 func newToy(self []byte, genesis *consensus.ValidatorSet, snapshot []byte) (*toyCore, error) {
@@ -109,6 +112,9 @@ func (c *toyCore) Step(in consensus.Input) ([]consensus.Action, error) {
 		c.proposed, c.proposal, c.ownVote, c.decided = false, nil, nil, false
 		c.votes = consensus.NewTally[consensus.Vote](c.vals)
 		acts := []consensus.Action{consensus.SaveSnapshot{State: []byte(strconv.FormatInt(c.height, 10)), SignFloor: c.height}}
+		if c.checkpoints {
+			acts = append(acts, consensus.Broadcast{Msg: &consensus.Checkpoint{Height: in.Height, AppHash: in.AppHash, Validator: c.self}})
+		}
 		return append(acts, c.enterHeight()...), nil
 	case consensus.Synced:
 		c.synced[in.Height] = in
