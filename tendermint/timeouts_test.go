@@ -112,3 +112,25 @@ func TestLaggard_SingleOwnMessageIsSentOncePerTick(t *testing.T) {
 		t.Fatalf("replied twice in one retransmission tick: %v", again)
 	}
 }
+
+// This node's own message of an earlier round coming back late (a slow
+// echo, a replay) is no laggard: nothing is sent to itself.
+func TestLaggard_NoReplyToItself(t *testing.T) {
+	h := newNonProposer(t, equalPowers(4), 2)
+	h.cfg.RetransmitInterval = 100
+	h.start()
+	h.fire(consensus.TimeoutPropose, 0) // own prevote nil, echoed back signed
+	echo := h.inputs[len(h.inputs)-1].(consensus.Receive)
+	if v, ok := echo.Msg.(*consensus.Vote); !ok || v.Validator != h.self || v.Type != consensus.Prevote {
+		t.Fatalf("the last input is %+v, want this node's prevote echoed", echo)
+	}
+	o := h.others()
+	h.votesFrom(consensus.Prevote, 1, consensus.Nil, o[0], o[1]) // f+1 of round 1
+	if st := h.core.Status(); st.Round != 1 {
+		t.Fatalf("status %+v, want round 1", st)
+	}
+	late := h.step(echo) // the same prevote, again
+	if got := sendsTo(late, h.self); len(got) != 0 {
+		t.Fatalf("sent %v to itself", got)
+	}
+}
