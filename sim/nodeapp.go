@@ -50,7 +50,14 @@ func (n *node) requestVerdict(a consensus.RequestVerdict) {
 		n.verdictWait = append(n.verdictWait, a)
 		return
 	}
-	n.later(n.w.appDelay(), consensus.Verdict{Height: a.Height, Value: a.Value, Valid: n.w.valid(a.Height, a.Value)})
+	d := n.w.appDelay()
+	if slow := n.w.slowExec[n.slot]; slow > 0 && n.w.slowTurns[a.Height] && n.w.net.faulty {
+		// The slow node judges the first height of a set that needs its
+		// power only after it executed the height before: it counts the
+		// others' PREPAREs without its own then (valset.go).
+		d += slow
+	}
+	n.later(d, consensus.Verdict{Height: a.Height, Value: a.Value, Valid: n.w.valid(a.Height, a.Value)})
 }
 
 // answerWaitingVerdicts answers the requests that the execution of the
@@ -97,9 +104,33 @@ func (n *node) executeReady() {
 			n.executeTxs(h, n.led.blocks[h].value)
 		}
 		n.w.onExecuted(n, h)
-		n.later(n.w.execDelay(n), n.executedInput(h))
+		d := n.w.execDelay(n)
+		n.later(d, n.executedInput(h))
+		n.silencePrimaryAt(h+1, d)
 		n.answerWaitingVerdicts()
 	}
+}
+
+// silencePrimaryAt silences the primary of the slow node's view for a
+// second once the slow node executes h-1 (after d), when h is a height of
+// the valset family that needs the slow node's power: the view change that
+// follows carries the slow node's certificate for h, which the others
+// refuse if it was counted with the old powers (valset.go).
+func (n *node) silencePrimaryAt(h int64, d time.Duration) {
+	w := n.w
+	if !w.slowTurns[h] || w.silenced[h] || w.slowExec[n.slot] == 0 || !w.net.faulty {
+		return
+	}
+	w.silenced[h] = true
+	primary := int32(int64(n.core.Status().Round) % int64(len(w.nodes)))
+	if primary == n.val {
+		return
+	}
+	w.after(d, func() {
+		w.net.silenced[primary] = true
+		w.tracef("valset: v%d falls silent", primary)
+	})
+	w.after(d+time.Second, func() { delete(w.net.silenced, primary) })
 }
 
 func (n *node) executedInput(h int64) consensus.Executed {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -20,7 +21,13 @@ import (
 // from the faster nodes before executing h, and a set of them that was a
 // quorum under the old powers may not be one under the new. A core that
 // keeps the old count decides with a commit the checker refuses (not more
-// than 2/3 of the power of the height's set). No validator is Byzantine.
+// than 2/3 of the power of the height's set). Where the powers allow it a
+// change makes the slow node's power needed (needSlow): the slow node then
+// judges the new set's first height late and its view's primary falls
+// silent for a second, so that the VIEW-CHANGE carrying the slow node's
+// certificate of that height shows whether it was counted with the new
+// powers (the checker refuses none of an honest node). No validator is
+// Byzantine.
 const ValSetScenario = "valset"
 
 // valSetPlan draws the power changes, delays, losses and the nodes with
@@ -44,12 +51,56 @@ func (w *world) valSetPlan(p *plan) {
 	// In height order: a node that lags behind weighs a later height's
 	// messages with an earlier set.
 	sets := [][]int64{powersOf(w.genesis)}
+	// The slow node with the lowest slot becomes necessary where the
+	// powers allow it; the draw above stays, so that the family's other
+	// random draws do not move.
+	slow := slices.Sorted(maps.Keys(w.slowExec))[0]
+	w.slowTurns, w.silenced = map[int64]bool{}, map[int64]bool{}
 	for _, h := range heights {
-		if powers, ok := w.drawPowers(sets); ok {
+		powers, ok := w.drawPowers(sets)
+		if needed, found := needSlow(sets, w.nodes[slow].val); found {
+			powers, ok = needed, true
+			w.slowTurns[h] = true
+		}
+		if ok {
 			w.powerChanges[h] = powers
 			sets = append(sets, powers)
 		}
 	}
+}
+
+// needSlow divides the powers of the validators other than s and 0 (the
+// first view's primary) by 2, 3 or 4, the first that leaves the validators
+// other than s no more than 2/3 of the new powers while every quorum of the
+// new powers stays one of every earlier set's (tightensAll); found is false
+// if none does. With s a slow node, the PREPAREs of the new set's first
+// height that the others send reach s before its application executed the
+// height before, and s judges that height late (nodeapp.go), so at
+// Executed it holds the others' PREPAREs without its own: counted with the
+// old powers they are a quorum, with the new ones they are none. A core
+// that keeps the old count (PBFT's retally, or checkPrepared before the set
+// is known) certifies, and the VIEW-CHANGE that carries the certificate,
+// once the primary falls silent, is refused by every node that knows the
+// new set, which the checker reports (refused).
+func needSlow(earlier [][]int64, s int32) ([]int64, bool) {
+	last := earlier[len(earlier)-1]
+	for d := int64(2); d <= 4; d++ {
+		next := slices.Clone(last)
+		var rest, total int64
+		for i := range next {
+			if int32(i) != s && i != 0 {
+				next[i] = max(1, next[i]/d)
+			}
+			total += next[i]
+			if int32(i) != s {
+				rest += next[i]
+			}
+		}
+		if rest*3 <= total*2 && tightensAll(earlier, next) {
+			return next, true
+		}
+	}
+	return nil, false
 }
 
 // drawPowers changes one or two of the genesis powers, each by a factor

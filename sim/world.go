@@ -25,6 +25,12 @@ type world struct {
 	// powerChanges are the valset family's new powers by the first height
 	// they apply to; nil in the other families.
 	powerChanges map[int64][]int64
+	// slowTurns are the valset family's change heights at which its slow
+	// node's power is needed (needSlow): the slow node's verdict on such
+	// a height comes late, and the primary of its view falls silent for a
+	// while once the slow node executed the height before (nodeapp.go).
+	slowTurns map[int64]bool
+	silenced  map[int64]bool // slowTurns whose primary fell silent already
 	// slowExec bounds, per slow node (by slot), how long its application
 	// takes to execute a block; the valset family's, nil otherwise.
 	slowExec  map[int]time.Duration
