@@ -69,35 +69,40 @@ func (w *world) valSetPlan(p *plan) {
 	}
 }
 
-// needSlow divides the powers of the validators other than s and 0 (the
-// first view's primary) by 2, 3 or 4, the first that leaves the validators
-// other than s no more than 2/3 of the new powers while every quorum of the
-// new powers stays one of every earlier set's (tightensAll); found is false
-// if none does. With s a slow node, the PREPAREs of the new set's first
-// height that the others send reach s before its application executed the
-// height before, and s judges that height late (nodeapp.go), so at
-// Executed it holds the others' PREPAREs without its own: counted with the
-// old powers they are a quorum, with the new ones they are none. A core
-// that keeps the old count (PBFT's retally, or checkPrepared before the set
-// is known) certifies, and the VIEW-CHANGE that carries the certificate,
-// once the primary falls silent, is refused by every node that knows the
-// new set, which the checker reports (refused).
+// needSlow divides the powers of the validators other than s by 2, 3 or
+// 4, the first that, with a power for s of at least half theirs (so they
+// hold no more than 2/3 of the new powers), keeps every quorum of the new
+// powers one of every earlier set's (tightensAll); found is false if none
+// does. With s a slow node, the PREPAREs of the new set's first height
+// that the others send reach s before its application executed the height
+// before, and s judges that height late (nodeapp.go), so at Executed it
+// holds the others' PREPAREs without its own: counted with the old powers
+// they are a quorum, with the new ones they are none. A core that keeps the
+// old count (PBFT's retally, or checkPrepared before the set is known)
+// certifies, and the VIEW-CHANGE that carries the certificate, once the
+// primary falls silent, is refused by every node that knows the new set,
+// which the checker reports (refused).
 func needSlow(earlier [][]int64, s int32) ([]int64, bool) {
 	last := earlier[len(earlier)-1]
+	if len(last) < 2 {
+		return nil, false // a lone validator is always needed
+	}
 	for d := int64(2); d <= 4; d++ {
 		next := slices.Clone(last)
-		var rest, total int64
+		var rest int64
 		for i := range next {
-			if int32(i) != s && i != 0 {
-				next[i] = max(1, next[i]/d)
-			}
-			total += next[i]
 			if int32(i) != s {
+				next[i] = max(1, next[i]/d)
 				rest += next[i]
 			}
 		}
-		if rest*3 <= total*2 && tightensAll(earlier, next) {
-			return next, true
+		// The others hold no more than 2/3 once s has at least half
+		// their power; more than that only makes fewer quorums old ones.
+		for x := max(1, (rest+1)/2); x <= rest; x++ {
+			next[s] = x
+			if tightensAll(earlier, next) {
+				return next, true
+			}
 		}
 	}
 	return nil, false
