@@ -26,6 +26,11 @@ func TestFollower_SendsNoNewViewToLaggards(t *testing.T) {
 		if self == 3 && len(sends) != 1 {
 			t.Fatalf("validator 3 answered a laggard's old-view prepare with %v, want the NEW-VIEW", sends)
 		}
+		if self == 3 {
+			if own := ofType[consensus.Send](recv(t, c, prepareVote(1, 0, "a", 3))); len(own) != 0 {
+				t.Fatalf("validator 3 answered its own old-view prepare with %v", own)
+			}
+		}
 	}
 }
 
@@ -66,5 +71,44 @@ func TestViewChangeTimer_PreparesAloneExpectNoBlock(t *testing.T) {
 	}
 	if armed := timersOf(recv(t, c, prePrepare(2, 0, "a", 0)), consensus.TimeoutViewChange); len(armed) != 1 || armed[0].Timeout.Height != 2 {
 		t.Fatalf("pre-prepare for 2: view-change timers %v, want one for height 2", armed)
+	}
+}
+
+// TestViewChangeTimer_NotReArmedForAnExecutedBlock: once the block a
+// backup awaited is executed and nothing else is due, it expects no
+// further block and arms no view-change timer.
+func TestViewChangeTimer_NotReArmedForAnExecutedBlock(t *testing.T) {
+	vals := testVals(t, 1, 1, 1, 1)
+	c := newCore(t, rateConfig(false, 0), vals, 1)
+	mustStep(t, c, consensus.Start{})
+	if armed := timersOf(recv(t, c, prePrepare(1, 0, blockID(1, 0), 0)), consensus.TimeoutViewChange); len(armed) != 1 {
+		t.Fatalf("pre-prepare for 1: view-change timers %v, want one", armed)
+	}
+	wait := timersOf(decideHeight(t, c, vals, 1), consensus.TimeoutCommit)
+	acts := mustStep(t, c, consensus.Executed{Height: 1, Next: vals}) // same app hash: no proof block due
+	acts = append(acts, mustStep(t, c, consensus.TimeoutFired{Timeout: wait[0].Timeout})...)
+	if armed := timersOf(acts, consensus.TimeoutViewChange); len(armed) != 0 {
+		t.Fatalf("executed the awaited block, nothing due: view-change timers %v", armed)
+	}
+}
+
+// TestRequestTimer_StaleOnceANewViewIsEntered: a replica that enters a
+// later view by its NEW-VIEW (without a view change of its own) gives the
+// new primary a fresh start: the request timer of the old view no longer
+// changes the view when it fires.
+func TestRequestTimer_StaleOnceANewViewIsEntered(t *testing.T) {
+	nv := newViewFor(t, viewChangeMsg(2, 0), viewChangeMsg(2, 1))
+	vals := testVals(t, 1, 1, 1, 1)
+	c := newCore(t, testConfig(), vals, 3)
+	mustStep(t, c, consensus.Start{})
+	if armed := timersOf(executeLeavingOut(t, c, vals, 1, "tx"), consensus.TimeoutRequest); len(armed) != 1 {
+		t.Fatalf("block 1 left tx out: request timers %v, want one", armed)
+	}
+	recv(t, c, nv)
+	if st := c.Status(); st.Round != 2 || st.Step != "normal" {
+		t.Fatalf("after the NEW-VIEW: view %d, step %q; want 2, normal", st.Round, st.Step)
+	}
+	if vcs := ownViewChanges(mustStep(t, c, requestTimeout(1, 0))); len(vcs) != 0 {
+		t.Fatalf("the request timer of view 0 fired in view 2 and changed the view: %v", vcs)
 	}
 }

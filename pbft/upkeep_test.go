@@ -162,6 +162,10 @@ func TestEmptyBlockTimer_OnePerHeightOnThePrimary(t *testing.T) {
 	if armed := timersOf(afterCommitWait(c, 2), consensus.TimeoutEmptyBlock); len(armed) != 1 || armed[0].Timeout.Height != 3 {
 		t.Fatalf("height 2 decided by the others: empty-block timers %v, want one for height 3", armed)
 	}
+	stale := consensus.Timeout{Kind: consensus.TimeoutEmptyBlock, Height: 2}
+	if rp := ofType[consensus.RequestProposal](mustStep(t, c, consensus.TimeoutFired{Timeout: stale})); len(rp) != 0 {
+		t.Fatalf("the stale empty-block timer of height 2 proposed %v", rp)
+	}
 	// Height 3 too, and during the commit wait of height 4 the others
 	// decide it: no interval for a height already decided, also once its
 	// commit wait is over.
