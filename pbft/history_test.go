@@ -32,7 +32,8 @@ func TestValSetHistory_RecordsChangedMembersOnly(t *testing.T) {
 // TestForgottenHeight_VotesIgnoredWhateverTheirIndex: once a stable
 // checkpoint passes a validator-set change, the sets before it are
 // forgotten, and a late vote for a height below the checkpoint is ignored,
-// even with a signer index only the later set has.
+// even with a signer index only the later set has; the set of the
+// checkpoint's height itself is kept.
 func TestForgottenHeight_VotesIgnoredWhateverTheirIndex(t *testing.T) {
 	vals := testVals(t, 1, 1, 1, 1)
 	five, err := copySet(testVals(t, 1, 1, 1, 1, 1))
@@ -60,6 +61,10 @@ func TestForgottenHeight_VotesIgnoredWhateverTheirIndex(t *testing.T) {
 	if _, err := c.Step(consensus.Receive{Msg: prepareVote(5, 0, blockID(5, 0), 4)}); err != nil {
 		t.Fatalf("late prepare for forgotten height 5: %v, want it ignored", err)
 	}
+	// The set of the low watermark itself is kept: a VIEW-CHANGE's stable
+	// checkpoint there is still weighed with it.
+	weak := consensus.StableCheckpoint{Height: 10, AppHash: []byte("h10"), Proof: []consensus.Checkpoint{*checkpointMsg(10, "h10", 0), *checkpointMsg(10, "h10", 1)}}
+	wantInvalid(t, c, consensus.Receive{Msg: &consensus.ViewChange{View: 1, Validator: 0, Stable: weak, Signature: []byte("signed")}})
 }
 
 // TestViewChangeTimer_SpentWhenNothingWasExpected: a view-change timer
