@@ -140,9 +140,13 @@ func (b *byzantine) emit(n *node, to []int, m consensus.Message) {
 				w.send(n.slot, s, ahead)
 			}
 		}
-		if twin := w.forgery.twinCheckpoint(n, m); twin != nil {
+		twin := w.forgery.lowerTwin(n, m)
+		if twin == nil {
+			twin = w.forgery.twinCheckpoint(n, m)
+		}
+		if twin != nil {
 			for _, s := range to {
-				if w.twinFor(s, twin.(*consensus.Checkpoint).Height) {
+				if w.twinFor(s, m.(*consensus.Checkpoint).Height) {
 					w.send(n.slot, s, twin)
 				} else {
 					w.send(n.slot, s, m)

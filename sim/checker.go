@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/bftnode/bftnode/consensus"
@@ -13,10 +14,12 @@ type checker struct {
 	decided   map[int64]consensus.ID
 	decidedBy map[int64]int
 	reported  map[violationKey]bool
+	// stableSeen is, per node, the stable checkpoint height last checked.
+	stableSeen map[int]int64
 }
 
 func newChecker(w *world) checker {
-	return checker{w: w, decided: map[int64]consensus.ID{}, decidedBy: map[int64]int{}, reported: map[violationKey]bool{}}
+	return checker{w: w, decided: map[int64]consensus.ID{}, decidedBy: map[int64]int{}, reported: map[violationKey]bool{}, stableSeen: map[int]int64{}}
 }
 
 // decide checks a decision of an honest node: agreement with every other
@@ -151,4 +154,39 @@ func (c *checker) refused(n *node, in consensus.Input, err error) {
 		return
 	}
 	c.w.violate("refused", n, slotOf(r.Msg).height, "refused the %s of honest validator %d: %v", what, who, err)
+}
+
+// stable checks an honest node's stable checkpoint, when it moved: more
+// than 2/3 of the power signed it [§4.3], so at least one honest validator
+// executed its height and signed the application hash it computed there.
+// A stable checkpoint at a height no honest node has executed, or with
+// another hash than the honest nodes', is one nobody honest signed.
+func (c *checker) stable(n *node) {
+	p := n.runningProtocol()
+	if !n.honest || p.Stable == nil || n.core == nil {
+		return
+	}
+	h, hash, ok := p.Stable(n.core)
+	if !ok || h <= 0 || c.stableSeen[n.slot] == h {
+		return
+	}
+	c.stableSeen[n.slot] = h
+	honest, ok := c.honestAppHash(h)
+	switch {
+	case !ok:
+		c.w.violate("stable", n, h, "stable checkpoint at height %d (app hash %X) that no honest node has executed", h, hash)
+	case !bytes.Equal(honest, hash):
+		c.w.violate("stable", n, h, "stable checkpoint at height %d with app hash %X; honest nodes computed %X", h, hash, honest)
+	}
+}
+
+// honestAppHash is the application hash an honest node computed at
+// height h, if one executed it.
+func (c *checker) honestAppHash(h int64) ([]byte, bool) {
+	for _, o := range c.w.nodes {
+		if o.honest && o.led.executed >= h {
+			return o.led.appHash(h), true
+		}
+	}
+	return nil, false
 }

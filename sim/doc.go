@@ -35,8 +35,9 @@
 // block sync. A checker runs after every step: agreement, validity,
 // integrity, no double sign, no evidence against an honest validator, no
 // VIEW-CHANGE or CHECKPOINT of an honest validator refused as invalid by an
-// honest node, and once the network has healed, that every honest node keeps
-// deciding.
+// honest node, a stable checkpoint (PBFT) only at a height an honest node
+// executed and with the application hash honest nodes computed there, and
+// once the network has healed, that every honest node keeps deciding.
 //
 // A run is a pure function of its Options: one seeded PCG generator drives
 // every random choice and nothing reads the wall clock, so a failing seed

@@ -27,6 +27,8 @@ type stableForgery struct {
 	// height, round and value, by validator: what a forger serves as a
 	// commit (see prevotesAsCommit).
 	prevotes map[slotKey]map[int32]consensus.Vote
+	// own are each forger's previous and latest own checkpoint heights.
+	own map[int32][2]int64
 }
 
 // slotKey names the votes of one value in one round of one height.
@@ -37,7 +39,7 @@ type slotKey struct {
 }
 
 func newStableForgery() *stableForgery {
-	return &stableForgery{checkpoints: map[int64]map[int32]*consensus.Checkpoint{}, prevotes: map[slotKey]map[int32]consensus.Vote{}}
+	return &stableForgery{checkpoints: map[int64]map[int32]*consensus.Checkpoint{}, prevotes: map[slotKey]map[int32]consensus.Vote{}, own: map[int32][2]int64{}}
 }
 
 // note keeps an honest validator's own CHECKPOINT and prevote, once per
@@ -281,23 +283,79 @@ func (w *world) byzantineExcept(n *node) []*node {
 }
 
 // aheadCheckpoint is the CHECKPOINT forger n sends besides its real one cp
-// (nil for any other message): one of a made-up digest at eight times cp's
-// height, far above every honest replica's window (the simulations' window
-// is four checkpoint intervals). It is one validator's, so a replica that
-// needs more than 2/3 of the power before it adopts a checkpoint from above
-// its window [§4.3] ignores it; one that does not jumps to a height nobody
-// reached and stalls.
+// (nil for any other message): one at eight times cp's height, far above
+// every honest replica's window (the simulations' window is four
+// checkpoint intervals). It is one validator's, so a replica that needs
+// more than 2/3 of the power for one height and digest before it adopts a
+// checkpoint from above its window [§4.3] ignores it; one that does not
+// jumps to a height nobody reached. Its digest is made up and every forger
+// sends one, but in every fifth seed (lowerTwins) it carries cp's digest
+// and only the first forger sends it: the others send lower twins instead
+// (see lowerTwin), which a far checkpoint of theirs would hide (a replica
+// keeps only each validator's highest checkpoint above its window). The
+// seed, not the random source, picks, so the other seeds run as before.
 func (f *stableForgery) aheadCheckpoint(n *node, m consensus.Message) consensus.Message {
 	cp, ok := m.(*consensus.Checkpoint)
-	if f == nil || !ok || cp.Validator != n.val {
+	if f == nil || !ok || cp.Validator != n.val || (n.w.lowerTwins() && forgerRank(n) > 0) {
 		return nil
 	}
-	forged := consensus.Checkpoint{Height: 8 * cp.Height, AppHash: []byte("forged"), Validator: n.val}
+	digest := []byte("forged")
+	if n.w.lowerTwins() {
+		digest = bytes.Clone(cp.AppHash)
+	}
+	forged := consensus.Checkpoint{Height: 8 * cp.Height, AppHash: digest, Validator: n.val}
 	signed, err := n.signer.signUnprotected(&forged)
 	if err != nil {
 		return nil
 	}
 	n.w.tracef("n%d forges a checkpoint at height %d", n.slot, forged.Height)
+	return signed
+}
+
+// lowerTwins tells whether the forgers other than the first send lower
+// twins (see lowerTwin): in every fifth seed.
+func (w *world) lowerTwins() bool { return w.opts.Seed%5 == 0 }
+
+// forgerRank is n's place among the Byzantine nodes, by slot.
+func forgerRank(n *node) int {
+	rank := 0
+	for _, o := range n.w.byzantineExcept(n) {
+		if o.slot < n.slot {
+			rank++
+		}
+	}
+	return rank
+}
+
+// lowerTwin is, in every fifth seed, for the own CHECKPOINT cp of a forger other
+// than the first (nil otherwise, or before its second checkpoint height), one at the
+// forger's previous checkpoint height with cp's digest; the forger sends
+// it instead of cp to the replicas that have not executed cp's height
+// (twinFor). A replica that fetches blocks beyond its window holds, per
+// validator, the honest CHECKPOINTs of cp's height and this one, of one
+// digest and two heights; once it executed the lower height it may adopt
+// a checkpoint there [§4.3]. One that weighed support by digest without
+// the height would adopt the lower height with cp's digest, proved by the
+// honest CHECKPOINTs of cp's height, and halt: its own hash there differs.
+func (f *stableForgery) lowerTwin(n *node, m consensus.Message) consensus.Message {
+	cp, ok := m.(*consensus.Checkpoint)
+	if f == nil || !ok || cp.Validator != n.val || !n.w.lowerTwins() || forgerRank(n) == 0 {
+		return nil
+	}
+	own := f.own[n.val]
+	if cp.Height > own[1] {
+		own = [2]int64{own[1], cp.Height}
+		f.own[n.val] = own
+	}
+	if own[1] != cp.Height || own[0] == 0 {
+		return nil
+	}
+	twin := consensus.Checkpoint{Height: own[0], AppHash: bytes.Clone(cp.AppHash), Validator: n.val}
+	signed, err := n.signer.signUnprotected(&twin)
+	if err != nil {
+		return nil
+	}
+	n.w.tracef("n%d sends the replicas behind it its checkpoint digest of height %d at height %d", n.slot, cp.Height, own[0])
 	return signed
 }
 

@@ -150,19 +150,55 @@ func TestRecertifiedKeepsThePreparesOfAnotherValue(t *testing.T) {
 	}
 }
 
-// Besides its real CHECKPOINT a forger sends one of a made-up digest at
-// eight times its height, signed; it forges nothing from other messages or
+// Besides its real CHECKPOINT every forger sends one of a made-up digest
+// at eight times its height, except in every fifth seed: there the first forger
+// sends one of the real digest, the others none, but from their second
+// checkpoint on a lower twin: their previous checkpoint height with the
+// latest digest. All are signed; nothing is forged from other messages or
 // other validators' checkpoints.
 func TestForgedAheadCheckpointIsOneValidatorsFarAbove(t *testing.T) {
-	w, err := newWorld(Options{Protocol: toyProtocol, Scenario: ForgedSyncScenario, Seed: 5, Validators: 4, Powers: "equal"})
+	odd, err := newWorld(Options{Protocol: toyProtocol, Scenario: ForgedSyncScenario, Seed: 7, Validators: 10, Powers: "equal"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	for i, v := range odd.res.Byzantine {
+		n := odd.nodes[v]
+		for _, h := range []int64{5, 10} {
+			real := &consensus.Checkpoint{Height: h, AppHash: []byte("real"), Validator: n.val}
+			out, ok := odd.forgery.aheadCheckpoint(n, real).(*consensus.Checkpoint)
+			if !ok || out.Height != 8*h || string(out.AppHash) == "real" || odd.forgery.lowerTwin(n, real) != nil {
+				t.Fatalf("seed 7, forger %d: ahead checkpoint %+v for height %d: want height %d with a made-up digest and no lower twin", i, out, h, 8*h)
+			}
+		}
+	}
+	w, err := newWorld(Options{Protocol: toyProtocol, Scenario: ForgedSyncScenario, Seed: 10, Validators: 10, Powers: "equal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.res.Byzantine) < 2 {
+		t.Fatalf("forgers %v: want at least two", w.res.Byzantine)
+	}
 	forger := w.nodes[w.res.Byzantine[0]]
 	real := &consensus.Checkpoint{Height: 5, AppHash: []byte("h5"), Validator: forger.val}
+	if w.forgery.lowerTwin(forger, real) != nil {
+		t.Fatal("the first forger sent a lower twin")
+	}
 	out, ok := w.forgery.aheadCheckpoint(forger, real).(*consensus.Checkpoint)
-	if !ok || out.Height != 40 || string(out.AppHash) == "h5" || out.Validator != forger.val {
-		t.Fatalf("ahead checkpoint %+v: want the forger's at height 40 with another digest", out)
+	if !ok || out.Height != 40 || string(out.AppHash) != "h5" || out.Validator != forger.val {
+		t.Fatalf("ahead checkpoint %+v: want the forger's at height 40 with the real digest", out)
+	}
+	second := w.nodes[w.res.Byzantine[1]]
+	first := &consensus.Checkpoint{Height: 5, AppHash: []byte("h5"), Validator: second.val}
+	if w.forgery.aheadCheckpoint(second, first) != nil || w.forgery.lowerTwin(second, first) != nil {
+		t.Fatal("the second forger sent a far checkpoint, or a lower twin of its first checkpoint")
+	}
+	next := &consensus.Checkpoint{Height: 10, AppHash: []byte("h10"), Validator: second.val}
+	low, ok := w.forgery.lowerTwin(second, next).(*consensus.Checkpoint)
+	if !ok || low.Height != 5 || string(low.AppHash) != "h10" || low.Validator != second.val {
+		t.Fatalf("lower twin %+v: want the second forger's at height 5 with the digest of height 10", low)
+	}
+	if err := w.keys.verify(low); err != nil {
+		t.Fatalf("lower twin fails verification: %v", err)
 	}
 	if err := w.keys.verify(out); err != nil {
 		t.Fatalf("ahead checkpoint fails verification: %v", err)

@@ -25,7 +25,8 @@ import (
 // checker verifies every decision's commit); one that skips any part does. In
 // PBFT the forgers also forge the stable checkpoint of their VIEW-CHANGEs
 // (see stableForgery) and send CHECKPOINTs far above every window (see
-// aheadCheckpoint).
+// aheadCheckpoint) or, in every fifth seed, at a lower height with a later digest
+// (see lowerTwin).
 const ForgedSyncScenario = "forgedsync"
 
 // forgedSyncPlan crashes and isolates honest nodes so that they need block

@@ -179,6 +179,7 @@ func (n *node) stepOne(in consensus.Input) {
 		return
 	}
 	if n.honest {
+		w.check.stable(n)
 		st := n.core.Status()
 		w.res.MaxRound = max(w.res.MaxRound, st.Round)
 		if w.live.healed {

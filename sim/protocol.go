@@ -28,6 +28,12 @@ type Protocol struct {
 	// validator set vals (snapshot nil), or resumes it from a snapshot: the
 	// constructor of a protocol a chain switches to (see Switch).
 	NewAt func(self []byte, first int64, vals *consensus.ValidatorSet, snapshot []byte) (consensus.Core, error)
+	// Stable reports a core's stable checkpoint (PBFT's [§4.3]): its
+	// height and application hash; ok is false when the core has none
+	// yet or keeps no checkpoints. Nil for a protocol without them. The
+	// checker holds every honest node's stable checkpoint to the
+	// application hash that honest nodes computed at its height.
+	Stable func(consensus.Core) (height int64, appHash []byte, ok bool)
 
 	// then takes over from height switchAt; see Switch.
 	then     *Protocol

@@ -44,8 +44,8 @@ type Violation struct {
 	// Kind is agreement, validity, integrity, double-sign, sign-floor
 	// (asked to sign below its own SaveSnapshot.SignFloor), evidence,
 	// refused (an honest node refused an honest validator's VIEW-CHANGE
-	// or CHECKPOINT as invalid), commit, liveness, halt, panic, restart or
-	// bad-action.
+	// or CHECKPOINT as invalid), commit, stable (a stable checkpoint nobody
+	// honest signed), liveness, halt, panic, restart or bad-action.
 	Kind string
 	At   time.Duration
 	// Node is the simulated node (twins share a validator) or -1.

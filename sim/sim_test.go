@@ -156,6 +156,43 @@ func TestCheckerCatchesStalls(t *testing.T) {
 	}
 }
 
+// toyStable is the toy protocol reporting as its stable checkpoint what
+// report makes of its last executed height and application hash.
+func toyStable(name string, report func(executed int64, appHash []byte) (int64, []byte)) Protocol {
+	p := toyVariant(name, func(*toyCore) {})
+	p.Stable = func(core consensus.Core) (int64, []byte, bool) {
+		c := core.(*toyCore)
+		if c.height < 2 || c.appHash == nil { // none yet, or restarted
+			return 0, nil, false
+		}
+		h, hash := report(c.height-1, c.appHash)
+		return h, hash, true
+	}
+	return p
+}
+
+// The stable-checkpoint check passes a core whose stable checkpoint is its
+// own last executed height and hash, and catches one that claims a height
+// nobody executed or another hash.
+func TestCheckerCatchesStableCheckpointsNobodySigned(t *testing.T) {
+	truthful := toyStable("truthful", func(h int64, hash []byte) (int64, []byte) { return h, hash })
+	for seed := uint64(1); seed <= 3; seed++ {
+		if res := run(t, Options{Protocol: truthful, Scenario: "crash", Seed: seed}); slices.Contains(kinds(res), "stable") {
+			t.Fatalf("seed %d: a truthful stable checkpoint was reported: %v", seed, res.Violations)
+		}
+	}
+	for _, liar := range []Protocol{
+		toyStable("ahead", func(h int64, hash []byte) (int64, []byte) { return h + 40, hash }),
+		toyStable("made-up", func(h int64, _ []byte) (int64, []byte) { return h, []byte("made up") }),
+	} {
+		res, ok := firstViolation(t, Options{Protocol: liar, Scenario: "happy"}, "stable", 1)
+		if !ok {
+			t.Fatalf("%s: a stable checkpoint nobody signed went unreported", liar.Name)
+		}
+		t.Logf("%s caught: %v", liar.Name, res.Violations[0])
+	}
+}
+
 func TestForgedMessagesAreDroppedNotDelivered(t *testing.T) {
 	bad := 0
 	for seed := uint64(1); seed <= 5; seed++ {

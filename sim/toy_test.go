@@ -27,6 +27,8 @@ type toyCore struct {
 	decided  bool
 	synced   map[int64]consensus.Synced
 	fetched  int64
+	// appHash is the application hash after the last executed height.
+	appHash []byte
 
 	// broken variants
 	// forgetProposals saves a snapshot right after proposing that does
@@ -109,6 +111,7 @@ func (c *toyCore) Step(in consensus.Input) ([]consensus.Action, error) {
 		}
 		c.height++
 		c.vals = in.Next
+		c.appHash = bytes.Clone(in.AppHash)
 		c.proposed, c.proposal, c.ownVote, c.decided = false, nil, nil, false
 		c.votes = consensus.NewTally[consensus.Vote](c.vals)
 		acts := []consensus.Action{consensus.SaveSnapshot{State: []byte(strconv.FormatInt(c.height, 10)), SignFloor: c.height}}

@@ -63,7 +63,18 @@ func PBFT(cfg pbft.Config) sim.Protocol {
 		},
 		NilDecisions: true,
 		StableViews:  true,
+		Stable:       pbftStable,
 	}
+}
+
+// pbftStable is a PBFT core's stable checkpoint; none before the first.
+func pbftStable(c consensus.Core) (int64, []byte, bool) {
+	p, ok := c.(*pbft.Core)
+	if !ok {
+		return 0, nil, false
+	}
+	st := p.State()
+	return st.StableHeight, st.StableAppHash, len(st.StableAppHash) > 0
 }
 
 // All is both protocols with their simulation configurations.
