@@ -91,3 +91,17 @@ func TestProposalReady_AfterDecisionIsIgnored(t *testing.T) {
 		t.Fatalf("proposed %+v after deciding", ps[0])
 	}
 }
+
+// The node does not ask its application about the value it prepared
+// itself (CometBFT does not process its own proposal): its own proposal
+// coming back raises no RequestVerdict.
+func TestProposalReady_OwnValueNeedsNoVerdict(t *testing.T) {
+	h := newHarness(t, equalPowers(4), -1)
+	h.self = h.vals.ProposerOf(0)
+	h.start()
+	acts := h.step(consensus.ProposalReady{Height: 1, Round: 0, Value: valueA})
+	if rs := actionsOf[consensus.RequestVerdict](acts); len(rs) != 0 {
+		t.Fatalf("asked the application about its own value: %+v", rs)
+	}
+	onlyVote(t, acts, consensus.Prevote, 0, valueA)
+}
