@@ -2,6 +2,7 @@ package pbft
 
 import (
 	"testing"
+	"time"
 
 	"github.com/bftnode/bftnode/consensus"
 )
@@ -110,5 +111,21 @@ func TestRequestTimer_StaleOnceANewViewIsEntered(t *testing.T) {
 	}
 	if vcs := ownViewChanges(mustStep(t, c, requestTimeout(1, 0))); len(vcs) != 0 {
 		t.Fatalf("the request timer of view 0 fired in view 2 and changed the view: %v", vcs)
+	}
+}
+
+// TestEmptyBlockTimer_EarlyPreparesDoNotHoldThePrimaryBack: PREPAREs of
+// the next height that the primary has not proposed (a faulty validator's)
+// are no proposal: the primary still runs its empty-block interval.
+func TestEmptyBlockTimer_EarlyPreparesDoNotHoldThePrimaryBack(t *testing.T) {
+	vals := testVals(t, 1, 1, 1, 1)
+	c := newCore(t, rateConfig(false, time.Second), vals, 0)
+	mustStep(t, c, consensus.Start{})
+	wait := timersOf(decideHeight(t, c, vals, 1), consensus.TimeoutCommit)
+	mustStep(t, c, consensus.Executed{Height: 1, Next: vals})
+	recv(t, c, prepareVote(2, 0, "x", 2))
+	armed := timersOf(mustStep(t, c, consensus.TimeoutFired{Timeout: wait[0].Timeout}), consensus.TimeoutEmptyBlock)
+	if len(armed) != 1 || armed[0].Timeout.Height != 2 {
+		t.Fatalf("after the commit wait, with an early prepare for 2: empty-block timers %v, want one for height 2", armed)
 	}
 }
