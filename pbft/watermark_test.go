@@ -89,3 +89,24 @@ func TestViewChange_AcceptsViewsUpToMaxViewsAhead(t *testing.T) {
 		t.Fatalf("view changes to %d (MaxViewsAhead) from 1/3: sent %v, want one for %d", far, sent, far)
 	}
 }
+
+// TestStateTransfer_NothingToFetchUpToTheLastDecision: a stable checkpoint
+// at the height the replica decided last (not executed yet) leaves nothing
+// to fetch.
+func TestStateTransfer_NothingToFetchUpToTheLastDecision(t *testing.T) {
+	vals := testVals(t, 1, 1, 1, 1)
+	c := newCore(t, testConfig(), vals, 3)
+	mustStep(t, c, consensus.Start{})
+	decideThrough(t, c, vals, 9)
+	decideHeight(t, c, vals, 10)
+	var acts []consensus.Action
+	for i := int32(0); i < 3; i++ {
+		acts = append(acts, recv(t, c, checkpointMsg(10, string(appHash(10, blockID(10, 0))), i))...)
+	}
+	if c.low() != 10 {
+		t.Fatalf("low watermark %d, want 10", c.low())
+	}
+	if f := ofType[consensus.FetchBlocks](acts); len(f) != 0 {
+		t.Fatalf("stable checkpoint at the last decided height: fetches %v, want none", f)
+	}
+}
