@@ -176,7 +176,7 @@ func WriteReport(w io.Writer, sum Summary, results []Result, reasons map[string]
 	}
 	row("**all**", all)
 	fmt.Fprintf(w, "\nThe kill score is killed over compiled mutants that are not equivalent: a survivor whose reason starts \"equivalent:\" or \"equivalent below 1/3 faulty\" (no run within the fault model tells it apart) leaves the count; one that is equivalent only for safety or for decisions (it changes liveness, evidence or what the RPC reports) counts as a survivor.\n")
-	fmt.Fprintf(w, "Safety-relevant mutants (sites in the functions listed in `internal/mutate/safety.go`): %d, of which the simulator alone killed %d; %d more the simulator missed are equivalent, for any faults or below 1/3 faulty power (listed below with the reason).\n\n", all.Safety, all.SafetyBySim, all.SafetyExcused)
+	fmt.Fprintf(w, "Safety-relevant mutants (sites in the functions listed in `internal/mutate/safety.go`): %d, of which the simulator alone killed %d; %d more the simulator missed are argued to change no decision, for any faults or below 1/3 faulty power (listed below with the reason; those that change only liveness, evidence or the RPC still count as survivors in the kill score unless the unit tests kill them).\n\n", all.Safety, all.SafetyBySim, all.SafetyExcused)
 
 	var simMissed, survivors []Result
 	for _, r := range results {
