@@ -65,7 +65,8 @@ func (w *world) send(from, to int, m consensus.Message) {
 	}
 	if !w.reachable(from, to) || nw.silenced[w.nodes[from].val] || (nw.faulty && w.chance(nw.drop)) ||
 		(nw.faulty && w.lock != nil && (w.lock.dropsPrecommit(w, from, m) || w.lock.hidesPrevote(w, from, to, m))) ||
-		(w.laggard != nil && w.laggard.loses(w, to, m)) {
+		(w.laggard != nil && w.laggard.loses(w, to, m)) ||
+		(nw.faulty && w.ckTurn != nil && w.ckTurn.withholds(from, to, m)) {
 		w.res.Dropped++
 		return
 	}

@@ -115,14 +115,23 @@ func (n *node) executeReady() {
 // second once the slow node executes h-1 (after d), when h is a height of
 // the valset family that needs the slow node's power: the view change that
 // follows carries the slow node's certificate for h, which the others
-// refuse if it was counted with the old powers (valset.go).
+// refuse if it was counted with the old powers (valset.go). At a checkpoint
+// turn's height it is the primary of the others' view, and the VIEW-CHANGE
+// carries the slow node's stable checkpoint (checkpointturn.go).
 func (n *node) silencePrimaryAt(h int64, d time.Duration) {
 	w := n.w
-	if !w.slowTurns[h] || w.silenced[h] || w.slowExec[n.slot] == 0 || !w.net.faulty {
+	turn := w.slowTurns[h] || (w.ckTurn != nil && w.ckTurn.height == h)
+	if !turn || w.silenced[h] || w.slowExec[n.slot] == 0 || !w.net.faulty {
 		return
 	}
 	w.silenced[h] = true
-	primary := int32(int64(n.core.Status().Round) % int64(len(w.nodes)))
+	viewer := n
+	if w.ckTurn != nil && w.ckTurn.height == h {
+		// The slow node may have left the others' view on its own: the
+		// view change must be theirs.
+		viewer = w.nodes[w.ckTurn.held]
+	}
+	primary := int32(int64(viewer.core.Status().Round) % int64(len(w.nodes)))
 	if primary == n.val {
 		return
 	}

@@ -26,13 +26,18 @@ import (
 // judges the new set's first height late and its view's primary falls
 // silent for a second, so that the VIEW-CHANGE carrying the slow node's
 // certificate of that height shows whether it was counted with the new
-// powers (the checker refuses none of an honest node). No validator is
+// powers (the checker refuses none of an honest node). Every third seed
+// draws a checkpoint turn instead where the powers allow it
+// (checkpointturn.go): the same question for CHECKPOINTs. No validator is
 // Byzantine.
 const ValSetScenario = "valset"
 
 // valSetPlan draws the power changes, delays, losses and the nodes with
 // slow applications.
 func (w *world) valSetPlan(p *plan) {
+	if w.opts.Seed%3 == 0 && w.checkpointTurnPlan(p) {
+		return
+	}
 	p.healAt = w.between(2*time.Second, 5*time.Second)
 	p.drop = 0.1 * w.rng.Float64()
 	p.faultMaxDelay = w.between(20*time.Millisecond, 150*time.Millisecond)

@@ -67,3 +67,37 @@ func equalPowers(a, b []int64) bool {
 	}
 	return true
 }
+
+// Every third valset seed draws a checkpoint turn where the powers allow
+// it: the others but the slow node and the held one hold more than 2/3 of
+// the old powers and no more than 2/3 of the new ones, with the held one
+// more than 2/3 of both, and the new powers tighten the old quorums.
+func TestCheckpointTurnPowers(t *testing.T) {
+	turns := 0
+	for seed := uint64(3); seed <= 60; seed += 3 {
+		w, err := newWorld(Options{Protocol: toyProtocol, Scenario: ValSetScenario, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct := w.ckTurn
+		if ct == nil {
+			continue
+		}
+		turns++
+		old, next := powersOf(w.genesis), w.powerChanges[ct.height]
+		s, h := w.nodes[ct.slow].val, w.nodes[ct.held].val
+		if restOld, totalOld := othersPower(old, s, h); restOld*3 <= totalOld*2 {
+			t.Errorf("seed %d: the others hold %d of the old %d", seed, restOld, totalOld)
+		}
+		rest, total := othersPower(next, s, h)
+		if rest*3 > total*2 || (rest+next[h])*3 <= total*2 || !tightens(old, next) {
+			t.Errorf("seed %d: new powers %v (old %v, slow %d, held %d) do not make the turn", seed, next, old, s, h)
+		}
+		if ct.height%CheckpointInterval != 0 || len(w.slowExec) != 1 || w.slowExec[ct.slow] == 0 {
+			t.Errorf("seed %d: turn at height %d, slow nodes %v", seed, ct.height, w.slowExec)
+		}
+	}
+	if turns < 5 {
+		t.Fatalf("only %d of 20 seeds drew a checkpoint turn", turns)
+	}
+}

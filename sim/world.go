@@ -30,7 +30,8 @@ type world struct {
 	// a height comes late, and the primary of its view falls silent for a
 	// while once the slow node executed the height before (nodeapp.go).
 	slowTurns map[int64]bool
-	silenced  map[int64]bool // slowTurns whose primary fell silent already
+	silenced  map[int64]bool  // slowTurns whose primary fell silent already
+	ckTurn    *checkpointTurn // the valset family's checkpoint turn, or nil
 	// slowExec bounds, per slow node (by slot), how long its application
 	// takes to execute a block; the valset family's, nil otherwise.
 	slowExec  map[int]time.Duration

@@ -22,10 +22,10 @@ func TendermintConfig() tendermint.Config {
 }
 
 // PBFTConfig is the PBFT configuration of simulations: a checkpoint every
-// 5 blocks.
+// sim.CheckpointInterval blocks.
 func PBFTConfig() pbft.Config {
 	cfg := pbft.DefaultConfig()
-	cfg.CheckpointInterval = 5
+	cfg.CheckpointInterval = sim.CheckpointInterval
 	cfg.WatermarkWindow = 20
 	cfg.ViewChangeTimeout = 200 * time.Millisecond
 	cfg.RequestTimeout = 2 * cfg.ViewChangeTimeout // as [consensus] request_timeout derives it
